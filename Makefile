@@ -21,11 +21,11 @@ setup: tools node_modules/.installed browser
 
 tools:
 	@rustup target list --installed | grep -qx $(WASM) || rustup target add $(WASM)
-	@wasm-bindgen --version 2>/dev/null | grep -qF " $(WASM_BINDGEN_VERSION)" \
+	@wasm-bindgen --version 2>/dev/null | grep -qw "$(WASM_BINDGEN_VERSION)" \
 		|| cargo install wasm-bindgen-cli --version $(WASM_BINDGEN_VERSION) --force
-	@wasm-pack --version 2>/dev/null | grep -qF " $(WASM_PACK_VERSION)" \
+	@wasm-pack --version 2>/dev/null | grep -qw "$(WASM_PACK_VERSION)" \
 		|| cargo install wasm-pack --version $(WASM_PACK_VERSION) --locked --force
-	@worker-build --version 2>/dev/null | grep -qF " $(WORKER_BUILD_VERSION)" \
+	@worker-build --version 2>/dev/null | grep -qw "$(WORKER_BUILD_VERSION)" \
 		|| cargo install worker-build --version $(WORKER_BUILD_VERSION) --locked --force
 
 node_modules/.installed: package.json package-lock.json
