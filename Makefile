@@ -11,10 +11,44 @@ WORKER_BUILD_VERSION := 0.8.7
 WASM_TEST := CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner \
 	CHROMEDRIVER=/usr/bin/chromedriver cargo test --target $(WASM)
 
-.PHONY: test setup tools browser lint test-native test-wasm
+DEV_PORT := 8787
+EMULATOR_PORT := 9000
+EMULATOR := target/debug/tim-emulator
+WORKER_SOURCES := $(shell find src -type f) Cargo.toml Cargo.lock
+OFFLINE := WRANGLER_SEND_METRICS=false WRANGLER_SEND_ERROR_REPORTS=false CLOUDFLARE_CF_FETCH_ENABLED=false
+
+.PHONY: test dev setup tools browser worker emulator lint test-native test-wasm test-worker
 
 ## test: every check and test suite
-test: setup lint test-native test-wasm
+test: setup lint test-native test-wasm test-worker
+
+## dev: the panel and the Worker on http://127.0.0.1:$(DEV_PORT), against the emulator; Ctrl-C stops both
+dev: setup worker emulator .dev.vars
+	@set +e -a; . ./.dev.vars; set +a; \
+	$(EMULATOR) --listen 127.0.0.1:$(EMULATOR_PORT) & emulator=$$!; \
+	$(OFFLINE) wrangler dev --ip 127.0.0.1 --port $(DEV_PORT) --show-interactive-dev-session=false & wrangler=$$!; \
+	stop() { kill $$emulator $$wrangler 2>/dev/null; wait; }; \
+	trap 'stop; echo stopped; exit 0' INT TERM; trap stop EXIT; \
+	for _ in $$(seq 60); do curl -sf http://127.0.0.1:$(DEV_PORT)/healthz >/dev/null && break; sleep 1; done; \
+	printf '\n  panel  http://127.0.0.1:$(DEV_PORT)/\n  token  %s\n  Ctrl-C stops the Worker and the emulator\n\n' "$${PANEL_TOKENS%%,*}"; \
+	wait
+
+# Local secrets for `make dev`: a random key shared with the emulator, and a random panel token.
+.dev.vars:
+	@printf 'TIM_SECRET_KEY=%s\nPANEL_TOKENS=%s\nTIM_API_ORIGIN=http://127.0.0.1:$(EMULATOR_PORT)\n' \
+		"$$(od -An -tx1 -N32 /dev/urandom | tr -d ' \n')" "$$(od -An -tx1 -N16 /dev/urandom | tr -d ' \n')" > $@
+	@echo "wrote $@ (git-ignored)"
+
+## worker: the Worker, built into build/
+worker: build/index.js
+
+build/index.js: $(WORKER_SOURCES) | tools node_modules/.installed
+	WASM_BINDGEN_BIN=$$(command -v wasm-bindgen) WASM_OPT_BIN=$(CURDIR)/node_modules/.bin/wasm-opt \
+		ESBUILD_BIN=$(CURDIR)/node_modules/.bin/esbuild \
+		worker-build --release --no-default-features --features worker
+
+emulator:
+	cargo build --features emulator --bin tim-emulator
 
 ## setup: the wasm target, pinned cargo tools, npm devDependencies, Chromium
 setup: tools node_modules/.installed browser
@@ -38,12 +72,15 @@ browser:
 
 lint:
 	cargo fmt --check
-	cargo clippy --all-targets -- -D warnings
-	cargo clippy --target $(WASM) --all-targets -- -D warnings
+	cargo clippy --all-targets --features emulator -- -D warnings
+	cargo clippy --target $(WASM) --all-targets --features worker -- -D warnings
 
 test-native:
-	cargo test
+	cargo test --features emulator
 
 test-wasm:
 	$(WASM_TEST) --test node
 	$(WASM_TEST) --test browser
+
+test-worker: worker emulator
+	TIM_EMULATOR_BIN=$(CURDIR)/$(EMULATOR) node --test 'tests/worker/*.test.mjs'

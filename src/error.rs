@@ -78,6 +78,47 @@ pub enum Error {
     /// The platform has no cryptographic random source.
     #[error("no secure random source is available: {0}")]
     NoRandomness(String),
+    /// The caller sent no credentials, or wrong ones.
+    #[error("missing or invalid credentials: send Authorization: Bearer <panel token>")]
+    Unauthorized,
+    /// A cross-origin call from an origin that is not on the allow-list.
+    #[error("origin {0:?} is not allowed to call this endpoint")]
+    OriginNotAllowed(String),
+    /// No endpoint at this path.
+    #[error("no endpoint at {0:?}")]
+    NotFound(String),
+    /// The endpoint exists but not for this method.
+    #[error("method {method} is not allowed here; use {allow}")]
+    MethodNotAllowed {
+        /// The method the caller used.
+        method: String,
+        /// The methods the endpoint takes.
+        allow: &'static str,
+    },
+    /// The request body is over the limit.
+    #[error("request body is larger than {limit} bytes")]
+    BodyTooLarge {
+        /// The limit, in bytes.
+        limit: usize,
+    },
+    /// The vendor's API could not be reached.
+    #[error("the chat service could not be reached")]
+    UpstreamUnreachable,
+    /// The vendor answered, but not with a readable get-tags answer.
+    #[error("the chat service's answer could not be read: {0}")]
+    UpstreamUnreadable(String),
+    /// The vendor did not answer in time.
+    #[error("the chat service did not answer within {timeout_ms} ms")]
+    UpstreamTimeout {
+        /// The time allowed, in milliseconds.
+        timeout_ms: u32,
+    },
+    /// The edge failed in a way that says nothing about the request.
+    #[error("internal error: {0}")]
+    Internal(&'static str),
+    /// The edge is missing a setting or has a wrong one.
+    #[error("this endpoint is misconfigured: {0}")]
+    Misconfigured(String),
     /// The vendor answered with an error code.
     #[error("vendor error {code}: {info}")]
     Vendor {
@@ -119,9 +160,45 @@ impl Error {
             Error::SigIdentifierMismatch { .. } => codes::SIG_IDENTIFIER_MISMATCH,
             Error::SigBadSignature => codes::SIG_BAD_SIGNATURE,
             Error::SigExpired { .. } => codes::SIG_EXPIRED,
-            Error::UnknownRegion(_) => codes::KEY_OR_APP_NOT_FOUND,
+            Error::Unauthorized => codes::UNAUTHORIZED,
+            Error::OriginNotAllowed(_) => codes::ORIGIN_NOT_ALLOWED,
+            Error::NotFound(_) => codes::NOT_FOUND,
+            Error::MethodNotAllowed { .. } => codes::METHOD_NOT_ALLOWED,
+            Error::BodyTooLarge { .. } => codes::BODY_TOO_LARGE,
+            Error::UpstreamUnreachable | Error::UpstreamUnreadable(_) => codes::BAD_GATEWAY,
+            Error::UpstreamTimeout { .. } => codes::GATEWAY_TIMEOUT,
+            Error::UnknownRegion(_) | Error::Misconfigured(_) => codes::MISCONFIGURED,
             Error::NoRandomness(_) => codes::INTERNAL,
+            Error::Internal(_) => codes::EDGE_INTERNAL,
             Error::Vendor { code, .. } => *code,
+        }
+    }
+
+    /// The HTTP status the edge answers with; vendor-side errors travel in a 200, as the vendor sends them.
+    pub fn http_status(&self) -> u16 {
+        match self {
+            Error::InvalidBody(_)
+            | Error::NoAccounts
+            | Error::TooManyAccounts { .. }
+            | Error::EmptyAccount { .. }
+            | Error::AccountTooLong { .. } => 400,
+            Error::Unauthorized => 401,
+            Error::OriginNotAllowed(_) => 403,
+            Error::NotFound(_) => 404,
+            Error::MethodNotAllowed { .. } => 405,
+            Error::BodyTooLarge { .. } => 413,
+            Error::NoRandomness(_) | Error::Internal(_) => 500,
+            Error::UpstreamUnreachable | Error::UpstreamUnreadable(_) => 502,
+            Error::UnknownRegion(_) | Error::Misconfigured(_) => 503,
+            Error::UpstreamTimeout { .. } => 504,
+            Error::SigEmpty
+            | Error::SigMalformed(_)
+            | Error::SigInvalidDocument(_)
+            | Error::SigAppMismatch { .. }
+            | Error::SigIdentifierMismatch { .. }
+            | Error::SigBadSignature
+            | Error::SigExpired { .. }
+            | Error::Vendor { .. } => 200,
         }
     }
 
@@ -138,7 +215,7 @@ impl Action {
         match code {
             SIG_EXPIRED => Action::SignAgain,
             60008 | 70169 | 70202 | 70500 | INTERNAL => Action::Retry,
-            60007 | 60011 | 60018 | 60019 | 70050 => Action::RateLimited,
+            RATE_LIMITED | 60011 | 60018 | 60019 | 70050 => Action::RateLimited,
             SIG_EMPTY
             | SIG_MALFORMED
             | SIG_INVALID_DOCUMENT
@@ -149,14 +226,37 @@ impl Action {
             | KEY_OR_APP_NOT_FOUND
             | 60010
             | 70403
-            | NOT_ADMIN => Action::Configuration,
+            | NOT_ADMIN
+            | UNAUTHORIZED
+            | ORIGIN_NOT_ALLOWED
+            | MISCONFIGURED => Action::Configuration,
+            EDGE_INTERNAL | BAD_GATEWAY | GATEWAY_TIMEOUT => Action::Retry,
             _ => Action::GiveUp,
         }
     }
 }
 
-/// The vendor's error codes that this crate produces itself.
+/// The error codes this crate produces: the vendor's, and the edge's own (`8xxxx`, where the
+/// last three digits are the HTTP status), which the vendor never uses.
 pub mod codes {
+    /// No or wrong credentials (HTTP 401).
+    pub const UNAUTHORIZED: i64 = 80401;
+    /// A cross-origin call from an origin not on the allow-list (HTTP 403).
+    pub const ORIGIN_NOT_ALLOWED: i64 = 80403;
+    /// No endpoint at this path (HTTP 404).
+    pub const NOT_FOUND: i64 = 80404;
+    /// Wrong method for the endpoint (HTTP 405).
+    pub const METHOD_NOT_ALLOWED: i64 = 80405;
+    /// Request body over the limit (HTTP 413).
+    pub const BODY_TOO_LARGE: i64 = 80413;
+    /// The edge failed internally (HTTP 500).
+    pub const EDGE_INTERNAL: i64 = 80500;
+    /// The vendor could not be reached or its answer could not be read (HTTP 502).
+    pub const BAD_GATEWAY: i64 = 80502;
+    /// The edge is misconfigured (HTTP 503).
+    pub const MISCONFIGURED: i64 = 80503;
+    /// The vendor did not answer in time (HTTP 504).
+    pub const GATEWAY_TIMEOUT: i64 = 80504;
     /// The body is not valid JSON, or not the expected JSON.
     pub const INVALID_BODY: i64 = 90001;
     /// The request needs app administrator rights.
@@ -181,6 +281,8 @@ pub mod codes {
     pub const SIG_APP_MISMATCH: i64 = 70014;
     /// The app (or its key) was not found, often because of the wrong region.
     pub const KEY_OR_APP_NOT_FOUND: i64 = 70020;
+    /// The REST API's call rate for the app was exceeded.
+    pub const RATE_LIMITED: i64 = 60007;
 }
 
 #[cfg(test)]
@@ -223,6 +325,52 @@ mod tests {
         };
         assert_eq!(vendor.action(), Action::Retry);
         assert_eq!(vendor.to_string(), "vendor error 91000: busy");
+    }
+
+    #[test]
+    fn edge_errors_have_their_own_codes_and_statuses() {
+        let cases = [
+            (Error::Unauthorized, 401, Action::Configuration),
+            (
+                Error::OriginNotAllowed("https://evil.example".into()),
+                403,
+                Action::Configuration,
+            ),
+            (Error::NotFound("/x".into()), 404, Action::GiveUp),
+            (
+                Error::MethodNotAllowed {
+                    method: "GET".into(),
+                    allow: "POST",
+                },
+                405,
+                Action::GiveUp,
+            ),
+            (Error::BodyTooLarge { limit: 1 }, 413, Action::GiveUp),
+            (Error::Internal("x"), 500, Action::Retry),
+            (Error::UpstreamUnreachable, 502, Action::Retry),
+            (
+                Error::UpstreamUnreadable("HTTP 500".into()),
+                502,
+                Action::Retry,
+            ),
+            (
+                Error::Misconfigured("TIM_SDKAPPID is not set".into()),
+                503,
+                Action::Configuration,
+            ),
+            (
+                Error::UpstreamTimeout { timeout_ms: 10 },
+                504,
+                Action::Retry,
+            ),
+        ];
+        for (error, status, action) in cases {
+            assert_eq!(error.http_status(), status, "{error}");
+            assert_eq!(error.code(), 80_000 + i64::from(status), "{error}");
+            assert_eq!(error.action(), action, "{error}");
+        }
+        assert_eq!(Error::TooManyAccounts { count: 101 }.http_status(), 400);
+        assert_eq!(Error::SigExpired { expired_at: 0 }.http_status(), 200);
     }
 
     #[test]

@@ -1,10 +1,16 @@
 #![doc = include_str!("../README.md")]
 #![deny(missing_docs)]
 
+pub mod edge;
+#[cfg(all(feature = "emulator", not(target_arch = "wasm32")))]
+pub mod emulator;
 mod error;
 pub mod tags;
 pub mod upstream;
 pub mod usersig;
+
+#[cfg(all(feature = "worker", target_arch = "wasm32"))]
+mod worker;
 
 pub use error::{Action, Error, codes};
 pub use tags::{GetTagsRequest, GetTagsResponse, UserTags};

@@ -1,0 +1,510 @@
+//! The edge Worker's decisions, free of any runtime so that they test natively: its
+//! configuration, routes, who may call, and the cached admin UserSig.
+
+use sha2::{Digest, Sha256};
+use subtle::ConstantTimeEq;
+
+use crate::tags::validate_account;
+use crate::upstream::{GET_TAG_PATH, get_tag_url};
+use crate::{Error, Region, SecretKey, Signer, UserSig};
+
+/// The largest request body the edge reads; 100 accounts of 32 bytes, fully escaped, fit.
+pub const MAX_BODY_BYTES: usize = 64 * 1024;
+/// The admin account when `TIM_ADMIN` is not set.
+pub const DEFAULT_ADMIN: &str = "administrator";
+/// How long the edge waits for the vendor when `UPSTREAM_TIMEOUT_MS` is not set.
+pub const DEFAULT_TIMEOUT_MS: u32 = 10_000;
+/// The path of the health check.
+pub const HEALTH_PATH: &str = "/healthz";
+/// The shortest panel token accepted, so that a token cannot be guessed.
+pub const MIN_TOKEN_CHARS: usize = 16;
+/// How long a signed admin UserSig is valid.
+const USERSIG_LIFETIME_SECS: u64 = 24 * 60 * 60;
+/// A cached UserSig is signed again once it is this old, long before it expires.
+const USERSIG_RENEW_AFTER_SECS: u64 = USERSIG_LIFETIME_SECS / 2;
+/// The longest upstream timeout one may configure.
+const MAX_TIMEOUT_MS: u32 = 60_000;
+
+/// What a request is for, once its method and path are known to be served.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Route {
+    /// `POST` get-tags: check, sign and forward.
+    GetTags,
+    /// `OPTIONS` on get-tags: the CORS preflight.
+    Preflight,
+    /// `GET /healthz`.
+    Health,
+}
+
+/// Decides what a method and path are for, or refuses them (404, 405).
+pub fn route(method: &str, path: &str) -> Result<Route, Error> {
+    let not_allowed = |allow| Error::MethodNotAllowed {
+        method: method.into(),
+        allow,
+    };
+    match path {
+        GET_TAG_PATH => match method {
+            "POST" => Ok(Route::GetTags),
+            "OPTIONS" => Ok(Route::Preflight),
+            _ => Err(not_allowed("POST, OPTIONS")),
+        },
+        HEALTH_PATH => match method {
+            "GET" | "HEAD" => Ok(Route::Health),
+            _ => Err(not_allowed("GET, HEAD")),
+        },
+        _ => Err(Error::NotFound(path.into())),
+    }
+}
+
+/// Who may call: the panel tokens and the origins allowed to call cross-origin.
+pub struct Access {
+    token_hashes: Vec<[u8; 32]>,
+    allowed_origins: Vec<String>,
+}
+
+impl Access {
+    /// Reads `PANEL_TOKENS` and `ALLOWED_ORIGINS`; fails closed when no caller could ever be admitted.
+    pub fn from_env(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, Error> {
+        let tokens = lookup("PANEL_TOKENS").unwrap_or_default();
+        let tokens: Vec<&str> = list(&tokens).collect();
+        if tokens.is_empty() {
+            return Err(Error::Misconfigured(
+                "no way to authenticate callers: set PANEL_TOKENS (wrangler secret put PANEL_TOKENS)"
+                    .into(),
+            ));
+        }
+        if let Some(index) = tokens
+            .iter()
+            .position(|t| t.chars().count() < MIN_TOKEN_CHARS)
+        {
+            return Err(Error::Misconfigured(format!(
+                "PANEL_TOKENS entry #{index} is shorter than {MIN_TOKEN_CHARS} characters"
+            )));
+        }
+        let allowed_origins = lookup("ALLOWED_ORIGINS").unwrap_or_default();
+        Ok(Self {
+            token_hashes: tokens.into_iter().map(hash).collect(),
+            allowed_origins: list(&allowed_origins)
+                .map(|o| o.trim_end_matches('/').to_owned())
+                .collect(),
+        })
+    }
+
+    /// Checks the `Origin` header against the allow-list. Returns the origin to echo in CORS
+    /// headers, or `None` when the call is not cross-origin (no `Origin`, or our own).
+    pub fn check_origin(
+        &self,
+        origin: Option<&str>,
+        own_origin: &str,
+    ) -> Result<Option<String>, Error> {
+        match origin {
+            None => Ok(None),
+            Some(origin) if origin == own_origin => Ok(None),
+            Some(origin) if self.allowed_origins.iter().any(|o| o == origin) => {
+                Ok(Some(origin.into()))
+            }
+            Some(origin) => Err(Error::OriginNotAllowed(origin.into())),
+        }
+    }
+
+    /// Checks an `Authorization` header. Every token is compared, in constant time.
+    pub fn check_credentials(&self, authorization: Option<&str>) -> Result<(), Error> {
+        let token = authorization
+            .and_then(|value| value.trim().split_once(' '))
+            .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+            .map(|(_, token)| token.trim())
+            .ok_or(Error::Unauthorized)?;
+        let candidate = hash(token);
+        let admitted = self
+            .token_hashes
+            .iter()
+            .fold(subtle::Choice::from(0), |found, known| {
+                found | known.ct_eq(&candidate)
+            });
+        if bool::from(admitted) {
+            Ok(())
+        } else {
+            Err(Error::Unauthorized)
+        }
+    }
+}
+
+/// Where and as whom the edge calls the vendor.
+pub struct Upstream {
+    signer: Signer,
+    admin: String,
+    origin: String,
+    timeout_ms: u32,
+    fingerprint: [u8; 32],
+}
+
+impl Upstream {
+    /// Reads `TIM_SDKAPPID`, `TIM_SECRET_KEY`, `TIM_ADMIN`, `TIM_REGION`, `TIM_API_ORIGIN` and
+    /// `UPSTREAM_TIMEOUT_MS`, naming every setting that is missing or wrong.
+    pub fn from_env(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, Error> {
+        let mut problems = Vec::new();
+        let sdkappid = match lookup("TIM_SDKAPPID").map(|v| v.trim().parse::<u64>()) {
+            None => {
+                problems.push("TIM_SDKAPPID is not set".to_owned());
+                None
+            }
+            Some(Err(_)) => {
+                problems.push("TIM_SDKAPPID must be a whole number".to_owned());
+                None
+            }
+            Some(Ok(id)) => Some(id),
+        };
+        let key = lookup("TIM_SECRET_KEY");
+        if key.is_none() {
+            problems
+                .push("TIM_SECRET_KEY is not set (wrangler secret put TIM_SECRET_KEY)".to_owned());
+        }
+        let admin = lookup("TIM_ADMIN").unwrap_or_else(|| DEFAULT_ADMIN.into());
+        if let Err(e) = validate_account(0, &admin) {
+            problems.push(format!("TIM_ADMIN is not a valid account ({e})"));
+        }
+        let origin = match (lookup("TIM_API_ORIGIN"), lookup("TIM_REGION")) {
+            (Some(origin), _)
+                if origin.starts_with("https://") || origin.starts_with("http://") =>
+            {
+                Some(origin.trim_end_matches('/').to_owned())
+            }
+            (Some(_), _) => {
+                problems.push("TIM_API_ORIGIN must start with https:// or http://".into());
+                None
+            }
+            (None, Some(region)) => match region.parse::<Region>() {
+                Ok(region) => Some(region.origin()),
+                Err(e) => {
+                    problems.push(format!("TIM_REGION: {e}"));
+                    None
+                }
+            },
+            (None, None) => {
+                problems.push("TIM_REGION is not set".into());
+                None
+            }
+        };
+        let timeout_ms = match lookup("UPSTREAM_TIMEOUT_MS").map(|v| v.trim().parse::<u32>()) {
+            None => DEFAULT_TIMEOUT_MS,
+            Some(Ok(ms)) if (1..=MAX_TIMEOUT_MS).contains(&ms) => ms,
+            Some(_) => {
+                problems.push(format!("UPSTREAM_TIMEOUT_MS must be 1 to {MAX_TIMEOUT_MS}"));
+                DEFAULT_TIMEOUT_MS
+            }
+        };
+        match (sdkappid, key, origin) {
+            (Some(sdkappid), Some(key), Some(origin)) if problems.is_empty() => Ok(Self {
+                fingerprint: hash(&format!("{sdkappid}\n{admin}\n{key}")),
+                signer: Signer::new(sdkappid, SecretKey::new(key)),
+                admin,
+                origin,
+                timeout_ms,
+            }),
+            _ => Err(Error::Misconfigured(problems.join("; "))),
+        }
+    }
+
+    /// The signed get-tags URL for one request.
+    pub fn url(&self, usersig: &UserSig, random: u32) -> String {
+        get_tag_url(
+            &self.origin,
+            self.signer.sdkappid(),
+            &self.admin,
+            usersig,
+            random,
+        )
+    }
+
+    /// How long to wait for the vendor.
+    pub fn timeout_ms(&self) -> u32 {
+        self.timeout_ms
+    }
+}
+
+/// The admin UserSig, signed once and reused until it is half-way to expiring.
+#[derive(Default)]
+pub struct UserSigCache {
+    entry: Option<CachedSig>,
+}
+
+struct CachedSig {
+    fingerprint: [u8; 32],
+    signed_at: u64,
+    usersig: UserSig,
+}
+
+impl UserSigCache {
+    /// The UserSig for `upstream` at the Unix time `now`, signing a new one when needed.
+    pub fn get(&mut self, upstream: &Upstream, now: u64) -> UserSig {
+        let fresh = |c: &CachedSig| {
+            c.fingerprint == upstream.fingerprint
+                && now >= c.signed_at
+                && now - c.signed_at < USERSIG_RENEW_AFTER_SECS
+        };
+        match &self.entry {
+            Some(cached) if fresh(cached) => cached.usersig.clone(),
+            _ => {
+                let usersig =
+                    upstream
+                        .signer
+                        .sign(&upstream.admin, now, USERSIG_LIFETIME_SECS, None);
+                self.entry = Some(CachedSig {
+                    fingerprint: upstream.fingerprint,
+                    signed_at: now,
+                    usersig: usersig.clone(),
+                });
+                usersig
+            }
+        }
+    }
+}
+
+/// The non-empty, trimmed entries of a comma-separated setting.
+fn list(setting: &str) -> impl Iterator<Item = &str> {
+    setting.split(',').map(str::trim).filter(|s| !s.is_empty())
+}
+
+fn hash(text: &str) -> [u8; 32] {
+    Sha256::digest(text.as_bytes()).into()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    const TOKEN: &str = "a-panel-token-of-32-characters!!";
+
+    fn env(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
+        let map: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        move |name| map.get(name).cloned()
+    }
+
+    fn access() -> Access {
+        Access::from_env(env(&[
+            (
+                "PANEL_TOKENS",
+                &format!(" {TOKEN} , another-token-0123456789 ,"),
+            ),
+            (
+                "ALLOWED_ORIGINS",
+                "https://panel.example.com/, http://localhost:5173",
+            ),
+        ]))
+        .unwrap()
+    }
+
+    fn upstream(extra: &[(&str, &str)]) -> Result<Upstream, Error> {
+        let mut pairs = vec![
+            ("TIM_SDKAPPID", "1400000000"),
+            ("TIM_SECRET_KEY", "k"),
+            ("TIM_REGION", "singapore"),
+        ];
+        pairs.extend_from_slice(extra);
+        Upstream::from_env(env(&pairs))
+    }
+
+    #[test]
+    fn routes() {
+        assert_eq!(route("POST", GET_TAG_PATH), Ok(Route::GetTags));
+        assert_eq!(route("OPTIONS", GET_TAG_PATH), Ok(Route::Preflight));
+        assert_eq!(route("GET", "/healthz"), Ok(Route::Health));
+        assert_eq!(route("GET", GET_TAG_PATH).unwrap_err().http_status(), 405);
+        assert_eq!(route("POST", "/healthz").unwrap_err().http_status(), 405);
+        assert_eq!(
+            route("POST", "/v4/all_member_push/im_get_tag/")
+                .unwrap_err()
+                .http_status(),
+            404
+        );
+        assert_eq!(
+            route("GET", "/favicon.ico"),
+            Err(Error::NotFound("/favicon.ico".into()))
+        );
+    }
+
+    #[test]
+    fn no_tokens_fails_closed_and_weak_tokens_are_refused() {
+        for pairs in [&[][..], &[("PANEL_TOKENS", " , ")][..]] {
+            let error = Access::from_env(env(pairs)).err().unwrap();
+            assert!(error.to_string().contains("set PANEL_TOKENS"), "{error}");
+            assert_eq!(error.http_status(), 503);
+        }
+        let error = Access::from_env(env(&[("PANEL_TOKENS", &format!("{TOKEN},short"))]))
+            .err()
+            .unwrap();
+        assert!(
+            error.to_string().contains("entry #1 is shorter than 16"),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn only_a_listed_bearer_token_is_admitted() {
+        let access = access();
+        assert_eq!(
+            access.check_credentials(Some(&format!("Bearer {TOKEN}"))),
+            Ok(())
+        );
+        assert_eq!(
+            access.check_credentials(Some("bearer another-token-0123456789")),
+            Ok(())
+        );
+        for wrong in [
+            None,
+            Some(""),
+            Some(TOKEN),
+            Some("Basic a-panel-token-of-32-characters!!"),
+            Some("Bearer a-panel-token-of-32-characters!"),
+            Some("Bearer "),
+        ] {
+            assert_eq!(
+                access.check_credentials(wrong),
+                Err(Error::Unauthorized),
+                "{wrong:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn origins_are_matched_exactly() {
+        let access = access();
+        let own = "https://tags.example.workers.dev";
+        assert_eq!(access.check_origin(None, own), Ok(None));
+        assert_eq!(access.check_origin(Some(own), own), Ok(None));
+        assert_eq!(
+            access.check_origin(Some("https://panel.example.com"), own),
+            Ok(Some("https://panel.example.com".into()))
+        );
+        for refused in [
+            "https://panel.example.com.evil.net",
+            "http://panel.example.com",
+            "null",
+        ] {
+            assert_eq!(
+                access.check_origin(Some(refused), own),
+                Err(Error::OriginNotAllowed(refused.into()))
+            );
+        }
+    }
+
+    #[test]
+    fn upstream_config_names_what_is_missing() {
+        let message = |pairs: &[(&str, &str)]| {
+            Upstream::from_env(env(pairs))
+                .err()
+                .map(|e| e.to_string())
+                .unwrap_or_default()
+        };
+        let all_missing = message(&[]);
+        assert!(
+            all_missing.contains("TIM_SDKAPPID is not set"),
+            "{all_missing}"
+        );
+        assert!(
+            all_missing.contains("TIM_SECRET_KEY is not set"),
+            "{all_missing}"
+        );
+        let no_key = message(&[("TIM_SDKAPPID", "1"), ("TIM_REGION", "china")]);
+        assert!(
+            no_key.contains("TIM_SECRET_KEY is not set") && !no_key.contains("SDKAPPID"),
+            "{no_key}"
+        );
+        let bad = message(&[("TIM_SDKAPPID", "14e8"), ("TIM_SECRET_KEY", "secret-value")]);
+        assert!(bad.contains("TIM_SDKAPPID must be a whole number"), "{bad}");
+        let region = upstream(&[("TIM_REGION", "mars")])
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(
+            region.contains("TIM_REGION: unknown region \"mars\""),
+            "{region}"
+        );
+        let origin = upstream(&[("TIM_API_ORIGIN", "ftp://x")])
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(
+            origin.contains("TIM_API_ORIGIN must start with"),
+            "{origin}"
+        );
+        let timeout = upstream(&[("UPSTREAM_TIMEOUT_MS", "0")])
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(
+            timeout.contains("UPSTREAM_TIMEOUT_MS must be 1 to 60000"),
+            "{timeout}"
+        );
+        let admin = upstream(&[("TIM_ADMIN", &"a".repeat(33))])
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(
+            admin.contains("TIM_ADMIN is not a valid account"),
+            "{admin}"
+        );
+        for text in [all_missing, no_key, bad, region, origin, timeout, admin] {
+            assert!(!text.contains("secret-value"), "{text}");
+        }
+    }
+
+    #[test]
+    fn the_url_follows_the_configuration_only() {
+        let upstream = upstream(&[]).unwrap();
+        let sig = UserSigCache::default().get(&upstream, 1_000);
+        let url = upstream.url(&sig, 7);
+        assert!(
+            url.starts_with("https://adminapisgp.im.qcloud.com/v4/all_member_push/im_get_tag?")
+        );
+        assert!(url.contains("&identifier=administrator&sdkappid=1400000000&random=7&"));
+        let emulated = self::upstream(&[
+            ("TIM_API_ORIGIN", "http://127.0.0.1:9000/"),
+            ("TIM_ADMIN", "ops"),
+        ])
+        .unwrap();
+        let url = emulated.url(&sig, 8);
+        assert!(
+            url.starts_with("http://127.0.0.1:9000/v4/all_member_push/im_get_tag?"),
+            "{url}"
+        );
+        assert!(url.contains("&identifier=ops&"), "{url}");
+        assert_eq!(emulated.timeout_ms(), DEFAULT_TIMEOUT_MS);
+    }
+
+    #[test]
+    fn the_usersig_is_reused_then_renewed_long_before_it_expires() {
+        let upstream = upstream(&[]).unwrap();
+        let mut cache = UserSigCache::default();
+        let first = cache.get(&upstream, 1_000);
+        assert_eq!(
+            cache.get(&upstream, 1_000 + USERSIG_RENEW_AFTER_SECS - 1),
+            first
+        );
+        let renewed = cache.get(&upstream, 1_000 + USERSIG_RENEW_AFTER_SECS);
+        assert_ne!(renewed, first);
+        let claims = upstream
+            .signer
+            .verify(
+                "administrator",
+                renewed.expose(),
+                1_000 + USERSIG_RENEW_AFTER_SECS,
+            )
+            .unwrap();
+        assert_eq!(claims.expire, USERSIG_LIFETIME_SECS);
+        // A clock that goes back, or another key, also signs anew.
+        assert_ne!(cache.get(&upstream, 999), renewed);
+        let other_key = self::upstream(&[("TIM_SECRET_KEY", "k2")]).unwrap();
+        let other = cache.get(&other_key, 999);
+        assert!(
+            other_key
+                .signer
+                .verify("administrator", other.expose(), 999)
+                .is_ok()
+        );
+    }
+}

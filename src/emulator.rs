@@ -1,0 +1,429 @@
+//! A local stand-in for the vendor's get-tags endpoint: it checks every query parameter and
+//! the UserSig as the vendor does, enforces the vendor's limits, serves tags from a seed, and
+//! injects faults on request so that clients can be tested against them.
+//!
+//! Besides `POST /v4/all_member_push/im_get_tag` it serves, for tests:
+//! - `POST /_emulator/faults` with a JSON array of faults, each applied to one coming call in
+//!   order (`{"kind":"error","code":91000}`, `{"kind":"delay","ms":3000}`,
+//!   `{"kind":"status","status":502}`, `{"kind":"malformed"}`, `{"kind":"truncated"}`,
+//!   `{"kind":"drop"}`; `"times": N` repeats one); `DELETE` clears them.
+//! - `GET /_emulator/calls`: the calls received, with a SHA-256 of each UserSig (never the
+//!   UserSig itself); `DELETE` clears them.
+
+use std::collections::{HashMap, VecDeque};
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use bytes::Bytes;
+use http_body_util::combinators::BoxBody;
+use http_body_util::{BodyExt, Full, Limited, StreamBody};
+use hyper::body::{Frame, Incoming};
+use hyper::{Method, Request, Response, StatusCode};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use tokio::net::TcpListener;
+
+use crate::codes::{NOT_ADMIN, RATE_LIMITED};
+use crate::upstream::GET_TAG_PATH;
+use crate::{Error, GetTagsRequest, GetTagsResponse, SecretKey, Signer, UserTags};
+
+/// The demo data set: a few hundred accounts and their tags.
+pub const DEMO_TAGS: &str = include_str!("emulator-demo-tags.json");
+/// The vendor's rate limit for this API, per app.
+pub const CALLS_PER_SECOND: usize = 100;
+/// The largest body the emulator reads.
+const MAX_BODY_BYTES: usize = 1024 * 1024;
+/// The vendor's code for a request URL it cannot parse.
+const BAD_URL: i64 = 60002;
+
+/// Who the emulated app is, and what it knows.
+pub struct Config {
+    /// The app's SDKAppID.
+    pub sdkappid: u64,
+    /// The app's secret key, to verify UserSigs.
+    pub key: SecretKey,
+    /// The app's administrator account.
+    pub admin: String,
+    /// Tags by account; accounts not in it have none.
+    pub tags: HashMap<String, Vec<String>>,
+    /// Calls allowed in any one second.
+    pub calls_per_second: usize,
+}
+
+/// A fault to inject into one call.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Fault {
+    /// Answer with this vendor error code.
+    Error {
+        /// The `ErrorCode`.
+        code: i64,
+    },
+    /// Wait, then answer normally.
+    Delay {
+        /// How long, in milliseconds.
+        ms: u64,
+    },
+    /// Answer with this HTTP status and a non-JSON body, as a failing proxy does.
+    Status {
+        /// The HTTP status.
+        status: u16,
+    },
+    /// Answer 200 with a body that is not JSON.
+    Malformed,
+    /// Announce a full answer, send half of it, then close the connection.
+    Truncated,
+    /// Close the connection without answering.
+    Drop,
+}
+
+#[derive(Deserialize)]
+struct FaultEntry {
+    #[serde(flatten)]
+    fault: Fault,
+    #[serde(default = "one")]
+    times: usize,
+}
+
+fn one() -> usize {
+    1
+}
+
+/// One get-tags call as the emulator received it.
+#[derive(Debug, Clone, Serialize)]
+pub struct Call {
+    /// The `identifier` query parameter.
+    pub identifier: Option<String>,
+    /// The `sdkappid` query parameter.
+    pub sdkappid: Option<String>,
+    /// The `random` query parameter.
+    pub random: Option<String>,
+    /// SHA-256 (hex) of the `usersig` query parameter.
+    pub usersig_sha256: Option<String>,
+    /// The accounts asked for, when the body was valid.
+    pub accounts: Vec<String>,
+    /// The `ErrorCode` answered (0 on success), or none when a fault answered.
+    pub error_code: Option<i64>,
+}
+
+struct State {
+    config: Config,
+    faults: Mutex<VecDeque<Fault>>,
+    calls: Mutex<Vec<Call>>,
+    recent: Mutex<VecDeque<Instant>>,
+}
+
+/// The connection is closed without an answer.
+#[derive(Debug)]
+struct Dropped;
+
+impl std::fmt::Display for Dropped {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("connection dropped by an injected fault")
+    }
+}
+
+impl std::error::Error for Dropped {}
+
+type Body = BoxBody<Bytes, std::io::Error>;
+
+/// Parses a seed file: a JSON object from account to its tags.
+pub fn parse_tags(json: &str) -> Result<HashMap<String, Vec<String>>, serde_json::Error> {
+    serde_json::from_str(json)
+}
+
+/// Serves until the process ends; `on_ready` is called with the bound address.
+pub async fn serve(
+    config: Config,
+    listen: SocketAddr,
+    on_ready: impl FnOnce(SocketAddr),
+) -> std::io::Result<()> {
+    let listener = TcpListener::bind(listen).await?;
+    on_ready(listener.local_addr()?);
+    let state = Arc::new(State {
+        config,
+        faults: Mutex::default(),
+        calls: Mutex::default(),
+        recent: Mutex::default(),
+    });
+    loop {
+        let (stream, _) = listener.accept().await?;
+        let state = state.clone();
+        tokio::spawn(async move {
+            let service = hyper::service::service_fn(move |request| {
+                let state = state.clone();
+                async move { state.answer(request).await }
+            });
+            // A connection ends with an error when a fault drops it; that is the point.
+            let _ = hyper::server::conn::http1::Builder::new()
+                .serve_connection(hyper_util::rt::TokioIo::new(stream), service)
+                .await;
+        });
+    }
+}
+
+impl State {
+    async fn answer(&self, request: Request<Incoming>) -> Result<Response<Body>, Dropped> {
+        let path = request.uri().path().to_owned();
+        match (request.method(), path.as_str()) {
+            (&Method::POST, GET_TAG_PATH) => self.get_tag(request).await,
+            (_, GET_TAG_PATH) => Ok(plain(StatusCode::METHOD_NOT_ALLOWED, "use POST")),
+            (&Method::POST, "/_emulator/faults") => Ok(self.add_faults(request).await),
+            (&Method::DELETE, "/_emulator/faults") => {
+                self.faults.lock().unwrap().clear();
+                Ok(plain(StatusCode::NO_CONTENT, ""))
+            }
+            (&Method::GET, "/_emulator/calls") => {
+                let calls = serde_json::to_vec(&*self.calls.lock().unwrap()).unwrap_or_default();
+                Ok(json(StatusCode::OK, calls))
+            }
+            (&Method::DELETE, "/_emulator/calls") => {
+                self.calls.lock().unwrap().clear();
+                Ok(plain(StatusCode::NO_CONTENT, ""))
+            }
+            _ => Ok(plain(StatusCode::NOT_FOUND, "no such endpoint")),
+        }
+    }
+
+    async fn add_faults(&self, request: Request<Incoming>) -> Response<Body> {
+        let entries = read_body(request)
+            .await
+            .and_then(|body| serde_json::from_slice::<Vec<FaultEntry>>(&body).ok());
+        let Some(entries) = entries else {
+            return plain(StatusCode::BAD_REQUEST, "expected a JSON array of faults");
+        };
+        let mut faults = self.faults.lock().unwrap();
+        for entry in entries {
+            faults.extend(std::iter::repeat_n(entry.fault, entry.times));
+        }
+        plain(StatusCode::NO_CONTENT, "")
+    }
+
+    async fn get_tag(&self, request: Request<Incoming>) -> Result<Response<Body>, Dropped> {
+        let query: HashMap<String, String> = request
+            .uri()
+            .query()
+            .map(|q| form_urlencoded::parse(q.as_bytes()).into_owned().collect())
+            .unwrap_or_default();
+        let mut call = Call {
+            identifier: query.get("identifier").cloned(),
+            sdkappid: query.get("sdkappid").cloned(),
+            random: query.get("random").cloned(),
+            usersig_sha256: query
+                .get("usersig")
+                .map(|sig| format!("{:x}", Sha256::digest(sig.as_bytes()))),
+            accounts: Vec::new(),
+            error_code: None,
+        };
+        let body = read_body(request).await;
+        let fault = self.faults.lock().unwrap().pop_front();
+        if let Some(Fault::Delay { ms }) = fault {
+            tokio::time::sleep(Duration::from_millis(ms)).await;
+        }
+        let answer = match fault {
+            Some(Fault::Drop) => {
+                self.calls.lock().unwrap().push(call);
+                return Err(Dropped);
+            }
+            Some(Fault::Status { status }) => plain(
+                StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_GATEWAY),
+                "<html><body>upstream failure</body></html>",
+            ),
+            Some(Fault::Malformed) => plain(StatusCode::OK, "<html>this is not JSON"),
+            Some(Fault::Truncated) => {
+                truncated(GetTagsResponse::ok(self.tags_of(&["user_0001".into()])).to_json())
+            }
+            Some(Fault::Error { code }) => {
+                call.error_code = Some(code);
+                let error = Error::Vendor {
+                    code,
+                    info: format!("injected error {code}"),
+                };
+                vendor(GetTagsResponse::failure(&error))
+            }
+            None | Some(Fault::Delay { .. }) => {
+                let answer = self.check(&query, body.as_deref());
+                call.accounts = answer
+                    .as_ref()
+                    .map(|r| r.accounts().to_vec())
+                    .unwrap_or_default();
+                let answer = answer
+                    .map(|r| GetTagsResponse::ok(self.tags_of(r.accounts())))
+                    .unwrap_or_else(|error| GetTagsResponse::failure(&error));
+                call.error_code = Some(answer.error_code);
+                vendor(answer)
+            }
+        };
+        self.calls.lock().unwrap().push(call);
+        Ok(answer)
+    }
+
+    /// The vendor's checks, in its order: URL, signature, admin rights, rate, body.
+    fn check(
+        &self,
+        query: &HashMap<String, String>,
+        body: Option<&[u8]>,
+    ) -> Result<GetTagsRequest, Error> {
+        let config = &self.config;
+        let param = |name: &str| query.get(name).map(String::as_str);
+        if param("contenttype") != Some("json") {
+            return Err(vendor_error(BAD_URL, "contenttype must be json"));
+        }
+        if param("random")
+            .and_then(|r| r.parse::<u32>().ok())
+            .is_none()
+        {
+            return Err(vendor_error(
+                BAD_URL,
+                "random must be an unsigned 32-bit integer",
+            ));
+        }
+        let Some(identifier) = param("identifier").filter(|i| !i.is_empty()) else {
+            return Err(vendor_error(BAD_URL, "identifier is missing"));
+        };
+        match param("sdkappid").map(str::parse::<u64>) {
+            Some(Ok(id)) if id == config.sdkappid => {}
+            Some(Ok(id)) => {
+                return Err(vendor_error(
+                    crate::codes::KEY_OR_APP_NOT_FOUND,
+                    &format!("SDKAppID {id} is not found in this region"),
+                ));
+            }
+            _ => return Err(vendor_error(BAD_URL, "sdkappid is missing or not a number")),
+        }
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs());
+        Signer::new(config.sdkappid, config.key.clone()).verify(
+            identifier,
+            param("usersig").unwrap_or_default(),
+            now,
+        )?;
+        if identifier != config.admin {
+            return Err(vendor_error(
+                NOT_ADMIN,
+                "this API needs the app administrator",
+            ));
+        }
+        if !self.admit() {
+            return Err(vendor_error(
+                RATE_LIMITED,
+                "REST API call rate over the limit",
+            ));
+        }
+        let body = body.ok_or_else(|| Error::InvalidBody("the body could not be read".into()))?;
+        GetTagsRequest::from_json(body)
+    }
+
+    /// Counts a call against the rate limit: at most `calls_per_second` in any one second.
+    fn admit(&self) -> bool {
+        let now = Instant::now();
+        let mut recent = self.recent.lock().unwrap();
+        while recent
+            .front()
+            .is_some_and(|t| now.duration_since(*t) >= Duration::from_secs(1))
+        {
+            recent.pop_front();
+        }
+        let admitted = recent.len() < self.config.calls_per_second;
+        if admitted {
+            recent.push_back(now);
+        }
+        admitted
+    }
+
+    fn tags_of(&self, accounts: &[String]) -> Vec<UserTags> {
+        accounts
+            .iter()
+            .map(|account| UserTags {
+                to_account: account.clone(),
+                tags: self.config.tags.get(account).cloned().unwrap_or_default(),
+            })
+            .collect()
+    }
+}
+
+fn vendor_error(code: i64, info: &str) -> Error {
+    Error::Vendor {
+        code,
+        info: info.into(),
+    }
+}
+
+async fn read_body(request: Request<Incoming>) -> Option<Vec<u8>> {
+    let body = Limited::new(request.into_body(), MAX_BODY_BYTES)
+        .collect()
+        .await
+        .ok()?;
+    Some(body.to_bytes().to_vec())
+}
+
+/// The vendor answers every outcome with HTTP 200 and a JSON body.
+fn vendor(answer: GetTagsResponse) -> Response<Body> {
+    json(StatusCode::OK, answer.to_json().into_bytes())
+}
+
+fn json(status: StatusCode, body: Vec<u8>) -> Response<Body> {
+    let mut response = Response::new(full(body));
+    *response.status_mut() = status;
+    response
+        .headers_mut()
+        .insert("content-type", "application/json".parse().unwrap());
+    response
+}
+
+fn plain(status: StatusCode, text: &'static str) -> Response<Body> {
+    let mut response = Response::new(full(text.as_bytes().to_vec()));
+    *response.status_mut() = status;
+    response
+}
+
+fn full(bytes: Vec<u8>) -> Body {
+    Full::new(Bytes::from(bytes))
+        .map_err(|never: Infallible| match never {})
+        .boxed()
+}
+
+/// A response that announces `body` in full, sends its first half, then fails the connection.
+fn truncated(body: String) -> Response<Body> {
+    let half = Bytes::from(body.as_bytes()[..body.len() / 2].to_vec());
+    let frames = futures_util::stream::iter([
+        Ok(Frame::data(half)),
+        Err(std::io::Error::other("truncated by an injected fault")),
+    ]);
+    let mut response = Response::new(StreamBody::new(frames).boxed());
+    let headers = response.headers_mut();
+    headers.insert("content-type", "application/json".parse().unwrap());
+    headers.insert("content-length", body.len().into());
+    response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_demo_data_set_parses_and_is_a_few_hundred_accounts() {
+        let tags = parse_tags(DEMO_TAGS).unwrap();
+        assert!(tags.len() >= 300, "{}", tags.len());
+        assert_eq!(tags["xiaojun"], ["cn", "trial"]);
+        assert!(
+            tags.keys()
+                .all(|account| crate::tags::validate_account(0, account).is_ok())
+        );
+    }
+
+    #[test]
+    fn faults_parse_with_a_repeat_count() {
+        let entries: Vec<FaultEntry> = serde_json::from_str(
+            r#"[{"kind":"error","code":91000,"times":3},{"kind":"delay","ms":5},{"kind":"drop"}]"#,
+        )
+        .unwrap();
+        assert_eq!(entries[0].times, 3);
+        assert!(matches!(entries[0].fault, Fault::Error { code: 91000 }));
+        assert!(matches!(entries[1].fault, Fault::Delay { ms: 5 }));
+        assert_eq!(entries[2].times, 1);
+    }
+}

@@ -1,0 +1,193 @@
+//! The Cloudflare Worker: translates between workers-rs and the decisions in [`crate::edge`].
+
+use std::cell::RefCell;
+
+use futures_util::StreamExt;
+use worker::wasm_bindgen::JsValue;
+use worker::{
+    AbortSignal, Context, Env, Fetch, Headers, Method, Request, RequestInit, Response,
+    console_error, console_log, event,
+};
+
+use crate::edge::{Access, MAX_BODY_BYTES, Route, Upstream, UserSigCache, route};
+use crate::{Error, GetTagsRequest, GetTagsResponse, UserSig, upstream};
+
+thread_local! {
+    /// One admin UserSig per isolate, shared by its requests.
+    static USERSIG: RefCell<UserSigCache> = RefCell::default();
+}
+
+/// What a request turned into: an answer, or a refusal to be written in the vendor's shape.
+type Outcome = std::result::Result<Response, Error>;
+
+#[event(fetch)]
+async fn fetch(request: Request, env: Env, _ctx: Context) -> worker::Result<Response> {
+    let method = request.method().to_string();
+    let path = request.path();
+    let mut cors = None;
+    let outcome = handle(request, &env, &mut cors).await;
+    let response = outcome.unwrap_or_else(|error| {
+        console_log!("{method} {path}: {} {}", error.http_status(), error);
+        refusal(&error)
+    });
+    Ok(finish(response, cors.as_deref()))
+}
+
+async fn handle(mut request: Request, env: &Env, cors: &mut Option<String>) -> Outcome {
+    let lookup = |name: &str| setting(env, name);
+    let route = route(request.method().as_ref(), &request.path())?;
+    if route == Route::Health {
+        return json(200, br#"{"ok":true}"#.to_vec());
+    }
+    let access = Access::from_env(lookup)?;
+    let own_origin = request
+        .url()
+        .map_err(|_| Error::Internal("unreadable request URL"))?
+        .origin()
+        .ascii_serialization();
+    *cors = access.check_origin(header(&request, "Origin").as_deref(), &own_origin)?;
+    if route == Route::Preflight {
+        return preflight();
+    }
+    access.check_credentials(header(&request, "Authorization").as_deref())?;
+    let upstream = Upstream::from_env(lookup)?;
+    let body = read_body(&mut request).await?;
+    let tags_request = GetTagsRequest::from_json(&body)?;
+    forward(&upstream, &tags_request).await
+}
+
+/// Reads the body, refusing it as soon as it grows past the limit.
+async fn read_body(request: &mut Request) -> std::result::Result<Vec<u8>, Error> {
+    let too_large = Error::BodyTooLarge {
+        limit: MAX_BODY_BYTES,
+    };
+    let declared = header(request, "Content-Length").and_then(|v| v.parse::<usize>().ok());
+    if declared.is_some_and(|length| length > MAX_BODY_BYTES) {
+        return Err(too_large);
+    }
+    let mut body = Vec::new();
+    let Ok(mut stream) = request.stream() else {
+        return Ok(body); // No body at all.
+    };
+    while let Some(chunk) = stream.next().await {
+        let chunk = chunk.map_err(|_| Error::InvalidBody("the body could not be read".into()))?;
+        if body.len() + chunk.len() > MAX_BODY_BYTES {
+            return Err(too_large);
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
+}
+
+/// Signs, sends the request to the vendor, and passes its answer through once it reads as one.
+async fn forward(upstream: &Upstream, tags_request: &GetTagsRequest) -> Outcome {
+    let now = (js_sys::Date::now() / 1000.0) as u64;
+    let usersig = USERSIG.with(|cache| cache.borrow_mut().get(upstream, now));
+    let url = upstream.url(&usersig, upstream::random()?);
+    let headers = Headers::new();
+    headers
+        .set("Content-Type", "application/json")
+        .map_err(|_| Error::Internal("cannot build the upstream request"))?;
+    let mut init = RequestInit::new();
+    init.with_method(Method::Post)
+        .with_headers(headers)
+        .with_body(Some(JsValue::from_str(&tags_request.to_json())));
+    let outbound = Request::new_with_init(&url, &init)
+        .map_err(|_| Error::Internal("cannot build the upstream request"))?;
+    let timeout_ms = upstream.timeout_ms();
+    let signal: AbortSignal = worker::web_sys::AbortSignal::timeout_with_u32(timeout_ms).into();
+    let failed = |error: worker::Error| {
+        if signal.aborted() {
+            Error::UpstreamTimeout { timeout_ms }
+        } else {
+            console_error!("upstream: {}", redact(&error.to_string(), &usersig));
+            Error::UpstreamUnreachable
+        }
+    };
+    let mut answer = Fetch::Request(outbound)
+        .send_with_signal(&signal)
+        .await
+        .map_err(failed)?;
+    if answer.status_code() != 200 {
+        return Err(Error::UpstreamUnreadable(format!(
+            "HTTP {}",
+            answer.status_code()
+        )));
+    }
+    let body = answer.bytes().await.map_err(|error| match failed(error) {
+        Error::UpstreamUnreachable => Error::UpstreamUnreadable("the answer was cut short".into()),
+        other => other,
+    })?;
+    if serde_json::from_slice::<GetTagsResponse>(&body).is_err() {
+        return Err(Error::UpstreamUnreadable("not a get-tags answer".into()));
+    }
+    json(200, body)
+}
+
+/// A vendor-shaped answer for a refusal, with the status that says why.
+fn refusal(error: &Error) -> Response {
+    let body = GetTagsResponse::failure(error).to_json().into_bytes();
+    let response = json(error.http_status(), body).unwrap_or_else(|_| Response::empty().unwrap());
+    match error {
+        Error::MethodNotAllowed { allow, .. } => set(response, "Allow", allow),
+        Error::Unauthorized => set(response, "WWW-Authenticate", "Bearer"),
+        _ => response,
+    }
+}
+
+fn json(status: u16, body: Vec<u8>) -> Outcome {
+    let response = Response::from_bytes(body)
+        .map_err(|_| Error::Internal("cannot build the answer"))?
+        .with_status(status);
+    Ok(set(
+        response,
+        "Content-Type",
+        "application/json; charset=utf-8",
+    ))
+}
+
+fn preflight() -> Outcome {
+    let response = Response::empty()
+        .map_err(|_| Error::Internal("cannot build the answer"))?
+        .with_status(204);
+    let response = set(response, "Access-Control-Allow-Methods", "POST, OPTIONS");
+    let response = set(
+        response,
+        "Access-Control-Allow-Headers",
+        "Authorization, Content-Type",
+    );
+    Ok(set(response, "Access-Control-Max-Age", "600"))
+}
+
+/// Headers every answer carries.
+fn finish(response: Response, cors: Option<&str>) -> Response {
+    let response = set(response, "Cache-Control", "no-store");
+    let response = set(response, "X-Content-Type-Options", "nosniff");
+    let response = set(response, "Vary", "Origin");
+    match cors {
+        Some(origin) => set(response, "Access-Control-Allow-Origin", origin),
+        None => response,
+    }
+}
+
+fn set(mut response: Response, name: &str, value: &str) -> Response {
+    // Setting a valid header on a response we built cannot fail.
+    let _ = response.headers_mut().set(name, value);
+    response
+}
+
+fn header(request: &Request, name: &str) -> Option<String> {
+    request.headers().get(name).ok().flatten()
+}
+
+/// A var or secret, trimmed; unset and empty are the same.
+fn setting(env: &Env, name: &str) -> Option<String> {
+    let value = env.var(name).map(|v| v.to_string()).ok()?;
+    let value = value.trim();
+    (!value.is_empty()).then(|| value.to_owned())
+}
+
+/// Removes the UserSig from a runtime error message before it is logged.
+fn redact(message: &str, usersig: &UserSig) -> String {
+    message.replace(usersig.expose(), "[UserSig]")
+}

@@ -1,0 +1,100 @@
+// Starts the emulator and the built Worker (in the local workerd runtime, via Miniflare) for tests,
+// and captures everything they say so that tests can check it.
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { Miniflare } from 'miniflare';
+
+const root = fileURLToPath(new URL('../..', import.meta.url));
+
+export const SDKAPPID = '1400000000';
+export const KEY = 'test-secret-key-5bd2850fff3ecb11d7c805251c51ee46';
+export const TOKEN = 'test-panel-token-0123456789abcdef';
+export const API = '/v4/all_member_push/im_get_tag';
+
+/** Starts `tim-emulator` on a free loopback port. */
+export async function startEmulator({ key = KEY, sdkappid = SDKAPPID, callsPerSecond } = {}) {
+  const bin = process.env.TIM_EMULATOR_BIN ?? `${root}/target/debug/tim-emulator`;
+  const args = ['--listen', '127.0.0.1:0', '--sdkappid', sdkappid, '--key', key];
+  if (callsPerSecond) args.push('--calls-per-second', String(callsPerSecond));
+  const child = spawn(bin, args, { stdio: ['ignore', 'pipe', 'inherit'] });
+  const lines = createInterface({ input: child.stdout });
+  const [line] = await once(lines, 'line');
+  const url = /listening on (http:\/\/\S+)/.exec(line)?.[1];
+  if (!url) throw new Error(`unexpected emulator output: ${line}`);
+  const control = (path, init) => fetch(`${url}/_emulator/${path}`, init);
+  return {
+    url,
+    async inject(...faults) {
+      const response = await control('faults', { method: 'POST', body: JSON.stringify(faults) });
+      if (response.status !== 204) throw new Error(`inject: ${response.status}`);
+    },
+    async calls() {
+      return (await control('calls')).json();
+    },
+    async reset() {
+      await control('faults', { method: 'DELETE' });
+      await control('calls', { method: 'DELETE' });
+    },
+    async stop() {
+      child.kill();
+      await once(child, 'exit');
+    },
+  };
+}
+
+/** Everything the Worker said: its log lines, and every answer's status, headers and body. */
+export const transcript = [];
+
+/** Starts the built Worker with these bindings (vars and secrets alike). */
+export async function startWorker(bindings) {
+  const capture = (stream) => stream.on('data', (chunk) => transcript.push(String(chunk)));
+  const mf = new Miniflare({
+    modules: true,
+    scriptPath: `${root}/build/index.js`,
+    modulesRules: [{ type: 'CompiledWasm', include: ['**/*.wasm'], fallthrough: true }],
+    compatibilityDate: '2026-07-30',
+    bindings,
+    cf: false,
+    handleRuntimeStdio: (stdout, stderr) => {
+      capture(stdout);
+      capture(stderr);
+    },
+    handleStructuredLogs: ({ message }) => {
+      transcript.push(message);
+    },
+  });
+  await mf.ready;
+  return {
+    /** Sends a request; returns status, headers and the body as text and (when it is) JSON. */
+    async send(path, { method = 'POST', token = TOKEN, headers = {}, body } = {}) {
+      const allHeaders = { ...headers };
+      if (token) allHeaders.Authorization = `Bearer ${token}`;
+      const response = await mf.dispatchFetch(`http://localhost${path}`, {
+        method,
+        headers: allHeaders,
+        body: typeof body === 'string' || body === undefined ? body : JSON.stringify(body),
+      });
+      const text = await response.text();
+      const answer = { status: response.status, headers: response.headers, text };
+      try {
+        answer.json = JSON.parse(text);
+      } catch {}
+      transcript.push(`${response.status} ${JSON.stringify([...response.headers])} ${text}`);
+      return answer;
+    },
+    dispose: () => mf.dispose(),
+  };
+}
+
+/** The bindings of a Worker wired to `emulator`. */
+export const bindingsFor = (emulator, extra = {}) => ({
+  TIM_SDKAPPID: SDKAPPID,
+  TIM_SECRET_KEY: KEY,
+  TIM_REGION: 'singapore',
+  TIM_API_ORIGIN: emulator.url,
+  PANEL_TOKENS: `${TOKEN},second-token-abcdefghijklmnop`,
+  ALLOWED_ORIGINS: 'https://panel.example.com',
+  ...extra,
+});
