@@ -1,0 +1,125 @@
+// tim-emulator against the vendor's contract, driven with UserSigs from the official npm signer.
+import assert from 'node:assert/strict';
+import { createRequire } from 'node:module';
+import { after, before, describe, test } from 'node:test';
+import { API, KEY, SDKAPPID, startEmulator } from './harness.mjs';
+
+const { Api } = createRequire(import.meta.url)('tls-sig-api-v2');
+
+/** Signs with the official signer, at `time` (Unix seconds) when given. */
+function sign(identifier, { key = KEY, expire = 3600, time } = {}) {
+  const realNow = Date.now;
+  if (time !== undefined) Date.now = () => time * 1000;
+  try {
+    return new Api(Number(SDKAPPID), key).genUserSig(identifier, expire);
+  } finally {
+    Date.now = realNow;
+  }
+}
+
+let emulator;
+
+before(async () => {
+  emulator = await startEmulator();
+});
+
+after(() => emulator?.stop());
+
+/** Calls the emulator with these query parameters (merged over valid ones) and body. */
+async function call({ query = {}, body = { To_Account: ['xiaojun'] }, method = 'POST' } = {}) {
+  const params = new URLSearchParams({
+    usersig: sign('administrator'),
+    identifier: 'administrator',
+    sdkappid: SDKAPPID,
+    random: '12345',
+    contenttype: 'json',
+    ...query,
+  });
+  const response = await fetch(`${emulator.url}${API}?${params}`, {
+    method,
+    body: method === 'POST' ? (typeof body === 'string' ? body : JSON.stringify(body)) : undefined,
+  });
+  const text = await response.text();
+  return { status: response.status, text, json: response.status === 200 ? JSON.parse(text) : undefined };
+}
+
+async function fails(options, code, infoPattern) {
+  const answer = await call(options);
+  assert.equal(answer.status, 200, answer.text);
+  assert.equal(answer.json.ActionStatus, 'FAIL', answer.text);
+  assert.equal(answer.json.ErrorCode, code, answer.text);
+  assert.match(answer.json.ErrorInfo, infoPattern);
+}
+
+describe('tim-emulator', () => {
+  test('accepts the official signer’s UserSig and serves the seed’s tags', async () => {
+    const answer = await call({ body: { To_Account: ['xiaojun', 'unknown_user'] } });
+    assert.deepEqual(answer.json, {
+      ActionStatus: 'OK',
+      ErrorCode: 0,
+      ErrorInfo: '',
+      UserTags: [
+        { To_Account: 'xiaojun', Tags: ['cn', 'trial'] },
+        { To_Account: 'unknown_user', Tags: [] },
+      ],
+    });
+  });
+
+  test('checks every query parameter', async () => {
+    await fails({ query: { contenttype: 'xml' } }, 60002, /contenttype must be json/);
+    for (const random of ['abc', '-1', '4294967296', '']) {
+      await fails({ query: { random } }, 60002, /random must be an unsigned 32-bit integer/);
+    }
+    assert.equal((await call({ query: { random: '4294967295' } })).json.ErrorCode, 0);
+    await fails({ query: { identifier: '' } }, 60002, /identifier is missing/);
+    await fails({ query: { sdkappid: 'x' } }, 60002, /sdkappid is missing/);
+    await fails({ query: { sdkappid: '1400000001' } }, 70020, /not found in this region/);
+  });
+
+  test('verifies the UserSig: empty, malformed, wrong key, wrong identifier, expired', async () => {
+    await fails({ query: { usersig: '' } }, 70002, /UserSig is empty/);
+    await fails({ query: { usersig: 'not-a-usersig' } }, 70003, /malformed/);
+    await fails({ query: { usersig: sign('administrator', { key: 'another key' }) } }, 70009, /signature check failed/);
+    await fails({ query: { usersig: sign('alice') } }, 70013, /signed for identifier "alice", not "administrator"/);
+    const old = sign('administrator', { time: 1_000_000_000, expire: 60 });
+    await fails({ query: { usersig: old } }, 70001, /expired at 1000000060/);
+  });
+
+  test('only the administrator may call', async () => {
+    await fails({ query: { identifier: 'alice', usersig: sign('alice') } }, 90009, /administrator/);
+  });
+
+  test('enforces the body’s limits with the vendor’s codes', async () => {
+    const many = Array.from({ length: 101 }, (_, i) => `user_${i}`);
+    await fails({ body: { To_Account: many } }, 90018, /101 accounts/);
+    await fails({ body: { To_Account: ['x'.repeat(33)] } }, 90001, /33 bytes/);
+    await fails({ body: 'not json' }, 90001, /not valid JSON/);
+  });
+
+  test('answers other methods and paths with HTTP errors', async () => {
+    assert.equal((await call({ method: 'GET' })).status, 405);
+    assert.equal((await fetch(`${emulator.url}/v4/other`, { method: 'POST' })).status, 404);
+  });
+
+  test('allows the configured calls per second, then answers 60007', async () => {
+    const limited = await startEmulator({ callsPerSecond: 5 });
+    const saved = emulator;
+    emulator = limited;
+    try {
+      const codes = [];
+      for (let i = 0; i < 8; i++) codes.push((await call()).json.ErrorCode);
+      assert.deepEqual(codes, [0, 0, 0, 0, 0, 60007, 60007, 60007]);
+      await new Promise((resolve) => setTimeout(resolve, 1100));
+      assert.equal((await call()).json.ErrorCode, 0, 'the window moves on');
+    } finally {
+      emulator = saved;
+      await limited.stop();
+    }
+  });
+
+  test('the default limit is the vendor’s 100 per second', async () => {
+    const codes = await Promise.all(Array.from({ length: 110 }, () => call().then((a) => a.json.ErrorCode)));
+    assert.ok(codes.filter((c) => c === 60007).length >= 10, codes.join());
+    assert.ok(codes.filter((c) => c === 0).length <= 100, codes.join());
+  });
+});
