@@ -8,8 +8,11 @@ WASM := wasm32-unknown-unknown
 WASM_BINDGEN_VERSION := $(shell sed -n '/^name = "wasm-bindgen"$$/{n;s/^version = "\(.*\)"$$/\1/p;}' Cargo.lock)
 WASM_PACK_VERSION := 0.15.1
 WORKER_BUILD_VERSION := 0.8.7
+# The browser suite's page is served from the origin the test Worker allows (tests/worker/serve.mjs).
 WASM_TEST := CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner \
-	CHROMEDRIVER=/usr/bin/chromedriver cargo test --target $(WASM)
+	CHROMEDRIVER=/usr/bin/chromedriver WASM_BINDGEN_TEST_ADDRESS=127.0.0.1:8789 \
+	cargo test --target $(WASM) --features browser
+SERVE := TIM_EMULATOR_BIN=$(CURDIR)/$(EMULATOR) node tests/worker/serve.mjs --
 
 DEV_PORT := 8787
 EMULATOR_PORT := 9000
@@ -73,14 +76,15 @@ browser:
 lint:
 	cargo fmt --check
 	cargo clippy --all-targets --features emulator -- -D warnings
-	cargo clippy --target $(WASM) --all-targets --features worker -- -D warnings
+	cargo clippy --target $(WASM) --all-targets --features worker,browser -- -D warnings
 
 test-native:
 	cargo test --features emulator
 
-test-wasm:
-	$(WASM_TEST) --test node
-	$(WASM_TEST) --test browser
+test-wasm: worker emulator
+	$(WASM_TEST) --no-run --test node --test browser
+	$(SERVE) $(WASM_TEST) --test node
+	$(SERVE) $(WASM_TEST) --test browser
 
 test-worker: worker emulator
 	TIM_EMULATOR_BIN=$(CURDIR)/$(EMULATOR) node --test 'tests/worker/*.test.mjs'

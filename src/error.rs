@@ -38,6 +38,24 @@ pub enum Error {
         /// Its length in UTF-8 bytes.
         bytes: usize,
     },
+    /// The accounts given to `getTags` are not a list of account names.
+    #[error("invalid accounts: {0}")]
+    InvalidAccounts(String),
+    /// An option given to `getTags` has the wrong type or value.
+    #[error("invalid option: {0}")]
+    InvalidOption(String),
+    /// A call from the browser got no answer in time.
+    #[error("no answer within {timeout_ms} ms")]
+    Timeout {
+        /// The time allowed, in milliseconds.
+        timeout_ms: u64,
+    },
+    /// The caller aborted.
+    #[error("aborted")]
+    Aborted,
+    /// The edge could not be reached from the browser, or did not answer as the edge does.
+    #[error("{0}")]
+    Endpoint(String),
     /// The UserSig is the empty string.
     #[error("UserSig is empty")]
     SigEmpty,
@@ -149,9 +167,13 @@ impl Error {
     pub fn code(&self) -> i64 {
         match self {
             Error::InvalidBody(_)
+            | Error::InvalidAccounts(_)
             | Error::NoAccounts
             | Error::EmptyAccount { .. }
             | Error::AccountTooLong { .. } => codes::INVALID_BODY,
+            Error::InvalidOption(_) => codes::INVALID_OPTION,
+            Error::Timeout { .. } => codes::TIMEOUT,
+            Error::Aborted => codes::ABORTED,
             Error::TooManyAccounts { .. } => codes::TOO_MANY_ACCOUNTS,
             Error::SigEmpty => codes::SIG_EMPTY,
             Error::SigMalformed(_) => codes::SIG_MALFORMED,
@@ -165,7 +187,9 @@ impl Error {
             Error::NotFound(_) => codes::NOT_FOUND,
             Error::MethodNotAllowed { .. } => codes::METHOD_NOT_ALLOWED,
             Error::BodyTooLarge { .. } => codes::BODY_TOO_LARGE,
-            Error::UpstreamUnreachable | Error::UpstreamUnreadable(_) => codes::BAD_GATEWAY,
+            Error::UpstreamUnreachable | Error::UpstreamUnreadable(_) | Error::Endpoint(_) => {
+                codes::BAD_GATEWAY
+            }
             Error::UpstreamTimeout { .. } => codes::GATEWAY_TIMEOUT,
             Error::UnknownRegion(_) | Error::Misconfigured(_) => codes::MISCONFIGURED,
             Error::NoRandomness(_) => codes::INTERNAL,
@@ -178,17 +202,21 @@ impl Error {
     pub fn http_status(&self) -> u16 {
         match self {
             Error::InvalidBody(_)
+            | Error::InvalidAccounts(_)
+            | Error::InvalidOption(_)
             | Error::NoAccounts
             | Error::TooManyAccounts { .. }
             | Error::EmptyAccount { .. }
             | Error::AccountTooLong { .. } => 400,
+            Error::Timeout { .. } => 408,
+            Error::Aborted => 499,
             Error::Unauthorized => 401,
             Error::OriginNotAllowed(_) => 403,
             Error::NotFound(_) => 404,
             Error::MethodNotAllowed { .. } => 405,
             Error::BodyTooLarge { .. } => 413,
             Error::NoRandomness(_) | Error::Internal(_) => 500,
-            Error::UpstreamUnreachable | Error::UpstreamUnreadable(_) => 502,
+            Error::UpstreamUnreachable | Error::UpstreamUnreadable(_) | Error::Endpoint(_) => 502,
             Error::UnknownRegion(_) | Error::Misconfigured(_) => 503,
             Error::UpstreamTimeout { .. } => 504,
             Error::SigEmpty
@@ -230,7 +258,7 @@ impl Action {
             | UNAUTHORIZED
             | ORIGIN_NOT_ALLOWED
             | MISCONFIGURED => Action::Configuration,
-            EDGE_INTERNAL | BAD_GATEWAY | GATEWAY_TIMEOUT => Action::Retry,
+            EDGE_INTERNAL | BAD_GATEWAY | GATEWAY_TIMEOUT | TIMEOUT => Action::Retry,
             _ => Action::GiveUp,
         }
     }
@@ -239,6 +267,8 @@ impl Action {
 /// The error codes this crate produces: the vendor's, and the edge's own (`8xxxx`, where the
 /// last three digits are the HTTP status), which the vendor never uses.
 pub mod codes {
+    /// An option of `getTags` is wrong (in the browser; 400).
+    pub const INVALID_OPTION: i64 = 80400;
     /// No or wrong credentials (HTTP 401).
     pub const UNAUTHORIZED: i64 = 80401;
     /// A cross-origin call from an origin not on the allow-list (HTTP 403).
@@ -247,8 +277,12 @@ pub mod codes {
     pub const NOT_FOUND: i64 = 80404;
     /// Wrong method for the endpoint (HTTP 405).
     pub const METHOD_NOT_ALLOWED: i64 = 80405;
+    /// A call from the browser got no answer in time (408).
+    pub const TIMEOUT: i64 = 80408;
     /// Request body over the limit (HTTP 413).
     pub const BODY_TOO_LARGE: i64 = 80413;
+    /// The caller aborted (in the browser; 499).
+    pub const ABORTED: i64 = 80499;
     /// The edge failed internally (HTTP 500).
     pub const EDGE_INTERNAL: i64 = 80500;
     /// The vendor could not be reached or its answer could not be read (HTTP 502).

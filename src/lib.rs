@@ -9,6 +9,8 @@ pub mod tags;
 pub mod upstream;
 pub mod usersig;
 
+#[cfg(all(feature = "browser", target_arch = "wasm32"))]
+pub mod browser;
 #[cfg(all(feature = "worker", target_arch = "wasm32"))]
 mod worker;
 

@@ -14,9 +14,9 @@ export const TOKEN = 'test-panel-token-0123456789abcdef';
 export const API = '/v4/all_member_push/im_get_tag';
 
 /** Starts `tim-emulator` on a free loopback port. */
-export async function startEmulator({ key = KEY, sdkappid = SDKAPPID, callsPerSecond } = {}) {
+export async function startEmulator({ key = KEY, sdkappid = SDKAPPID, callsPerSecond, listen = '127.0.0.1:0' } = {}) {
   const bin = process.env.TIM_EMULATOR_BIN ?? `${root}/target/debug/tim-emulator`;
-  const args = ['--listen', '127.0.0.1:0', '--sdkappid', sdkappid, '--key', key];
+  const args = ['--listen', listen, '--sdkappid', sdkappid, '--key', key];
   if (callsPerSecond) args.push('--calls-per-second', String(callsPerSecond));
   const child = spawn(bin, args, { stdio: ['ignore', 'pipe', 'inherit'] });
   const lines = createInterface({ input: child.stdout });
@@ -47,8 +47,8 @@ export async function startEmulator({ key = KEY, sdkappid = SDKAPPID, callsPerSe
 /** Everything the Worker said: its log lines, and every answer's status, headers and body. */
 export const transcript = [];
 
-/** Starts the built Worker with these bindings (vars and secrets alike). */
-export async function startWorker(bindings) {
+/** Starts the built Worker with these bindings (vars and secrets alike); `port` serves it over HTTP. */
+export async function startWorker(bindings, { port } = {}) {
   const capture = (stream) => stream.on('data', (chunk) => transcript.push(String(chunk)));
   const mf = new Miniflare({
     modules: true,
@@ -57,6 +57,7 @@ export async function startWorker(bindings) {
     compatibilityDate: '2026-07-30',
     bindings,
     cf: false,
+    ...(port ? { host: '127.0.0.1', port } : {}),
     handleRuntimeStdio: (stdout, stderr) => {
       capture(stdout);
       capture(stderr);

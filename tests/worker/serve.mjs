@@ -1,0 +1,27 @@
+// Runs a command with the emulator and the built Worker listening on fixed loopback ports,
+// then stops both: `node tests/worker/serve.mjs -- COMMAND...`. The wasm suite (tests/suite)
+// and the page tests reach them there.
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { TOKEN, bindingsFor, startEmulator, startWorker } from './harness.mjs';
+
+export const WORKER_PORT = 8788;
+export const EMULATOR_PORT = 9788;
+/** Where the pages under test are served from; the Worker allows it cross-origin. */
+export const PAGE_ORIGIN = 'http://127.0.0.1:8789';
+
+const command = process.argv.slice(process.argv.indexOf('--') + 1);
+const emulator = await startEmulator({ listen: `127.0.0.1:${EMULATOR_PORT}` });
+const worker = await startWorker(
+  bindingsFor(emulator, { PANEL_TOKENS: TOKEN, ALLOWED_ORIGINS: PAGE_ORIGIN }),
+  { port: WORKER_PORT },
+);
+let code = 1;
+try {
+  const child = spawn(command[0], command.slice(1), { stdio: 'inherit' });
+  [code] = await once(child, 'exit');
+} finally {
+  await worker.dispose();
+  await emulator.stop();
+}
+process.exit(code ?? 1);
