@@ -12,21 +12,22 @@ WORKER_BUILD_VERSION := 0.8.7
 WASM_TEST := CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner \
 	CHROMEDRIVER=/usr/bin/chromedriver WASM_BINDGEN_TEST_ADDRESS=127.0.0.1:8789 \
 	cargo test --target $(WASM) --features browser
-SERVE := TIM_EMULATOR_BIN=$(CURDIR)/$(EMULATOR) node tests/worker/serve.mjs --
 
 DEV_PORT := 8787
 EMULATOR_PORT := 9000
 EMULATOR := target/debug/tim-emulator
+# Runs a command with the emulator and the Worker on the fixed ports the wasm suite expects.
+SERVE := TIM_EMULATOR_BIN=$(CURDIR)/$(EMULATOR) node tests/worker/serve.mjs -- env
 WORKER_SOURCES := $(shell find src -type f) Cargo.toml Cargo.lock
 OFFLINE := WRANGLER_SEND_METRICS=false WRANGLER_SEND_ERROR_REPORTS=false CLOUDFLARE_CF_FETCH_ENABLED=false
 
-.PHONY: test dev setup tools browser worker emulator lint test-native test-wasm test-worker
+.PHONY: test dev setup tools browser worker pkg emulator lint test-native test-wasm test-worker test-e2e
 
 ## test: every check and test suite
-test: setup lint test-native test-wasm test-worker
+test: setup lint test-native test-wasm test-worker test-e2e
 
 ## dev: the panel and the Worker on http://127.0.0.1:$(DEV_PORT), against the emulator; Ctrl-C stops both
-dev: setup worker emulator .dev.vars
+dev: setup worker pkg emulator .dev.vars
 	@set +e -a; . ./.dev.vars; set +a; \
 	$(EMULATOR) --listen 127.0.0.1:$(EMULATOR_PORT) & emulator=$$!; \
 	$(OFFLINE) wrangler dev --ip 127.0.0.1 --port $(DEV_PORT) --show-interactive-dev-session=false & wrangler=$$!; \
@@ -49,6 +50,15 @@ build/index.js: $(WORKER_SOURCES) | tools node_modules/.installed
 	WASM_BINDGEN_BIN=$$(command -v wasm-bindgen) WASM_OPT_BIN=$(CURDIR)/node_modules/.bin/wasm-opt \
 		ESBUILD_BIN=$(CURDIR)/node_modules/.bin/esbuild \
 		worker-build --release --no-default-features --features worker
+
+## pkg: the npm package in pkg/ (wasm-pack), and the copy the panel loads from www/pkg/
+pkg: www/pkg/tim_tags.js
+
+pkg/tim_tags.js: $(WORKER_SOURCES) | tools node_modules/.installed
+	wasm-pack build --release --target web --out-dir pkg --out-name tim_tags -- --features browser
+
+www/pkg/tim_tags.js: pkg/tim_tags.js
+	mkdir -p www/pkg && cp pkg/tim_tags.js pkg/tim_tags_bg.wasm www/pkg/
 
 emulator:
 	cargo build --features emulator --bin tim-emulator
@@ -88,3 +98,6 @@ test-wasm: worker emulator
 
 test-worker: worker emulator
 	TIM_EMULATOR_BIN=$(CURDIR)/$(EMULATOR) node --test 'tests/worker/*.test.mjs'
+
+test-e2e: worker pkg emulator browser
+	TIM_EMULATOR_BIN=$(CURDIR)/$(EMULATOR) node --test --test-concurrency=1 'tests/e2e/*.test.mjs'

@@ -1,0 +1,69 @@
+// The npm package (pkg/) loaded the two ways applications load it: a plain module script, and a
+// Vite build that imports it by name. Both call the local Worker, which calls the emulator.
+import assert from 'node:assert/strict';
+import { mkdtemp, readFile, symlink, cp, mkdir } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { build } from 'vite';
+import { TOKEN, bindingsFor, startEmulator, startWorker } from '../worker/harness.mjs';
+import { launch, root, screenshots, serveFiles } from './chromium.mjs';
+
+const seed = JSON.parse(await readFile(join(root, 'src/emulator-demo-tags.json'), 'utf8'));
+let emulator, worker, site, viteSite, browser;
+const WORKER_PORT = 8798;
+
+before(async () => {
+  site = await serveFiles(root);
+  const app = await mkdtemp(join(tmpdir(), 'tim-tags-vite-'));
+  await cp(join(root, 'tests/e2e/vite-app'), app, { recursive: true });
+  await mkdir(join(app, 'node_modules'));
+  await symlink(join(root, 'pkg'), join(app, 'node_modules/tim-tags'));
+  await build({ root: app, logLevel: 'warn', build: { outDir: join(app, 'dist'), target: 'es2022' } });
+  viteSite = await serveFiles(join(app, 'dist'));
+  emulator = await startEmulator();
+  const allowed = `${site.origin},${viteSite.origin}`;
+  worker = await startWorker(bindingsFor(emulator, { ALLOWED_ORIGINS: allowed }), { port: WORKER_PORT });
+  browser = await launch();
+});
+
+after(async () => {
+  await browser?.close();
+  await worker?.dispose();
+  await emulator?.stop();
+  await site?.stop();
+  await viteSite?.stop();
+});
+
+async function visit(url, name) {
+  const page = await browser.newPage();
+  await page.goto(url);
+  await page.waitForFunction(() => document.getElementById('out').textContent !== 'pending');
+  await page.screenshot({ path: join(screenshots, `${name}.png`) });
+  const result = JSON.parse(await page.textContent('#out'));
+  await page.close();
+  return result;
+}
+
+const query = (token) => `?endpoint=http://127.0.0.1:${WORKER_PORT}&token=${token}`;
+
+test('a plain <script type="module"> page gets the tags', async () => {
+  const tags = await visit(`${site.origin}/tests/e2e/plain.html${query(TOKEN)}`, 'package-plain');
+  assert.deepEqual(tags, [
+    { To_Account: 'xiaojun', Tags: seed.xiaojun },
+    { To_Account: 'user_0001', Tags: seed.user_0001 },
+  ]);
+});
+
+test('the same page catches a TimError, a real Error, for a wrong token', async () => {
+  const error = await visit(`${site.origin}/tests/e2e/plain.html${query('wrong-token-0123456789')}`, 'package-plain-error');
+  assert.deepEqual(error, { code: 80401, status: 401, timError: true, error: true, name: 'TimError' });
+});
+
+test('a Vite build that imports the package by name gets the tags', async () => {
+  const tags = await visit(`${viteSite.origin}/${query(TOKEN)}`, 'package-vite');
+  assert.deepEqual(tags, [
+    { To_Account: 'alice', Tags: seed.alice },
+    { To_Account: 'bob', Tags: seed.bob },
+  ]);
+});

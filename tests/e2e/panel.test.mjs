@@ -1,0 +1,116 @@
+// The admin panel on the `make dev` stack (wrangler dev serving www/ and the Worker, the
+// emulator behind it), used as an operator would, in Chromium. Screenshots go to target/screenshots.
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { KEY, TOKEN, startEmulator } from '../worker/harness.mjs';
+import { launch, root, screenshots } from './chromium.mjs';
+
+const seed = JSON.parse(await readFile(join(root, 'src/emulator-demo-tags.json'), 'utf8'));
+const PORT = 8797;
+const PANEL = `http://127.0.0.1:${PORT}/`;
+let emulator, wrangler, browser, page;
+
+before(async () => {
+  emulator = await startEmulator();
+  const vars = { TIM_SECRET_KEY: KEY, PANEL_TOKENS: TOKEN, TIM_API_ORIGIN: emulator.url };
+  const args = ['dev', '--ip', '127.0.0.1', '--port', String(PORT), '--show-interactive-dev-session=false'];
+  for (const [name, value] of Object.entries(vars)) args.push('--var', `${name}:${value}`);
+  wrangler = spawn(join(root, 'node_modules/.bin/wrangler'), args, {
+    cwd: root,
+    stdio: ['ignore', 'ignore', 'inherit'],
+    env: { ...process.env, WRANGLER_SEND_METRICS: 'false', WRANGLER_SEND_ERROR_REPORTS: 'false', CLOUDFLARE_CF_FETCH_ENABLED: 'false' },
+  });
+  for (let i = 0; ; i++) {
+    if ((await fetch(`${PANEL}healthz`).catch(() => null))?.ok) break;
+    if (i === 120) throw new Error('wrangler dev did not start');
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
+  browser = await launch();
+  page = await browser.newPage();
+  await page.setViewportSize({ width: 1100, height: 900 });
+});
+
+after(async () => {
+  await browser?.close();
+  if (wrangler?.exitCode === null) {
+    wrangler.kill('SIGINT');
+    await once(wrangler, 'exit');
+  }
+  await emulator?.stop();
+});
+
+async function lookUp(token, accounts) {
+  await page.fill('#token', token);
+  await page.fill('#accounts', accounts);
+  await page.click('#submit');
+  await page.waitForFunction(() => !document.getElementById('submit').disabled);
+}
+
+test('looks up the tags of a few accounts', async () => {
+  await page.goto(PANEL);
+  await lookUp(TOKEN, 'xiaojun, user_0001\nnobody_here xiaojun');
+  await page.screenshot({ path: join(screenshots, 'panel-lookup.png'), fullPage: true });
+  const rows = await page.$$eval('#rows tr', (trs) =>
+    trs.map((tr) => [tr.cells[0].textContent, [...tr.querySelectorAll('.chip')].map((c) => c.textContent)]));
+  assert.deepEqual(rows, [['xiaojun', seed.xiaojun], ['user_0001', seed.user_0001], ['nobody_here', []]]);
+  assert.match(await page.textContent('#status'), /Found tags for 2 of 3 accounts/);
+  assert.equal(await page.evaluate(() => sessionStorage.getItem('tim-tags.token')), TOKEN);
+  assert.equal(await page.evaluate(() => localStorage.length), 0);
+});
+
+test('says plainly that a wrong token was refused', async () => {
+  await lookUp('not-the-right-token-000', 'xiaojun');
+  const error = await page.textContent('#error');
+  assert.match(error, /panel token was refused/);
+  assert.ok(await page.isVisible('#error'));
+  await page.screenshot({ path: join(screenshots, 'panel-wrong-token.png'), fullPage: true });
+});
+
+test('loads 1,000 accounts from a CSV file and shows the progress complete', async () => {
+  const lines = ['account', ...Array.from({ length: 1000 }, (_, i) => `user_${String(i + 1).padStart(4, '0')}`)];
+  await page.setInputFiles('#file', { name: 'accounts.csv', mimeType: 'text/csv', buffer: Buffer.from(lines.join('\n')) });
+  await page.waitForFunction(() => document.getElementById('count').textContent.startsWith('1,000'));
+  await lookUp(TOKEN, await page.inputValue('#accounts'));
+  assert.equal(await page.$eval('#progress', (p) => [p.value, p.max].join('/')), '1000/1000');
+  assert.equal(await page.textContent('#progress-text'), '1,000 / 1,000');
+  assert.equal(await page.$$eval('#rows tr', (trs) => trs.length), 1000);
+  await page.screenshot({ path: join(screenshots, 'panel-1000.png') });
+});
+
+test('filters by tag, by typing or by clicking a chip, and exports what is shown', async () => {
+  const total = await page.$$eval('#rows tr', (trs) => trs.length);
+  await page.click('#rows .chip >> text=vip');
+  const shown = await page.$$eval('#rows tr', (trs) => trs.map((tr) => [...tr.querySelectorAll('.chip')].map((c) => c.textContent)));
+  assert.ok(shown.length > 0 && shown.length < total);
+  assert.ok(shown.every((tags) => tags.includes('vip')));
+  assert.match(await page.textContent('#summary'), new RegExp(`${shown.length} of 1,000 accounts tagged “vip”`));
+  const [download] = await Promise.all([page.waitForEvent('download'), page.click('#export')]);
+  const csv = await (await download.createReadStream()).toArray();
+  const lines = Buffer.concat(csv).toString().trim().split('\r\n');
+  assert.equal(lines[0], 'account,tags');
+  assert.equal(lines.length, shown.length + 1);
+  await page.screenshot({ path: join(screenshots, 'panel-filtered.png') });
+});
+
+test('is usable from the keyboard, with labelled fields and a visible focus', async () => {
+  await page.goto(PANEL);
+  for (const id of ['token', 'accounts', 'file', 'filter']) {
+    assert.ok(await page.$eval(`#${id}`, (el) => el.labels.length > 0), `#${id} has no label`);
+  }
+  assert.equal(await page.inputValue('#token'), TOKEN, 'the token is kept for this tab');
+  await page.focus('#token');
+  await page.keyboard.press('Tab');
+  assert.equal(await page.evaluate(() => document.activeElement.id), 'accounts');
+  const outline = await page.$eval('#accounts', (el) => getComputedStyle(el).outlineStyle);
+  assert.notEqual(outline, 'none');
+  await page.keyboard.type('alice');
+  await page.keyboard.press('Tab');
+  assert.equal(await page.evaluate(() => document.activeElement.id), 'submit');
+  await page.keyboard.press('Enter');
+  await page.waitForSelector('#rows tr');
+  assert.equal(await page.textContent('#rows tr td'), 'alice');
+});
