@@ -6,7 +6,7 @@ use subtle::ConstantTimeEq;
 
 use crate::tags::validate_account;
 use crate::upstream::{GET_TAG_PATH, get_tag_url};
-use crate::{Error, Region, SecretKey, Signer, UserSig};
+use crate::{Action, Error, Region, SecretKey, Signer, UserSig};
 
 /// The largest request body the edge reads; 100 accounts of 32 bytes, fully escaped, fit.
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
@@ -24,6 +24,12 @@ const USERSIG_LIFETIME_SECS: u64 = 24 * 60 * 60;
 const USERSIG_RENEW_AFTER_SECS: u64 = USERSIG_LIFETIME_SECS / 2;
 /// The longest upstream timeout one may configure.
 const MAX_TIMEOUT_MS: u32 = 60_000;
+/// Tries of one forwarded call, all within the upstream timeout.
+pub const MAX_TRIES: u32 = 3;
+/// The backoff before the first retry, at most; it doubles with each try (full jitter).
+const BACKOFF_MS: u32 = 100;
+/// The same after a rate-limit code, which asks for a longer pause.
+const RATE_LIMITED_BACKOFF_MS: u32 = 500;
 
 /// What a request is for, once its method and path are known to be served.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -134,13 +140,16 @@ pub struct Upstream {
     signer: Signer,
     admin: String,
     origin: String,
+    backup_origin: Option<String>,
     timeout_ms: u32,
     fingerprint: [u8; 32],
 }
 
 impl Upstream {
-    /// Reads `TIM_SDKAPPID`, `TIM_SECRET_KEY`, `TIM_ADMIN`, `TIM_REGION`, `TIM_API_ORIGIN` and
-    /// `UPSTREAM_TIMEOUT_MS`, naming every setting that is missing or wrong.
+    /// Reads `TIM_SDKAPPID`, `TIM_SECRET_KEY`, `TIM_ADMIN`, `TIM_REGION`, `TIM_API_ORIGIN`,
+    /// `TIM_API_BACKUP_ORIGIN` and `UPSTREAM_TIMEOUT_MS`, naming every setting that is missing
+    /// or wrong. The region gives the main and backup origins; `TIM_API_ORIGIN` replaces both,
+    /// with `TIM_API_BACKUP_ORIGIN` as its optional backup.
     pub fn from_env(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, Error> {
         let mut problems = Vec::new();
         let sdkappid = match lookup("TIM_SDKAPPID").map(|v| v.trim().parse::<u64>()) {
@@ -163,27 +172,30 @@ impl Upstream {
         if let Err(e) = validate_account(0, &admin) {
             problems.push(format!("TIM_ADMIN is not a valid account ({e})"));
         }
-        let origin = match (lookup("TIM_API_ORIGIN"), lookup("TIM_REGION")) {
-            (Some(origin), _)
-                if origin.starts_with("https://") || origin.starts_with("http://") =>
-            {
+        let mut origin_setting = |name: &str| match lookup(name) {
+            Some(origin) if origin.starts_with("https://") || origin.starts_with("http://") => {
                 Some(origin.trim_end_matches('/').to_owned())
             }
-            (Some(_), _) => {
-                problems.push("TIM_API_ORIGIN must start with https:// or http://".into());
+            Some(_) => {
+                problems.push(format!("{name} must start with https:// or http://"));
                 None
             }
-            (None, Some(region)) => match region.parse::<Region>() {
-                Ok(region) => Some(region.origin()),
-                Err(e) => {
+            None => None,
+        };
+        let (origin, backup_origin) = match origin_setting("TIM_API_ORIGIN") {
+            Some(origin) => (Some(origin), origin_setting("TIM_API_BACKUP_ORIGIN")),
+            None if lookup("TIM_API_ORIGIN").is_some() => (None, None),
+            None => match lookup("TIM_REGION").map(|r| r.parse::<Region>()) {
+                Some(Ok(region)) => (Some(region.origin()), Some(region.backup_origin())),
+                Some(Err(e)) => {
                     problems.push(format!("TIM_REGION: {e}"));
-                    None
+                    (None, None)
+                }
+                None => {
+                    problems.push("TIM_REGION is not set".into());
+                    (None, None)
                 }
             },
-            (None, None) => {
-                problems.push("TIM_REGION is not set".into());
-                None
-            }
         };
         let timeout_ms = match lookup("UPSTREAM_TIMEOUT_MS").map(|v| v.trim().parse::<u32>()) {
             None => DEFAULT_TIMEOUT_MS,
@@ -199,21 +211,20 @@ impl Upstream {
                 signer: Signer::new(sdkappid, SecretKey::new(key)),
                 admin,
                 origin,
+                backup_origin,
                 timeout_ms,
             }),
             _ => Err(Error::Misconfigured(problems.join("; "))),
         }
     }
 
-    /// The signed get-tags URL for one request.
-    pub fn url(&self, usersig: &UserSig, random: u32) -> String {
-        get_tag_url(
-            &self.origin,
-            self.signer.sdkappid(),
-            &self.admin,
-            usersig,
-            random,
-        )
+    /// The signed get-tags URL for one request, on the backup origin once the main one failed.
+    pub fn url(&self, usersig: &UserSig, random: u32, backup: bool) -> String {
+        let origin = match (&self.backup_origin, backup) {
+            (Some(backup_origin), true) => backup_origin,
+            _ => &self.origin,
+        };
+        get_tag_url(origin, self.signer.sdkappid(), &self.admin, usersig, random)
     }
 
     /// How long to wait for the vendor.
@@ -235,6 +246,11 @@ struct CachedSig {
 }
 
 impl UserSigCache {
+    /// Drops the cached UserSig, so that the next `get` signs anew (after 70001, expired).
+    pub fn clear(&mut self) {
+        self.entry = None;
+    }
+
     /// The UserSig for `upstream` at the Unix time `now`, signing a new one when needed.
     pub fn get(&mut self, upstream: &Upstream, now: u64) -> UserSig {
         let fresh = |c: &CachedSig| {
@@ -256,6 +272,73 @@ impl UserSigCache {
                 });
                 usersig
             }
+        }
+    }
+}
+
+/// How one try of a forwarded call ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TryOutcome {
+    /// The vendor answered with this `ErrorCode` (0 on success).
+    Answered(i64),
+    /// The vendor could not be reached.
+    Unreachable,
+    /// The vendor answered, but not with a readable get-tags answer (a 5xx, a cut answer).
+    Unreadable,
+    /// The time left ran out.
+    TimedOut,
+}
+
+/// What to do after a try.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Next {
+    /// Pass on what the last try got.
+    Stop,
+    /// Try again after a pause.
+    Retry {
+        /// The pause, in milliseconds.
+        after_ms: u32,
+        /// Sign a new UserSig first (the vendor said the last one expired).
+        sign_again: bool,
+        /// Go to the backup origin (the main one could not be reached).
+        use_backup: bool,
+    },
+}
+
+/// The edge's retry policy for one forwarded call: up to [`MAX_TRIES`] tries with
+/// exponential backoff and full jitter, inside the time left; one new signature after 70001;
+/// never again after a configuration error or a refusal.
+#[derive(Debug, Default)]
+pub struct Retries {
+    tries: u32,
+    signed_again: bool,
+}
+
+impl Retries {
+    /// Decides after a try; `remaining_ms` is the time left, `random` any random value.
+    pub fn after(&mut self, outcome: TryOutcome, remaining_ms: f64, random: u32) -> Next {
+        self.tries += 1;
+        let (base, sign_again, use_backup) = match outcome {
+            TryOutcome::Answered(0) | TryOutcome::TimedOut => return Next::Stop,
+            TryOutcome::Answered(code) => match Action::for_code(code) {
+                Action::SignAgain if !self.signed_again => (0, true, false),
+                Action::Retry => (BACKOFF_MS, false, false),
+                Action::RateLimited => (RATE_LIMITED_BACKOFF_MS, false, false),
+                _ => return Next::Stop,
+            },
+            TryOutcome::Unreachable => (BACKOFF_MS, false, true),
+            TryOutcome::Unreadable => (BACKOFF_MS, false, false),
+        };
+        let ceiling = base.saturating_mul(1 << (self.tries - 1).min(16));
+        let after_ms = random % (ceiling + 1);
+        if self.tries >= MAX_TRIES || f64::from(after_ms) >= remaining_ms {
+            return Next::Stop;
+        }
+        self.signed_again |= sign_again;
+        Next::Retry {
+            after_ms,
+            sign_again,
+            use_backup,
         }
     }
 }
@@ -457,7 +540,7 @@ mod tests {
     fn the_url_follows_the_configuration_only() {
         let upstream = upstream(&[]).unwrap();
         let sig = UserSigCache::default().get(&upstream, 1_000);
-        let url = upstream.url(&sig, 7);
+        let url = upstream.url(&sig, 7, false);
         assert!(
             url.starts_with("https://adminapisgp.im.qcloud.com/v4/all_member_push/im_get_tag?")
         );
@@ -467,13 +550,148 @@ mod tests {
             ("TIM_ADMIN", "ops"),
         ])
         .unwrap();
-        let url = emulated.url(&sig, 8);
+        let url = emulated.url(&sig, 8, false);
         assert!(
             url.starts_with("http://127.0.0.1:9000/v4/all_member_push/im_get_tag?"),
             "{url}"
         );
         assert!(url.contains("&identifier=ops&"), "{url}");
         assert_eq!(emulated.timeout_ms(), DEFAULT_TIMEOUT_MS);
+        // Without a backup origin, the backup is the main origin again.
+        assert_eq!(emulated.url(&sig, 8, true), url);
+    }
+
+    #[test]
+    fn the_backup_origin_is_the_region_s_or_the_configured_one() {
+        let region = upstream(&[]).unwrap();
+        let sig = UserSigCache::default().get(&region, 1);
+        assert!(
+            region
+                .url(&sig, 1, true)
+                .starts_with("https://adminapisgp.my-imcloud.com/v4/")
+        );
+        let local = upstream(&[
+            ("TIM_API_ORIGIN", "http://127.0.0.1:9000"),
+            ("TIM_API_BACKUP_ORIGIN", "http://127.0.0.1:9001"),
+        ])
+        .unwrap();
+        assert!(
+            local
+                .url(&sig, 1, true)
+                .starts_with("http://127.0.0.1:9001/v4/")
+        );
+        let bad = upstream(&[
+            ("TIM_API_ORIGIN", "http://a"),
+            ("TIM_API_BACKUP_ORIGIN", "b"),
+        ]);
+        let message = bad.err().unwrap().to_string();
+        assert!(
+            message.contains("TIM_API_BACKUP_ORIGIN must start with"),
+            "{message}"
+        );
+    }
+
+    /// The decisions after each outcome in turn, with plenty of time left.
+    fn decide(outcomes: &[TryOutcome], random: u32) -> Vec<Next> {
+        let mut retries = Retries::default();
+        outcomes
+            .iter()
+            .map(|&o| retries.after(o, 10_000.0, random))
+            .collect()
+    }
+
+    fn again(after_ms: u32, sign_again: bool, use_backup: bool) -> Next {
+        Next::Retry {
+            after_ms,
+            sign_again,
+            use_backup,
+        }
+    }
+
+    #[test]
+    fn retries_follow_the_codes() {
+        // Passing vendor errors: three tries in all.
+        for code in [91000, 60008, 70169, 70202, 70500] {
+            let answered = TryOutcome::Answered(code);
+            assert_eq!(
+                decide(&[answered; 3], 0),
+                [again(0, false, false), again(0, false, false), Next::Stop]
+            );
+        }
+        for code in [60007, 60011, 60018, 60019, 70050] {
+            assert_eq!(
+                decide(&[TryOutcome::Answered(code)], 0),
+                [again(0, false, false)]
+            );
+        }
+        // Configuration errors and refusals are never retried; success ends it.
+        for code in [
+            0, 70009, 70013, 70014, 70016, 70020, 60010, 70403, 90001, 90009, 90018,
+        ] {
+            assert_eq!(
+                decide(&[TryOutcome::Answered(code)], 0),
+                [Next::Stop],
+                "{code}"
+            );
+        }
+        // 70001: sign again once, at once.
+        let expired = TryOutcome::Answered(70001);
+        assert_eq!(
+            decide(&[expired, expired], 7),
+            [again(0, true, false), Next::Stop]
+        );
+        // The main origin unreachable: the backup; a timeout used up the time.
+        assert_eq!(
+            decide(&[TryOutcome::Unreachable], 0),
+            [again(0, false, true)]
+        );
+        assert_eq!(
+            decide(&[TryOutcome::Unreadable], 0),
+            [again(0, false, false)]
+        );
+        assert_eq!(decide(&[TryOutcome::TimedOut], 0), [Next::Stop]);
+    }
+
+    #[test]
+    fn backoff_is_full_jitter_under_a_doubling_ceiling() {
+        let pauses = |outcomes: &[TryOutcome], index: usize| -> Vec<u32> {
+            (0..5_000u32)
+                .map(|random| match decide(outcomes, random)[index] {
+                    Next::Retry { after_ms, .. } => after_ms,
+                    Next::Stop => panic!("stopped"),
+                })
+                .collect()
+        };
+        let busy = [TryOutcome::Answered(91000); 2];
+        let limited = [TryOutcome::Answered(60007); 2];
+        for (outcomes, index, ceiling) in [
+            (&busy, 0, 100),
+            (&busy, 1, 200),
+            (&limited, 0, 500),
+            (&limited, 1, 1000),
+        ] {
+            let pauses = pauses(outcomes, index);
+            assert_eq!(pauses.iter().min(), Some(&0));
+            assert_eq!(pauses.iter().max(), Some(&ceiling));
+        }
+    }
+
+    #[test]
+    fn retries_use_full_jitter_and_stay_inside_the_time_left() {
+        let mut retries = Retries::default();
+        assert_eq!(
+            retries.after(TryOutcome::Answered(91000), 10_000.0, 42),
+            Next::Retry {
+                after_ms: 42 % 101,
+                sign_again: false,
+                use_backup: false
+            }
+        );
+        let mut retries = Retries::default();
+        assert_eq!(
+            retries.after(TryOutcome::Answered(91000), 50.0, 80),
+            Next::Stop
+        );
     }
 
     #[test]

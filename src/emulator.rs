@@ -104,7 +104,8 @@ pub struct Call {
     pub usersig_sha256: Option<String>,
     /// The accounts asked for, when the body was valid.
     pub accounts: Vec<String>,
-    /// The `ErrorCode` answered (0 on success), or none when a fault answered.
+    /// The `ErrorCode` answered (0 on success); none while the call is under way, or when a
+    /// fault answered it with something else than a vendor error.
     pub error_code: Option<i64>,
 }
 
@@ -221,57 +222,58 @@ impl State {
             .query()
             .map(|q| form_urlencoded::parse(q.as_bytes()).into_owned().collect())
             .unwrap_or_default();
-        let mut call = Call {
-            identifier: query.get("identifier").cloned(),
-            sdkappid: query.get("sdkappid").cloned(),
-            random: query.get("random").cloned(),
-            usersig_sha256: query
-                .get("usersig")
-                .map(|sig| format!("{:x}", Sha256::digest(sig.as_bytes()))),
-            accounts: Vec::new(),
-            error_code: None,
+        // A call is logged as it arrives, so that one its caller gave up on still shows.
+        let index = {
+            let mut calls = self.calls.lock().unwrap();
+            calls.push(Call {
+                identifier: query.get("identifier").cloned(),
+                sdkappid: query.get("sdkappid").cloned(),
+                random: query.get("random").cloned(),
+                usersig_sha256: query
+                    .get("usersig")
+                    .map(|sig| format!("{:x}", Sha256::digest(sig.as_bytes()))),
+                accounts: Vec::new(),
+                error_code: None,
+            });
+            calls.len() - 1
         };
         let body = read_body(request).await;
         let fault = self.faults.lock().unwrap().pop_front();
         if let Some(Fault::Delay { ms }) = fault {
             tokio::time::sleep(Duration::from_millis(ms)).await;
         }
-        let answer = match fault {
-            Some(Fault::Drop) => {
-                self.calls.lock().unwrap().push(call);
-                return Err(Dropped);
+        let (answer, accounts) = match fault {
+            Some(Fault::Drop) => return Err(Dropped),
+            Some(Fault::Status { status }) => {
+                let status = StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_GATEWAY);
+                return Ok(plain(status, "<html><body>upstream failure</body></html>"));
             }
-            Some(Fault::Status { status }) => plain(
-                StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_GATEWAY),
-                "<html><body>upstream failure</body></html>",
-            ),
-            Some(Fault::Malformed) => plain(StatusCode::OK, "<html>this is not JSON"),
+            Some(Fault::Malformed) => return Ok(plain(StatusCode::OK, "<html>this is not JSON")),
             Some(Fault::Truncated) => {
-                truncated(GetTagsResponse::ok(self.tags_of(&["user_0001".into()])).to_json())
+                let whole = GetTagsResponse::ok(self.tags_of(&["user_0001".into()]));
+                return Ok(truncated(whole.to_json()));
             }
             Some(Fault::Error { code }) => {
-                call.error_code = Some(code);
                 let error = Error::Vendor {
                     code,
                     info: format!("injected error {code}"),
                 };
-                vendor(GetTagsResponse::failure(&error))
+                (GetTagsResponse::failure(&error), Vec::new())
             }
-            None | Some(Fault::Delay { .. }) => {
-                let answer = self.check(&query, body.as_deref());
-                call.accounts = answer
-                    .as_ref()
-                    .map(|r| r.accounts().to_vec())
-                    .unwrap_or_default();
-                let answer = answer
-                    .map(|r| GetTagsResponse::ok(self.tags_of(r.accounts())))
-                    .unwrap_or_else(|error| GetTagsResponse::failure(&error));
-                call.error_code = Some(answer.error_code);
-                vendor(answer)
-            }
+            None | Some(Fault::Delay { .. }) => match self.check(&query, body.as_deref()) {
+                Ok(request) => {
+                    let tags = self.tags_of(request.accounts());
+                    (GetTagsResponse::ok(tags), request.accounts().to_vec())
+                }
+                Err(error) => (GetTagsResponse::failure(&error), Vec::new()),
+            },
         };
-        self.calls.lock().unwrap().push(call);
-        Ok(answer)
+        // Calls can be cleared while this one was under way.
+        if let Some(call) = self.calls.lock().unwrap().get_mut(index) {
+            call.error_code = Some(answer.error_code);
+            call.accounts = accounts;
+        }
+        Ok(vendor(answer))
     }
 
     /// The vendor's checks, in its order: URL, signature, admin rights, rate, body.

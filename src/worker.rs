@@ -1,15 +1,18 @@
 //! The Cloudflare Worker: translates between workers-rs and the decisions in [`crate::edge`].
 
 use std::cell::RefCell;
+use std::time::Duration;
 
 use futures_util::StreamExt;
 use worker::wasm_bindgen::JsValue;
 use worker::{
-    AbortSignal, Context, Env, Fetch, Headers, Method, Request, RequestInit, Response,
+    AbortSignal, Context, Delay, Env, Fetch, Headers, Method, Request, RequestInit, Response,
     console_error, console_log, event,
 };
 
-use crate::edge::{Access, MAX_BODY_BYTES, Route, Upstream, UserSigCache, route};
+use crate::edge::{
+    Access, MAX_BODY_BYTES, Next, Retries, Route, TryOutcome, Upstream, UserSigCache, route,
+};
 use crate::{Error, GetTagsRequest, GetTagsResponse, UserSig, upstream};
 
 thread_local! {
@@ -79,11 +82,55 @@ async fn read_body(request: &mut Request) -> std::result::Result<Vec<u8>, Error>
     Ok(body)
 }
 
-/// Signs, sends the request to the vendor, and passes its answer through once it reads as one.
+/// Signs and sends the request to the vendor, trying again as [`Retries`] says within the
+/// upstream timeout, and passes the last answer through once it reads as one.
 async fn forward(upstream: &Upstream, tags_request: &GetTagsRequest) -> Outcome {
-    let now = (js_sys::Date::now() / 1000.0) as u64;
-    let usersig = USERSIG.with(|cache| cache.borrow_mut().get(upstream, now));
-    let url = upstream.url(&usersig, upstream::random()?);
+    let body = tags_request.to_json();
+    let deadline = js_sys::Date::now() + f64::from(upstream.timeout_ms());
+    let mut retries = Retries::default();
+    let (mut sign_again, mut use_backup) = (false, false);
+    loop {
+        let usersig = USERSIG.with(|cache| {
+            let mut cache = cache.borrow_mut();
+            if sign_again {
+                cache.clear();
+            }
+            cache.get(upstream, (js_sys::Date::now() / 1000.0) as u64)
+        });
+        let url = upstream.url(&usersig, upstream::random()?, use_backup);
+        let remaining_ms = deadline - js_sys::Date::now();
+        let result = send(&url, &body, remaining_ms, upstream.timeout_ms(), &usersig).await;
+        let outcome = match &result {
+            Ok((code, _)) => TryOutcome::Answered(*code),
+            Err(Error::UpstreamTimeout { .. }) => TryOutcome::TimedOut,
+            Err(Error::UpstreamUnreachable) => TryOutcome::Unreachable,
+            Err(_) => TryOutcome::Unreadable,
+        };
+        let remaining_ms = deadline - js_sys::Date::now();
+        match retries.after(outcome, remaining_ms, upstream::random()?) {
+            Next::Stop => return result.and_then(|(_, answer)| json(200, answer)),
+            Next::Retry {
+                after_ms,
+                sign_again: again,
+                use_backup: backup,
+            } => {
+                console_log!("upstream: {outcome:?}; trying again in {after_ms} ms");
+                Delay::from(Duration::from_millis(after_ms.into())).await;
+                sign_again = again;
+                use_backup |= backup;
+            }
+        }
+    }
+}
+
+/// One try: the vendor's `ErrorCode` and its answer as sent, once it reads as a get-tags answer.
+async fn send(
+    url: &str,
+    body: &str,
+    remaining_ms: f64,
+    timeout_ms: u32,
+    usersig: &UserSig,
+) -> std::result::Result<(i64, Vec<u8>), Error> {
     let headers = Headers::new();
     headers
         .set("Content-Type", "application/json")
@@ -91,16 +138,16 @@ async fn forward(upstream: &Upstream, tags_request: &GetTagsRequest) -> Outcome 
     let mut init = RequestInit::new();
     init.with_method(Method::Post)
         .with_headers(headers)
-        .with_body(Some(JsValue::from_str(&tags_request.to_json())));
-    let outbound = Request::new_with_init(&url, &init)
+        .with_body(Some(JsValue::from_str(body)));
+    let outbound = Request::new_with_init(url, &init)
         .map_err(|_| Error::Internal("cannot build the upstream request"))?;
-    let timeout_ms = upstream.timeout_ms();
-    let signal: AbortSignal = worker::web_sys::AbortSignal::timeout_with_u32(timeout_ms).into();
+    let signal: AbortSignal =
+        worker::web_sys::AbortSignal::timeout_with_f64(remaining_ms.max(1.0)).into();
     let failed = |error: worker::Error| {
         if signal.aborted() {
             Error::UpstreamTimeout { timeout_ms }
         } else {
-            console_error!("upstream: {}", redact(&error.to_string(), &usersig));
+            console_error!("upstream: {}", redact(&error.to_string(), usersig));
             Error::UpstreamUnreachable
         }
     };
@@ -118,10 +165,10 @@ async fn forward(upstream: &Upstream, tags_request: &GetTagsRequest) -> Outcome 
         Error::UpstreamUnreachable => Error::UpstreamUnreadable("the answer was cut short".into()),
         other => other,
     })?;
-    if serde_json::from_slice::<GetTagsResponse>(&body).is_err() {
-        return Err(Error::UpstreamUnreadable("not a get-tags answer".into()));
+    match serde_json::from_slice::<GetTagsResponse>(&body) {
+        Ok(parsed) => Ok((parsed.error_code, body)),
+        Err(_) => Err(Error::UpstreamUnreadable("not a get-tags answer".into())),
     }
-    json(200, body)
 }
 
 /// A vendor-shaped answer for a refusal, with the status that says why.

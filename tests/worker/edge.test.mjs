@@ -89,10 +89,10 @@ describe('forwarding', () => {
   });
 
   test('a vendor error travels back as the vendor sent it', async () => {
-    await emulator.inject({ kind: 'error', code: 91000 });
+    await emulator.inject({ kind: 'error', code: 70009 });
     const answer = await worker.send(API, { body: { To_Account: ['alice'] } });
     assert.equal(answer.status, 200);
-    assert.deepEqual(answer.json, { ActionStatus: 'FAIL', ErrorCode: 91000, ErrorInfo: 'vendor error 91000: injected error 91000' });
+    assert.deepEqual(answer.json, { ActionStatus: 'FAIL', ErrorCode: 70009, ErrorInfo: 'vendor error 70009: injected error 70009' });
   });
 
   test('GET /healthz answers without calling the vendor', async () => {
@@ -214,7 +214,7 @@ describe('upstream failures', () => {
       [{ kind: 'drop' }, /could not be reached/],
     ];
     for (const [fault, info] of faults) {
-      await emulator.inject(fault);
+      await emulator.inject({ ...fault, times: 3 });
       await refused(await worker.send(API, { body }), 502, 80502, info);
     }
   });
