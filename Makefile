@@ -21,10 +21,16 @@ SERVE := TIM_EMULATOR_BIN=$(CURDIR)/$(EMULATOR) node tests/worker/serve.mjs -- e
 WORKER_SOURCES := $(shell find src -type f) Cargo.toml Cargo.lock
 OFFLINE := WRANGLER_SEND_METRICS=false WRANGLER_SEND_ERROR_REPORTS=false CLOUDFLARE_CF_FETCH_ENABLED=false
 
-.PHONY: test dev setup tools browser worker pkg emulator lint test-native test-wasm test-worker test-e2e
+FUZZ_TARGETS := request_body usersig_verify access_token
+FUZZ_SECONDS := 600
+CARGO_FUZZ_VERSION := 0.13.2
+FUZZ := cargo +nightly fuzz run --fuzz-dir tests/fuzz
+
+.PHONY: test dev setup tools browser worker pkg emulator lint test-native test-wasm test-worker \
+	test-e2e fuzz fuzz-tools test-fuzz
 
 ## test: every check and test suite
-test: setup lint test-native test-wasm test-worker test-e2e
+test: setup lint test-native test-wasm test-worker test-e2e test-fuzz
 
 ## dev: the panel and the Worker on http://127.0.0.1:$(DEV_PORT), against the emulator; Ctrl-C stops both
 dev: setup worker pkg emulator .dev.vars
@@ -101,3 +107,18 @@ test-worker: worker emulator
 
 test-e2e: worker pkg emulator browser
 	TIM_EMULATOR_BIN=$(CURDIR)/$(EMULATOR) node --test --test-concurrency=1 'tests/e2e/*.test.mjs'
+
+## fuzz: each fuzzer for FUZZ_SECONDS (default 600); what they find new joins tests/fuzz/corpus
+fuzz: fuzz-tools
+	for target in $(FUZZ_TARGETS); do $(FUZZ) $$target -- -max_total_time=$(FUZZ_SECONDS); done
+
+# A short run of each fuzzer from the kept corpus; new inputs go to a scratch folder.
+test-fuzz: fuzz-tools
+	for target in $(FUZZ_TARGETS); do \
+		$(FUZZ) $$target "$$(mktemp -d)" tests/fuzz/corpus/$$target -- -max_total_time=15; \
+	done
+
+fuzz-tools:
+	@rustup toolchain list | grep -q '^nightly' || rustup toolchain install nightly --profile minimal
+	@cargo fuzz --version 2>/dev/null | grep -qw "$(CARGO_FUZZ_VERSION)" \
+		|| cargo install cargo-fuzz --version $(CARGO_FUZZ_VERSION) --locked --force

@@ -4,6 +4,7 @@
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
+use crate::access_jwt::AccessConfig;
 use crate::tags::validate_account;
 use crate::upstream::{GET_TAG_PATH, get_tag_url};
 use crate::{Action, Error, Region, SecretKey, Signer, UserSig};
@@ -62,20 +63,24 @@ pub fn route(method: &str, path: &str) -> Result<Route, Error> {
     }
 }
 
-/// Who may call: the panel tokens and the origins allowed to call cross-origin.
+/// Who may call: the panel tokens, Cloudflare Access, and the origins allowed to call cross-origin.
 pub struct Access {
     token_hashes: Vec<[u8; 32]>,
     allowed_origins: Vec<String>,
+    jwt: Option<AccessConfig>,
 }
 
 impl Access {
-    /// Reads `PANEL_TOKENS` and `ALLOWED_ORIGINS`; fails closed when no caller could ever be admitted.
+    /// Reads `PANEL_TOKENS`, `ACCESS_TEAM_DOMAIN`, `ACCESS_AUD` and `ALLOWED_ORIGINS`; fails
+    /// closed when no caller could ever be admitted.
     pub fn from_env(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, Error> {
         let tokens = lookup("PANEL_TOKENS").unwrap_or_default();
         let tokens: Vec<&str> = list(&tokens).collect();
-        if tokens.is_empty() {
+        let jwt = AccessConfig::from_env(&lookup)?;
+        if tokens.is_empty() && jwt.is_none() {
             return Err(Error::Misconfigured(
-                "no way to authenticate callers: set PANEL_TOKENS (wrangler secret put PANEL_TOKENS)"
+                "no way to authenticate callers: set PANEL_TOKENS (wrangler secret put \
+                 PANEL_TOKENS), or ACCESS_TEAM_DOMAIN and ACCESS_AUD"
                     .into(),
             ));
         }
@@ -89,6 +94,7 @@ impl Access {
         }
         let allowed_origins = lookup("ALLOWED_ORIGINS").unwrap_or_default();
         Ok(Self {
+            jwt,
             token_hashes: tokens.into_iter().map(hash).collect(),
             allowed_origins: list(&allowed_origins)
                 .map(|o| o.trim_end_matches('/').to_owned())
@@ -113,8 +119,14 @@ impl Access {
         }
     }
 
-    /// Checks an `Authorization` header. Every token is compared, in constant time.
-    pub fn check_credentials(&self, authorization: Option<&str>) -> Result<(), Error> {
+    /// Cloudflare Access, when it is configured.
+    pub fn jwt(&self) -> Option<&AccessConfig> {
+        self.jwt.as_ref()
+    }
+
+    /// Checks an `Authorization` header; every token is compared, in constant time. Returns
+    /// the caller's identity for rate limiting: a short hash of the token, never the token.
+    pub fn check_credentials(&self, authorization: Option<&str>) -> Result<String, Error> {
         let token = authorization
             .and_then(|value| value.trim().split_once(' '))
             .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
@@ -128,7 +140,8 @@ impl Access {
                 found | known.ct_eq(&candidate)
             });
         if bool::from(admitted) {
-            Ok(())
+            let short: String = candidate[..8].iter().map(|b| format!("{b:02x}")).collect();
+            Ok(format!("token:{short}"))
         } else {
             Err(Error::Unauthorized)
         }
@@ -427,16 +440,31 @@ mod tests {
     }
 
     #[test]
+    fn access_alone_is_a_way_to_authenticate() {
+        let access = Access::from_env(env(&[
+            ("ACCESS_TEAM_DOMAIN", "team.cloudflareaccess.com"),
+            ("ACCESS_AUD", "aud"),
+        ]))
+        .unwrap();
+        assert_eq!(access.jwt().unwrap().audience, "aud");
+        assert_eq!(
+            access.check_credentials(Some("Bearer anything-at-all-here")),
+            Err(Error::Unauthorized)
+        );
+    }
+
+    #[test]
     fn only_a_listed_bearer_token_is_admitted() {
         let access = access();
-        assert_eq!(
-            access.check_credentials(Some(&format!("Bearer {TOKEN}"))),
-            Ok(())
-        );
-        assert_eq!(
-            access.check_credentials(Some("bearer another-token-0123456789")),
-            Ok(())
-        );
+        let first = access
+            .check_credentials(Some(&format!("Bearer {TOKEN}")))
+            .unwrap();
+        let second = access
+            .check_credentials(Some("bearer another-token-0123456789"))
+            .unwrap();
+        assert!(first.starts_with("token:") && first.len() == 22, "{first}");
+        assert_ne!(first, second);
+        assert!(!first.contains(TOKEN));
         for wrong in [
             None,
             Some(""),
@@ -680,9 +708,9 @@ mod tests {
     fn retries_use_full_jitter_and_stay_inside_the_time_left() {
         let mut retries = Retries::default();
         assert_eq!(
-            retries.after(TryOutcome::Answered(91000), 10_000.0, 42),
+            retries.after(TryOutcome::Answered(91000), 10_000.0, 150),
             Next::Retry {
-                after_ms: 42 % 101,
+                after_ms: 150 % 101,
                 sign_again: false,
                 use_backup: false
             }

@@ -113,6 +113,9 @@ pub enum Error {
         /// The methods the endpoint takes.
         allow: &'static str,
     },
+    /// The caller made too many calls; the Worker's rate limit.
+    #[error("too many calls from this caller; wait, then try again more slowly")]
+    RateLimited,
     /// The request body is over the limit.
     #[error("request body is larger than {limit} bytes")]
     BodyTooLarge {
@@ -187,6 +190,7 @@ impl Error {
             Error::NotFound(_) => codes::NOT_FOUND,
             Error::MethodNotAllowed { .. } => codes::METHOD_NOT_ALLOWED,
             Error::BodyTooLarge { .. } => codes::BODY_TOO_LARGE,
+            Error::RateLimited => codes::TOO_MANY_CALLS,
             Error::UpstreamUnreachable | Error::UpstreamUnreadable(_) | Error::Endpoint(_) => {
                 codes::BAD_GATEWAY
             }
@@ -215,6 +219,7 @@ impl Error {
             Error::NotFound(_) => 404,
             Error::MethodNotAllowed { .. } => 405,
             Error::BodyTooLarge { .. } => 413,
+            Error::RateLimited => 429,
             Error::NoRandomness(_) | Error::Internal(_) => 500,
             Error::UpstreamUnreachable | Error::UpstreamUnreadable(_) | Error::Endpoint(_) => 502,
             Error::UnknownRegion(_) | Error::Misconfigured(_) => 503,
@@ -243,7 +248,7 @@ impl Action {
         match code {
             SIG_EXPIRED => Action::SignAgain,
             60008 | 70169 | 70202 | 70500 | INTERNAL => Action::Retry,
-            RATE_LIMITED | 60011 | 60018 | 60019 | 70050 => Action::RateLimited,
+            RATE_LIMITED | TOO_MANY_CALLS | 60011 | 60018 | 60019 | 70050 => Action::RateLimited,
             SIG_EMPTY
             | SIG_MALFORMED
             | SIG_INVALID_DOCUMENT
@@ -281,6 +286,8 @@ pub mod codes {
     pub const TIMEOUT: i64 = 80408;
     /// Request body over the limit (HTTP 413).
     pub const BODY_TOO_LARGE: i64 = 80413;
+    /// Too many calls from one caller (HTTP 429).
+    pub const TOO_MANY_CALLS: i64 = 80429;
     /// The caller aborted (in the browser; 499).
     pub const ABORTED: i64 = 80499;
     /// The edge failed internally (HTTP 500).
@@ -380,6 +387,7 @@ mod tests {
                 Action::GiveUp,
             ),
             (Error::BodyTooLarge { limit: 1 }, 413, Action::GiveUp),
+            (Error::RateLimited, 429, Action::RateLimited),
             (Error::Internal("x"), 500, Action::Retry),
             (Error::UpstreamUnreachable, 502, Action::Retry),
             (

@@ -1,6 +1,7 @@
 #![doc = include_str!("../README.md")]
 #![deny(missing_docs)]
 
+pub mod access_jwt;
 pub mod edge;
 #[cfg(all(feature = "emulator", not(target_arch = "wasm32")))]
 pub mod emulator;

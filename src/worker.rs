@@ -4,20 +4,31 @@ use std::cell::RefCell;
 use std::time::Duration;
 
 use futures_util::StreamExt;
-use worker::wasm_bindgen::JsValue;
+use js_sys::{Array, Object, Reflect};
+use wasm_bindgen_futures::JsFuture;
+use web_sys::{CryptoKey, WorkerGlobalScope};
+use worker::wasm_bindgen::{JsCast, JsValue};
 use worker::{
     AbortSignal, Context, Delay, Env, Fetch, Headers, Method, Request, RequestInit, Response,
     console_error, console_log, event,
 };
 
+use crate::access_jwt::{AccessConfig, AccessToken, KeySet, PublicKey};
 use crate::edge::{
     Access, MAX_BODY_BYTES, Next, Retries, Route, TryOutcome, Upstream, UserSigCache, route,
 };
 use crate::{Error, GetTagsRequest, GetTagsResponse, UserSig, upstream};
 
+/// The rate-limit binding of `wrangler.toml`; without it, callers are not limited.
+const RATE_LIMIT_BINDING: &str = "CALLER_LIMIT";
+/// How long the Access key set may take to fetch.
+const KEY_SET_TIMEOUT_MS: u32 = 5_000;
+
 thread_local! {
     /// One admin UserSig per isolate, shared by its requests.
     static USERSIG: RefCell<UserSigCache> = RefCell::default();
+    /// The Access team's keys, per isolate.
+    static ACCESS_KEYS: RefCell<KeySet> = RefCell::default();
 }
 
 /// What a request turned into: an answer, or a refusal to be written in the vendor's shape.
@@ -52,11 +63,124 @@ async fn handle(mut request: Request, env: &Env, cors: &mut Option<String>) -> O
     if route == Route::Preflight {
         return preflight();
     }
-    access.check_credentials(header(&request, "Authorization").as_deref())?;
+    let caller = authenticate(&access, &request).await?;
+    limit_rate(env, caller).await?;
     let upstream = Upstream::from_env(lookup)?;
     let body = read_body(&mut request).await?;
     let tags_request = GetTagsRequest::from_json(&body)?;
     forward(&upstream, &tags_request).await
+}
+
+/// Admits a caller by panel token or, when configured, by Cloudflare Access; returns who it is.
+async fn authenticate(access: &Access, request: &Request) -> std::result::Result<String, Error> {
+    let by_token = access.check_credentials(header(request, "Authorization").as_deref());
+    match (
+        by_token,
+        access.jwt(),
+        header(request, "Cf-Access-Jwt-Assertion"),
+    ) {
+        (Ok(caller), _, _) => Ok(caller),
+        (Err(_), Some(config), Some(assertion)) => check_access_token(config, &assertion).await,
+        (Err(refusal), _, _) => Err(refusal),
+    }
+}
+
+/// Checks a Cloudflare Access token: its claims, then its RS256 signature with the team's key.
+async fn check_access_token(
+    config: &AccessConfig,
+    assertion: &str,
+) -> std::result::Result<String, Error> {
+    let token = AccessToken::parse(assertion)?;
+    token.check_claims(config, js_sys::Date::now() / 1000.0)?;
+    let now_ms = js_sys::Date::now();
+    if ACCESS_KEYS.with(|keys| keys.borrow().needs_fetch(&token.kid, now_ms)) {
+        let fetched = fetch_key_set(&config.certs_url).await;
+        ACCESS_KEYS.with(|keys| {
+            let mut keys = keys.borrow_mut();
+            match fetched {
+                Ok(document) => keys.update(&document, now_ms),
+                Err(error) => {
+                    keys.fetch_failed(now_ms);
+                    Err(error)
+                }
+            }
+        })?;
+    }
+    let key = ACCESS_KEYS.with(|keys| keys.borrow().find(&token.kid).cloned());
+    let key = key.ok_or(Error::Unauthorized)?;
+    match verify_rs256(&key, &token.signed, &token.signature).await {
+        Ok(true) => Ok(token.identity()),
+        Ok(false) => Err(Error::Unauthorized),
+        Err(_) => Err(Error::Internal("cannot check an Access token")),
+    }
+}
+
+async fn fetch_key_set(url: &str) -> std::result::Result<Vec<u8>, Error> {
+    let unreadable = || Error::UpstreamUnreadable("the Access key set could not be fetched".into());
+    let url = worker::Url::parse(url).map_err(|_| unreadable())?;
+    let signal: AbortSignal =
+        worker::web_sys::AbortSignal::timeout_with_u32(KEY_SET_TIMEOUT_MS).into();
+    let mut response = Fetch::Url(url)
+        .send_with_signal(&signal)
+        .await
+        .map_err(|_| unreadable())?;
+    if response.status_code() != 200 {
+        return Err(unreadable());
+    }
+    response.bytes().await.map_err(|_| unreadable())
+}
+
+/// RSASSA-PKCS1-v1_5 with SHA-256, by the runtime's WebCrypto.
+async fn verify_rs256(
+    key: &PublicKey,
+    signed: &str,
+    signature: &[u8],
+) -> std::result::Result<bool, JsValue> {
+    let subtle = js_sys::global()
+        .unchecked_into::<WorkerGlobalScope>()
+        .crypto()?
+        .subtle();
+    let object = |pairs: &[(&str, JsValue)]| {
+        let object = Object::new();
+        for (name, value) in pairs {
+            Reflect::set(&object, &(*name).into(), value)?;
+        }
+        Ok::<_, JsValue>(object)
+    };
+    let jwk = object(&[
+        ("kty", "RSA".into()),
+        ("n", key.n.as_str().into()),
+        ("e", key.e.as_str().into()),
+        ("alg", "RS256".into()),
+    ])?;
+    let hash = object(&[("name", "SHA-256".into())])?;
+    let algorithm = object(&[("name", "RSASSA-PKCS1-v1_5".into()), ("hash", hash.into())])?;
+    let usages = Array::of1(&"verify".into());
+    let imported = subtle.import_key_with_object("jwk", &jwk, &algorithm, false, &usages)?;
+    let key: CryptoKey = JsFuture::from(imported).await?.unchecked_into();
+    let verified = subtle.verify_with_object_and_u8_array_and_u8_array(
+        &algorithm,
+        &key,
+        signature,
+        signed.as_bytes(),
+    )?;
+    Ok(JsFuture::from(verified).await?.as_bool() == Some(true))
+}
+
+/// Applies the per-caller rate limit, when the binding is configured.
+async fn limit_rate(env: &Env, caller: String) -> std::result::Result<(), Error> {
+    let Ok(limiter) = env.rate_limiter(RATE_LIMIT_BINDING) else {
+        return Ok(());
+    };
+    match limiter.limit(caller).await {
+        Ok(outcome) if outcome.success => Ok(()),
+        Ok(_) => Err(Error::RateLimited),
+        Err(_) => {
+            // The limiter is a safeguard, not a gate: its failure lets the call through.
+            console_error!("rate limiter failed; call let through");
+            Ok(())
+        }
+    }
 }
 
 /// Reads the body, refusing it as soon as it grows past the limit.

@@ -1,12 +1,14 @@
 // The admin panel on the `make dev` stack (wrangler dev serving www/ and the Worker, the
 // emulator behind it), used as an operator would, in Chromium. Screenshots go to target/screenshots.
+// Everything wrangler prints joins the transcript that the harness checks for secrets.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { readFile } from 'node:fs/promises';
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { KEY, TOKEN, startEmulator } from '../worker/harness.mjs';
+import { KEY, TOKEN, startEmulator, transcript } from '../worker/harness.mjs';
 import { launch, root, screenshots } from './chromium.mjs';
 
 const seed = JSON.parse(await readFile(join(root, 'src/emulator-demo-tags.json'), 'utf8'));
@@ -16,14 +18,16 @@ let emulator, wrangler, browser, page;
 
 before(async () => {
   emulator = await startEmulator();
-  const vars = { TIM_SECRET_KEY: KEY, PANEL_TOKENS: TOKEN, TIM_API_ORIGIN: emulator.url };
-  const args = ['dev', '--ip', '127.0.0.1', '--port', String(PORT), '--show-interactive-dev-session=false'];
-  for (const [name, value] of Object.entries(vars)) args.push('--var', `${name}:${value}`);
+  // As `make dev` does with .dev.vars: wrangler treats these as secrets and never prints them.
+  const envFile = join(await mkdtemp(join(tmpdir(), 'tim-tags-dev-')), '.env');
+  await writeFile(envFile, `TIM_SECRET_KEY=${KEY}\nPANEL_TOKENS=${TOKEN}\nTIM_API_ORIGIN=${emulator.url}\n`);
+  const args = ['dev', '--ip', '127.0.0.1', '--port', String(PORT), '--show-interactive-dev-session=false', '--env-file', envFile];
   wrangler = spawn(join(root, 'node_modules/.bin/wrangler'), args, {
     cwd: root,
-    stdio: ['ignore', 'ignore', 'inherit'],
+    stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, WRANGLER_SEND_METRICS: 'false', WRANGLER_SEND_ERROR_REPORTS: 'false', CLOUDFLARE_CF_FETCH_ENABLED: 'false' },
   });
+  for (const stream of [wrangler.stdout, wrangler.stderr]) stream.on('data', (chunk) => transcript.push(String(chunk)));
   for (let i = 0; ; i++) {
     if ((await fetch(`${PANEL}healthz`).catch(() => null))?.ok) break;
     if (i === 120) throw new Error('wrangler dev did not start');

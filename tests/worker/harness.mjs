@@ -1,7 +1,10 @@
 // Starts the emulator and the built Worker (in the local workerd runtime, via Miniflare) for tests,
 // and captures everything they say so that tests can check it.
+import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { once } from 'node:events';
+import { after } from 'node:test';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { Miniflare } from 'miniflare';
@@ -12,6 +15,34 @@ export const SDKAPPID = '1400000000';
 export const KEY = 'test-secret-key-5bd2850fff3ecb11d7c805251c51ee46';
 export const TOKEN = 'test-panel-token-0123456789abcdef';
 export const API = '/v4/all_member_push/im_get_tag';
+/** Secrets that tests give the Worker; none may ever come back out. */
+export const SECRETS = [KEY, TOKEN, 'not-the-app-key', 'second-token-abcdefghijklmnop'];
+
+/** SHA-256 of every UserSig any emulator received (it never reveals the UserSigs themselves). */
+const usersigHashes = new Set();
+const liveEmulators = new Set();
+
+async function collectUsersigHashes(emulator) {
+  for (const call of await emulator.calls().catch(() => [])) {
+    if (call.usersig_sha256) usersigHashes.add(call.usersig_sha256);
+  }
+}
+
+/**
+ * Asserts that nothing the Worker said (answers, headers, log lines) holds a secret or a
+ * UserSig. Runs after every test file that uses this harness, over all it captured.
+ */
+export async function assertNoSecrets() {
+  for (const emulator of liveEmulators) await collectUsersigHashes(emulator);
+  const everything = transcript.join('\n');
+  for (const secret of SECRETS) assert.ok(!everything.includes(secret), 'a secret leaked');
+  for (const run of everything.match(/[A-Za-z0-9*_-]{40,}/g) ?? []) {
+    assert.ok(!usersigHashes.has(createHash('sha256').update(run).digest('hex')), 'a UserSig leaked');
+  }
+  assert.doesNotMatch(everything, /eAE[A-Za-z0-9*_-]{40,}/, 'something shaped like a UserSig leaked');
+}
+
+after(assertNoSecrets);
 
 /** Starts `tim-emulator` on a free loopback port. */
 export async function startEmulator({ key = KEY, sdkappid = SDKAPPID, callsPerSecond, listen = '127.0.0.1:0' } = {}) {
@@ -24,7 +55,7 @@ export async function startEmulator({ key = KEY, sdkappid = SDKAPPID, callsPerSe
   const url = /listening on (http:\/\/\S+)/.exec(line)?.[1];
   if (!url) throw new Error(`unexpected emulator output: ${line}`);
   const control = (path, init) => fetch(`${url}/_emulator/${path}`, init);
-  return {
+  const emulator = {
     url,
     async inject(...faults) {
       const response = await control('faults', { method: 'POST', body: JSON.stringify(faults) });
@@ -34,21 +65,29 @@ export async function startEmulator({ key = KEY, sdkappid = SDKAPPID, callsPerSe
       return (await control('calls')).json();
     },
     async reset() {
+      await collectUsersigHashes(emulator);
       await control('faults', { method: 'DELETE' });
       await control('calls', { method: 'DELETE' });
     },
     async stop() {
+      await collectUsersigHashes(emulator);
+      liveEmulators.delete(emulator);
       child.kill();
       await once(child, 'exit');
     },
   };
+  liveEmulators.add(emulator);
+  return emulator;
 }
 
 /** Everything the Worker said: its log lines, and every answer's status, headers and body. */
 export const transcript = [];
 
-/** Starts the built Worker with these bindings (vars and secrets alike); `port` serves it over HTTP. */
-export async function startWorker(bindings, { port } = {}) {
+/**
+ * Starts the built Worker with these bindings (vars and secrets alike); `port` serves it over
+ * HTTP, `ratelimits` configures the rate-limit binding as wrangler.toml does.
+ */
+export async function startWorker(bindings, { port, ratelimits } = {}) {
   const capture = (stream) => stream.on('data', (chunk) => transcript.push(String(chunk)));
   const mf = new Miniflare({
     modules: true,
@@ -58,6 +97,7 @@ export async function startWorker(bindings, { port } = {}) {
     bindings,
     cf: false,
     ...(port ? { host: '127.0.0.1', port } : {}),
+    ...(ratelimits ? { ratelimits } : {}),
     handleRuntimeStdio: (stdout, stderr) => {
       capture(stdout);
       capture(stderr);

@@ -1,0 +1,141 @@
+// Cloudflare Access: RS256 tokens checked against a key set served on loopback, with keys
+// generated here; and the per-caller rate limit.
+import assert from 'node:assert/strict';
+import { createSign, generateKeyPairSync } from 'node:crypto';
+import { createServer } from 'node:http';
+import { after, before, describe, test } from 'node:test';
+import { API, bindingsFor, startEmulator, startWorker } from './harness.mjs';
+
+const TEAM = 'tim-tags-test.cloudflareaccess.com';
+const AUD = 'test-application-audience-tag';
+const pair = () => generateKeyPairSync('rsa', { modulusLength: 2048 });
+const signing = pair();
+const other = pair();
+const published = [{ kid: 'k1', key: signing.publicKey }];
+let keySetFetches = 0;
+let certs, emulator;
+
+const b64url = (data) => Buffer.from(data).toString('base64url');
+
+/** An Access token; `claims` and `header` override the valid defaults. */
+function jwt({ claims = {}, header = {}, key = signing.privateKey } = {}) {
+  const now = Math.floor(Date.now() / 1000);
+  const head = b64url(JSON.stringify({ alg: 'RS256', kid: 'k1', typ: 'JWT', ...header }));
+  const body = b64url(JSON.stringify({
+    aud: [AUD], iss: `https://${TEAM}`, email: 'ops@example.com', sub: 'user-1',
+    iat: now, nbf: now - 5, exp: now + 300, ...claims,
+  }));
+  const signature = createSign('RSA-SHA256').update(`${head}.${body}`).sign(key);
+  return `${head}.${body}.${b64url(signature)}`;
+}
+
+before(async () => {
+  certs = createServer((request, response) => {
+    keySetFetches++;
+    const keys = published.map(({ kid, key }) => ({ ...key.export({ format: 'jwk' }), kid, alg: 'RS256', use: 'sig' }));
+    response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ keys }));
+  });
+  await new Promise((resolve) => certs.listen(0, '127.0.0.1', resolve));
+  emulator = await startEmulator();
+});
+
+after(async () => {
+  certs?.close();
+  await emulator?.stop();
+});
+
+const accessOnly = () => {
+  const bindings = bindingsFor(emulator, {
+    ACCESS_TEAM_DOMAIN: TEAM,
+    ACCESS_AUD: AUD,
+    ACCESS_CERTS_URL: `http://127.0.0.1:${certs.address().port}/certs`,
+  });
+  delete bindings.PANEL_TOKENS;
+  return startWorker(bindings);
+};
+
+const asAccess = (token) => ({ token: null, headers: { 'Cf-Access-Jwt-Assertion': token }, body: { To_Account: ['xiaojun'] } });
+
+describe('Cloudflare Access', () => {
+  let worker;
+  before(async () => {
+    worker = await accessOnly();
+  });
+  after(() => worker?.dispose());
+
+  test('a valid token admits the caller, with no panel tokens configured', async () => {
+    const answer = await worker.send(API, asAccess(jwt()));
+    assert.equal(answer.status, 200, answer.text);
+    assert.deepEqual(answer.json.UserTags, [{ To_Account: 'xiaojun', Tags: ['cn', 'trial'] }]);
+    assert.equal(keySetFetches, 1);
+  });
+
+  test('tokens whose claims or signature do not hold are refused with 401', async () => {
+    const now = Math.floor(Date.now() / 1000);
+    const refused = {
+      'expired': jwt({ claims: { exp: now - 1 } }),
+      'not yet valid': jwt({ claims: { nbf: now + 120 } }),
+      'another audience': jwt({ claims: { aud: ['someone-else'] } }),
+      'another issuer': jwt({ claims: { iss: 'https://evil.cloudflareaccess.com' } }),
+      'signed with another key': jwt({ key: other.privateKey }),
+      'alg none': `${b64url(JSON.stringify({ alg: 'none', kid: 'k1' }))}.${jwt().split('.')[1]}.`,
+      'HS256': jwt({ header: { alg: 'HS256' } }),
+      'tampered payload': (() => {
+        const [h, , s] = jwt().split('.');
+        return `${h}.${b64url(JSON.stringify({ aud: [AUD], iss: `https://${TEAM}`, exp: now + 9999 }))}.${s}`;
+      })(),
+      'garbage': 'not.a.jwt',
+    };
+    for (const [name, token] of Object.entries(refused)) {
+      const answer = await worker.send(API, asAccess(token));
+      assert.equal(answer.status, 401, `${name}: ${answer.text}`);
+      assert.equal(answer.json.ErrorCode, 80401, name);
+    }
+    const none = await worker.send(API, { token: null, body: { To_Account: ['xiaojun'] } });
+    assert.equal(none.status, 401);
+  });
+
+  test('an unknown kid fetches the key set again at most once a minute', async () => {
+    const before = keySetFetches;
+    published.push({ kid: 'k2', key: other.publicKey });
+    for (let i = 0; i < 3; i++) {
+      const answer = await worker.send(API, asAccess(jwt({ header: { kid: 'k2' }, key: other.privateKey })));
+      assert.equal(answer.status, 401, 'the new key was used before a minute passed');
+    }
+    assert.equal(keySetFetches, before, 'the key set was fetched again within the minute');
+    published.pop();
+  });
+
+  test('a fresh isolate picks up a rotated key', async () => {
+    published.push({ kid: 'k3', key: other.publicKey });
+    const fresh = await accessOnly();
+    try {
+      const answer = await fresh.send(API, asAccess(jwt({ header: { kid: 'k3' }, key: other.privateKey })));
+      assert.equal(answer.status, 200, answer.text);
+    } finally {
+      published.pop();
+      await fresh.dispose();
+    }
+  });
+});
+
+describe('rate limit per caller', () => {
+  test('a caller over its limit gets 429 / 80429; other callers do not', async () => {
+    const second = 'second-token-abcdefghijklmnop';
+    const worker = await startWorker(bindingsFor(emulator), {
+      ratelimits: { CALLER_LIMIT: { namespace_id: '1001', simple: { limit: 3, period: 60 } } },
+    });
+    try {
+      const body = { To_Account: ['alice'] };
+      const statuses = [];
+      for (let i = 0; i < 5; i++) statuses.push((await worker.send(API, { body })).status);
+      assert.deepEqual(statuses, [200, 200, 200, 429, 429]);
+      const limited = await worker.send(API, { body });
+      assert.equal(limited.json.ErrorCode, 80429);
+      assert.match(limited.json.ErrorInfo, /too many calls/);
+      assert.equal((await worker.send(API, { token: second, body })).status, 200);
+    } finally {
+      await worker.dispose();
+    }
+  });
+});
