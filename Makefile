@@ -27,7 +27,7 @@ CARGO_FUZZ_VERSION := 0.13.2
 FUZZ := cargo +nightly fuzz run --fuzz-dir tests/fuzz
 
 .PHONY: test dev setup tools browser worker pkg emulator lint test-native test-wasm test-worker \
-	test-e2e fuzz fuzz-tools test-fuzz
+	test-e2e fuzz fuzz-tools test-fuzz bench
 
 ## test: every check and test suite
 test: setup lint test-native test-wasm test-worker test-e2e test-fuzz
@@ -122,3 +122,16 @@ fuzz-tools:
 	@rustup toolchain list | grep -q '^nightly' || rustup toolchain install nightly --profile minimal
 	@cargo fuzz --version 2>/dev/null | grep -qw "$(CARGO_FUZZ_VERSION)" \
 		|| cargo install cargo-fuzz --version $(CARGO_FUZZ_VERSION) --locked --force
+
+## bench: the benchmark table (bench/run.mjs), every figure beside its baseline
+bench: setup worker pkg target/bench-signer/tim_tags.js target/pypi/TLSSigAPIv2.py
+	cargo build --release --features emulator --bin tim-emulator
+	TIM_EMULATOR_BIN=$(CURDIR)/target/release/tim-emulator node bench/run.mjs
+
+target/bench-signer/tim_tags.js: $(WORKER_SOURCES) | tools
+	wasm-pack build --release --target nodejs --out-dir target/bench-signer --out-name tim_tags \
+		-- --features bench
+
+target/pypi/TLSSigAPIv2.py:
+	python3 -m pip install --quiet --disable-pip-version-check --root-user-action=ignore \
+		--target target/pypi tls-sig-api-v2==1.1

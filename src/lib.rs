@@ -12,6 +12,8 @@ pub mod usersig;
 
 #[cfg(all(feature = "browser", target_arch = "wasm32"))]
 pub mod browser;
+#[cfg(all(feature = "bench", target_arch = "wasm32"))]
+mod signer_js;
 #[cfg(all(feature = "worker", target_arch = "wasm32"))]
 mod worker;
 

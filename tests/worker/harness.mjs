@@ -42,7 +42,8 @@ export async function assertNoSecrets() {
   assert.doesNotMatch(everything, /eAE[A-Za-z0-9*_-]{40,}/, 'something shaped like a UserSig leaked');
 }
 
-after(assertNoSecrets);
+// Under the test runner, every test file that uses this harness ends with the check.
+if (process.env.NODE_TEST_CONTEXT) after(assertNoSecrets);
 
 /** Starts `tim-emulator` on a free loopback port. */
 export async function startEmulator({ key = KEY, sdkappid = SDKAPPID, callsPerSecond, listen = '127.0.0.1:0' } = {}) {

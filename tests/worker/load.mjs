@@ -5,7 +5,10 @@ import { API, TOKEN, bindingsFor, startEmulator, startWorker } from './harness.m
 
 const PORT = 8796;
 
-/** Sends `requests` calls, `concurrency` at a time, to `url`; returns counts and latencies. */
+/**
+ * Sends `requests` calls, `concurrency` at a time, to `url` (a string, or a function of the
+ * call's number); returns counts, throughput and latencies.
+ */
 export async function load({ url, headers, requests, concurrency }) {
   let next = 0;
   const latencies = [];
@@ -17,7 +20,8 @@ export async function load({ url, headers, requests, concurrency }) {
       const accounts = [`load_${i}_a`, `load_${i}_b`, `load_${i}_c`];
       const sent = performance.now();
       try {
-        const response = await fetch(url, { method: 'POST', headers, body: JSON.stringify({ To_Account: accounts }) });
+        const target = typeof url === 'function' ? url(i) : url;
+        const response = await fetch(target, { method: 'POST', headers, body: JSON.stringify({ To_Account: accounts }) });
         const answer = await response.json();
         latencies.push(performance.now() - sent);
         if (answer.ErrorCode !== 0) problems.failed++;

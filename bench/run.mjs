@@ -1,0 +1,126 @@
+// `make bench`: every figure beside a baseline measured in the same run, as one table.
+// Rows: signing (ours native and as wasm in Node, the official npm and PyPI signers),
+// requests through the Worker (ours, a plain-JavaScript reference Worker, straight to the
+// emulator), a 10,000-account getTags batch at the vendor's rate, and the wasm sizes.
+import { execFileSync } from 'node:child_process';
+import { createRequire } from 'node:module';
+import { readFileSync } from 'node:fs';
+import { cpus } from 'node:os';
+import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { Miniflare } from 'miniflare';
+import { API, KEY, SDKAPPID, TOKEN, bindingsFor, startEmulator, startWorker } from '../tests/worker/harness.mjs';
+import { load } from '../tests/worker/load.mjs';
+
+const root = join(import.meta.dirname, '..');
+const require = createRequire(import.meta.url);
+const budgets = JSON.parse(readFileSync(join(root, 'bench/budgets.json'), 'utf8'));
+const rows = [];
+const row = (what, ours, baseline, ratio, goal) => rows.push({ what, ours, baseline, ratio, goal });
+const fixed = (n, digits = 2) => n.toFixed(digits);
+
+/** Microseconds per call of `fn`, after a warm-up. */
+function perCall(fn, calls) {
+  for (let i = 0; i < calls / 10; i++) fn(i);
+  const started = performance.now();
+  for (let i = 0; i < calls; i++) fn(i);
+  return ((performance.now() - started) * 1000) / calls;
+}
+
+// Signing.
+const nativeOutput = execFileSync('cargo', ['bench', '-q', '--bench', 'sign'], { cwd: root, encoding: 'utf8' });
+const native = Number(/([\d.]+) us per call/.exec(nativeOutput)[1]);
+const { signUserSig } = require(join(root, 'target/bench-signer/tim_tags.js'));
+const { Api } = require('tls-sig-api-v2');
+const realNow = Date.now;
+const ours = perCall((i) => signUserSig(Number(SDKAPPID), KEY, 'administrator', 1_700_000_000 + i, 86400), 50_000);
+const npm = perCall((i) => {
+  Date.now = () => (1_700_000_000 + i) * 1000;
+  return new Api(Number(SDKAPPID), KEY).genUserSig('administrator', 86400);
+}, 50_000);
+Date.now = realNow;
+const python = Number(execFileSync('python3', ['-c', `
+import timeit, TLSSigAPIv2
+api = TLSSigAPIv2.TLSSigAPIv2(${SDKAPPID}, "${KEY}")
+n = 20000
+print(timeit.timeit(lambda: api.gen_sig("administrator", 86400), number=n) / n * 1e6)
+`], { env: { ...process.env, PYTHONPATH: join(root, 'target/pypi') }, encoding: 'utf8' }));
+row('Signing: µs per sign-and-encode, as wasm in Node', fixed(ours), `npm signer ${fixed(npm)}`, `${fixed(npm / ours, 1)}× faster`, '≥ 3× faster');
+row('Signing: µs per call, native Rust', fixed(native), `PyPI signer ${fixed(python)}`, `${fixed(python / native, 1)}× faster`, 'reference');
+
+// Through a Worker, to the emulator (no rate limit), on loopback.
+const emulator = await startEmulator({ callsPerSecond: 1_000_000_000 });
+const requests = Number(process.env.BENCH_REQUESTS ?? 10_000);
+const concurrency = 64;
+const headers = { Authorization: `Bearer ${TOKEN}` };
+/** Runs `measure` against straight-to-emulator, our Worker and the reference Worker. */
+async function threeWays(measure) {
+  const usersig = new Api(Number(SDKAPPID), KEY).genUserSig('administrator', 86400);
+  const query = (i) => new URLSearchParams({ usersig, identifier: 'administrator', sdkappid: SDKAPPID, random: String(i), contenttype: 'json' });
+  const direct = await measure((i) => `${emulator.url}${API}?${query(i)}`, {});
+  const worker = await startWorker(bindingsFor(emulator), { port: 8795 });
+  const ours = await measure(`http://127.0.0.1:8795${API}`, headers).finally(() => worker.dispose());
+  const reference = await measure(`http://127.0.0.1:8794${API}`, headers);
+  for (const [name, r] of [['ours', ours], ['reference', reference], ['direct', direct]]) {
+    if (r.failed + r.lost + r.crossed) throw new Error(`${name}: ${r.failed} failed, ${r.lost} lost, ${r.crossed} crossed`);
+  }
+  return { direct, ours, reference };
+}
+
+const outdir = join(root, 'target/bench-reference');
+execFileSync(join(root, 'node_modules/.bin/wrangler'), ['deploy', '--dry-run', '--outdir', outdir], {
+  cwd: join(root, 'bench/reference-worker'),
+  env: { ...process.env, WRANGLER_SEND_METRICS: 'false' },
+  stdio: 'ignore',
+});
+const referenceWorker = new Miniflare({
+  modules: true, scriptPath: join(outdir, 'index.js'), compatibilityDate: '2026-07-30',
+  compatibilityFlags: ['nodejs_compat'], host: '127.0.0.1', port: 8794, cf: false,
+  bindings: { TIM_SDKAPPID: SDKAPPID, TIM_SECRET_KEY: KEY, PANEL_TOKENS: TOKEN, TIM_API_ORIGIN: emulator.url },
+});
+await referenceWorker.ready;
+const busy = await threeWays((url, headers) => load({ url, headers, requests, concurrency }));
+const calm = await threeWays((url, headers) => load({ url, headers, requests: Math.min(requests, 2000), concurrency: 1 }));
+await referenceWorker.dispose();
+await emulator.stop();
+row(`Through the Worker: requests/s (${requests} at concurrency ${concurrency})`, fixed(busy.ours.perSecond, 0),
+  `reference JS Worker ${fixed(busy.reference.perSecond, 0)}; direct ${fixed(busy.direct.perSecond, 0)}`,
+  `${fixed(busy.ours.perSecond / busy.reference.perSecond)}× the reference`, '≥ 1×');
+row('Through the Worker: p50 / p99 ms, one request at a time', `${fixed(calm.ours.p50)} / ${fixed(calm.ours.p99)}`,
+  `reference ${fixed(calm.reference.p50)} / ${fixed(calm.reference.p99)}; direct ${fixed(calm.direct.p50)} / ${fixed(calm.direct.p99)}`,
+  `+${fixed(calm.ours.p50 - calm.direct.p50)} ms p50 over direct`, '≤ +1 ms p50');
+
+// A batch of 10,000 distinct accounts through getTags, against the vendor's 100 calls/s.
+{
+  const limited = await startEmulator();
+  const worker = await startWorker(bindingsFor(limited), { port: 8793 });
+  try {
+    const { default: init, getTags } = await import(join(root, 'pkg/tim_tags.js'));
+    await init({ module_or_path: readFileSync(join(root, 'pkg/tim_tags_bg.wasm')) });
+    const accounts = Array.from({ length: 10_000 }, (_, i) => `batch_${i}`);
+    const started = performance.now();
+    const tags = await getTags(accounts, { endpoint: 'http://127.0.0.1:8793', token: TOKEN });
+    const perSecond = tags.length / ((performance.now() - started) / 1000);
+    const refused = (await limited.calls()).filter((c) => c.error_code !== 0).length;
+    row('Batch: accounts/s, 10,000 through getTags', fixed(perSecond, 0), 'vendor limit 10000',
+      `${fixed((perSecond / 10_000) * 100, 1)}% (${refused} calls rate-limited)`, '≥ 95%');
+  } finally {
+    await worker.dispose();
+    await limited.stop();
+  }
+}
+
+// Sizes.
+for (const [name, file, budget] of [
+  ['browser package', 'pkg/tim_tags_bg.wasm', budgets.browser_wasm_gzip_bytes],
+  ['Worker', 'build/index_bg.wasm', budgets.worker_wasm_gzip_bytes],
+]) {
+  const bytes = readFileSync(join(root, file));
+  const gzip = gzipSync(bytes, { level: 9 }).length;
+  row(`Size: ${name} wasm, KB gzipped (raw)`, `${fixed(gzip / 1000, 1)} (${fixed(bytes.length / 1000, 1)})`,
+    `budget ${fixed(budget / 1000, 1)}`, `${fixed((gzip / budget) * 100, 0)}% of budget`, `goal ≤ ${name === 'Worker' ? 100 : 40} KB`);
+}
+
+console.log(`\ntim-tags benchmarks, ${new Date().toISOString().slice(0, 10)}, ${cpus().length} × ${cpus()[0].model}, Node ${process.version}\n`);
+console.log('| what | ours | baseline | ratio | goal |\n| --- | --- | --- | --- | --- |');
+for (const r of rows) console.log(`| ${r.what} | ${r.ours} | ${r.baseline} | ${r.ratio} | ${r.goal} |`);
