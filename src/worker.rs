@@ -1,6 +1,8 @@
 //! The Cloudflare Worker: translates between workers-rs and the decisions in [`crate::edge`].
 
-use std::cell::RefCell;
+use std::cell::{OnceCell, RefCell};
+use std::rc::Rc;
+use std::thread::LocalKey;
 use std::time::Duration;
 
 use futures_util::StreamExt;
@@ -24,7 +26,19 @@ const RATE_LIMIT_BINDING: &str = "CALLER_LIMIT";
 /// How long the Access key set may take to fetch.
 const KEY_SET_TIMEOUT_MS: u32 = 5_000;
 
+/// Settings read once per isolate: a Worker's environment does not change while it runs.
+type Settings<T> = LocalKey<OnceCell<std::result::Result<Rc<T>, Error>>>;
+
+fn settings<T>(
+    cell: &'static Settings<T>,
+    read: impl FnOnce() -> std::result::Result<T, Error>,
+) -> std::result::Result<Rc<T>, Error> {
+    cell.with(|cell| cell.get_or_init(|| read().map(Rc::new)).clone())
+}
+
 thread_local! {
+    static ACCESS: OnceCell<std::result::Result<Rc<Access>, Error>> = const { OnceCell::new() };
+    static UPSTREAM: OnceCell<std::result::Result<Rc<Upstream>, Error>> = const { OnceCell::new() };
     /// One admin UserSig per isolate, shared by its requests.
     static USERSIG: RefCell<UserSigCache> = RefCell::default();
     /// The Access team's keys, per isolate.
@@ -53,7 +67,7 @@ async fn handle(mut request: Request, env: &Env, cors: &mut Option<String>) -> O
     if route == Route::Health {
         return json(200, br#"{"ok":true}"#.to_vec());
     }
-    let access = Access::from_env(lookup)?;
+    let access = settings(&ACCESS, || Access::from_env(lookup))?;
     let url = request.inner().url();
     *cors = access.check_origin(header(&request, "Origin").as_deref(), origin_of(&url))?;
     if route == Route::Preflight {
@@ -61,7 +75,7 @@ async fn handle(mut request: Request, env: &Env, cors: &mut Option<String>) -> O
     }
     let caller = authenticate(&access, &request).await?;
     limit_rate(env, caller).await?;
-    let upstream = Upstream::from_env(lookup)?;
+    let upstream = settings(&UPSTREAM, || Upstream::from_env(lookup))?;
     let body = read_body(&mut request).await?;
     let tags_request = GetTagsRequest::from_json(&body)?;
     forward(&upstream, &tags_request).await
@@ -188,6 +202,13 @@ async fn read_body(request: &mut Request) -> std::result::Result<Vec<u8>, Error>
     if declared.is_some_and(|length| length > MAX_BODY_BYTES) {
         return Err(too_large);
     }
+    if declared.is_some() {
+        // The runtime enforces a declared length, so the body can be taken whole.
+        return request
+            .bytes()
+            .await
+            .map_err(|_| Error::InvalidBody("the body could not be read".into()));
+    }
     let mut body = Vec::new();
     let Ok(mut stream) = request.stream() else {
         return Ok(body); // No body at all.
@@ -285,10 +306,20 @@ async fn send(
         Error::UpstreamUnreachable => Error::UpstreamUnreadable("the answer was cut short".into()),
         other => other,
     })?;
-    match serde_json::from_slice::<GetTagsResponse>(&body) {
-        Ok(parsed) => Ok((parsed.error_code, body)),
+    match serde_json::from_slice::<AnswerStatus>(&body) {
+        Ok(status) => Ok((status.error_code, body)),
         Err(_) => Err(Error::UpstreamUnreadable("not a get-tags answer".into())),
     }
+}
+
+/// What the edge reads of a vendor answer it passes through: that it is a JSON object of the
+/// vendor's shape, and its code. The rest is checked as JSON but not kept.
+#[derive(serde::Deserialize)]
+struct AnswerStatus {
+    #[serde(rename = "ActionStatus")]
+    _action_status: String,
+    #[serde(rename = "ErrorCode", default)]
+    error_code: i64,
 }
 
 /// A vendor-shaped answer for a refusal, with the status that says why.
