@@ -4,9 +4,11 @@
 //! a zlib stream and written in URL-safe base64 (`*`, `-`, `_` for `+`, `/`, `=`).
 
 use base64::Engine;
+use base64::alphabet::Alphabet;
 use base64::engine::general_purpose::STANDARD;
+use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
 use hmac::{Hmac, Mac};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use sha2::Sha256;
 
 use crate::Error;
@@ -85,8 +87,8 @@ pub struct Signer {
     key: SecretKey,
 }
 
-/// The signature document, with the keys in the order the official libraries write them.
-#[derive(Serialize, Deserialize)]
+/// The signature document, as `verify` reads it.
+#[derive(Deserialize)]
 struct Document {
     #[serde(rename = "TLS.ver")]
     ver: String,
@@ -131,17 +133,18 @@ impl Signer {
         let hmac = self
             .hmac(identifier, time, expire, userbuf.as_deref())
             .finalize();
-        let document = Document {
-            ver: "2.0".into(),
-            identifier: identifier.into(),
-            sdkappid: self.sdkappid,
-            time,
-            expire,
-            sig: STANDARD.encode(hmac.into_bytes()),
-            userbuf,
-        };
-        let json = serde_json::to_vec(&document).expect("strings and numbers always serialize");
-        UserSig(url_safe(&STANDARD.encode(zlib_stored(&json))))
+        // The document, written directly in the official libraries' key order.
+        let identifier = serde_json::to_string(identifier).expect("a string always serializes");
+        let mut json = format!(
+            r#"{{"TLS.ver":"2.0","TLS.identifier":{identifier},"TLS.sdkappid":{},"TLS.time":{time},"TLS.expire":{expire},"TLS.sig":"{}""#,
+            self.sdkappid,
+            STANDARD.encode(hmac.into_bytes()),
+        );
+        if let Some(userbuf) = userbuf {
+            json.push_str(&format!(r#","TLS.userbuf":"{userbuf}""#));
+        }
+        json.push('}');
+        UserSig(encode(&zlib_stored(json.as_bytes())))
     }
 
     /// Verifies a UserSig for `identifier` at the Unix time `now`, as the vendor does.
@@ -217,17 +220,22 @@ impl Signer {
     }
 }
 
-/// Turns standard base64 into the UserSig alphabet.
-fn url_safe(base64: &str) -> String {
-    base64
-        .chars()
-        .map(|c| match c {
-            '+' => '*',
-            '/' => '-',
-            '=' => '_',
-            c => c,
-        })
-        .collect()
+/// Base64 with the UserSig alphabet (`*` and `-` for `+` and `/`); padding is written `_`.
+const USERSIG_BASE64: GeneralPurpose = GeneralPurpose::new(
+    &match Alphabet::new("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789*-") {
+        Ok(alphabet) => alphabet,
+        Err(_) => panic!("64 distinct printable characters"),
+    },
+    GeneralPurposeConfig::new().with_decode_padding_mode(DecodePaddingMode::RequireCanonical),
+);
+
+/// Writes bytes in the UserSig encoding.
+fn encode(bytes: &[u8]) -> String {
+    let mut text = USERSIG_BASE64.encode(bytes);
+    let padding = text.len() - text.trim_end_matches('=').len();
+    text.truncate(text.len() - padding);
+    text.extend(std::iter::repeat_n('_', padding));
+    text
 }
 
 /// Undoes the UserSig encoding and parses the document, refusing anything not canonical.
@@ -238,21 +246,17 @@ fn decode(sig: &str) -> Result<Document, Error> {
     if sig.len() > MAX_SIG_CHARS {
         return Err(Error::SigMalformed("longer than any UserSig"));
     }
-    // The standard-alphabet characters are refused, so that one UserSig has one spelling.
-    let standard: String = sig
-        .chars()
-        .map(|c| match c {
-            '*' => Ok('+'),
-            '-' => Ok('/'),
-            '_' => Ok('='),
-            'A'..='Z' | 'a'..='z' | '0'..='9' => Ok(c),
-            _ => Err(Error::SigMalformed(
-                "a character outside the UserSig alphabet",
-            )),
-        })
-        .collect::<Result<_, _>>()?;
-    let zlib = STANDARD
-        .decode(standard)
+    // Padding is `_`, and only at the end: `=`, `+` and `/` are refused, so that one UserSig
+    // has one spelling.
+    let body = sig.trim_end_matches('_');
+    if body.contains('=') {
+        return Err(Error::SigMalformed(
+            "a character outside the UserSig alphabet",
+        ));
+    }
+    let padded = format!("{body}{}", "=".repeat(sig.len() - body.len()));
+    let zlib = USERSIG_BASE64
+        .decode(padded)
         .map_err(|_| Error::SigMalformed("not valid base64"))?;
     if has_stored_block_padding(&zlib) {
         return Err(Error::SigMalformed("not a canonical zlib stream"));
@@ -324,6 +328,12 @@ mod tests {
 
     fn signer() -> Signer {
         Signer::new(1_400_000_000, SecretKey::new(KEY))
+    }
+
+    /// The zlib bytes of a UserSig, decoded with the standard alphabet, independently of ours.
+    fn zlib_of(sig: &str) -> Vec<u8> {
+        let standard = sig.replace('*', "+").replace('-', "/").replace('_', "=");
+        STANDARD.decode(standard).unwrap()
     }
 
     fn hmac_of(sig: &UserSig) -> String {
@@ -410,7 +420,7 @@ mod tests {
     #[test]
     fn a_forged_document_fails_the_hmac() {
         let forged = br#"{"TLS.ver":"2.0","TLS.identifier":"xiaojun","TLS.sdkappid":1400000000,"TLS.time":1700000000,"TLS.expire":99999999,"TLS.sig":"LvA7d/Iw7gSsnskvVzBDPOCCDbuNCw4GHwTC0bip+B4="}"#;
-        let sig = url_safe(&STANDARD.encode(zlib_stored(forged)));
+        let sig = encode(&zlib_stored(forged));
         assert_eq!(
             signer().verify("xiaojun", &sig, TIME),
             Err(Error::SigBadSignature)
@@ -419,7 +429,7 @@ mod tests {
 
     #[test]
     fn documents_that_are_not_version_2_are_refused() {
-        let encode = |json: &[u8]| url_safe(&STANDARD.encode(zlib_stored(json)));
+        let encode = |json: &[u8]| encode(&zlib_stored(json));
         let v1 = encode(br#"{"TLS.ver":"1.0","TLS.identifier":"xiaojun","TLS.sdkappid":1400000000,"TLS.time":1,"TLS.expire":1,"TLS.sig":""}"#);
         assert_eq!(
             signer().verify("xiaojun", &v1, TIME),
@@ -437,10 +447,8 @@ mod tests {
 
     #[test]
     fn only_the_canonical_spelling_verifies() {
-        let zlib = STANDARD
-            .decode(VECTOR.replace('-', "/").replace('_', "="))
-            .unwrap();
-        let respell = |bytes: &[u8]| url_safe(&STANDARD.encode(bytes));
+        let zlib = zlib_of(VECTOR);
+        let respell = |bytes: &[u8]| encode(bytes);
         assert!(signer().verify("xiaojun", &respell(&zlib), TIME).is_ok());
         let trailing = [&zlib[..], &[0]].concat();
         assert_eq!(
@@ -467,12 +475,10 @@ mod tests {
 
     #[test]
     fn compressed_streams_verify_too() {
-        let json = decode(VECTOR)
-            .map(|d| serde_json::to_vec(&d).unwrap())
-            .unwrap();
+        let json = inflate_exactly(&zlib_of(VECTOR)).unwrap();
         let compressed = miniz_oxide::deflate::compress_to_vec_zlib(&json, 9);
         assert!(compressed.len() < json.len());
-        let sig = url_safe(&STANDARD.encode(compressed));
+        let sig = encode(&compressed);
         assert!(signer().verify("xiaojun", &sig, TIME).is_ok());
     }
 
@@ -484,10 +490,10 @@ mod tests {
         assert_eq!(inflated, identifier.as_bytes());
         assert_eq!(stream.len(), 2 + 5 * 2 + 70_000 + 4);
         // Compressed, it fits in a UserSig's length, but verify does not inflate that much.
-        let bomb = url_safe(&STANDARD.encode(miniz_oxide::deflate::compress_to_vec_zlib(
+        let bomb = encode(&miniz_oxide::deflate::compress_to_vec_zlib(
             identifier.as_bytes(),
             9,
-        )));
+        ));
         assert!(bomb.len() < MAX_SIG_CHARS);
         assert_eq!(
             signer().verify("xiaojun", &bomb, TIME),
