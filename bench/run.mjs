@@ -83,9 +83,10 @@ const busy = await threeWays((url, headers) => load({ url, headers, requests, co
 const calm = await threeWays((url, headers) => load({ url, headers, requests: Math.min(requests, 2000), concurrency: 1 }));
 await referenceWorker.dispose();
 await emulator.stop();
-row(`Through the Worker: requests/s (${requests} at concurrency ${concurrency})`, fixed(busy.ours.perSecond, 0),
-  `reference JS Worker ${fixed(busy.reference.perSecond, 0)}; direct ${fixed(busy.direct.perSecond, 0)}`,
-  `${fixed(busy.ours.perSecond / busy.reference.perSecond)}× the reference`, '≥ 1×');
+const loaded = (r) => `${fixed(r.perSecond, 0)} req/s, p50 ${fixed(r.p50, 1)} / p99 ${fixed(r.p99, 1)} ms`;
+row(`Through the Worker: ${requests} requests at concurrency ${concurrency}`, loaded(busy.ours),
+  `reference JS Worker ${loaded(busy.reference)}; direct ${loaded(busy.direct)}`,
+  `${fixed(busy.ours.perSecond / busy.reference.perSecond)}× the reference's throughput`, '≥ 1×');
 row('Through the Worker: p50 / p99 ms, one request at a time', `${fixed(calm.ours.p50)} / ${fixed(calm.ours.p99)}`,
   `reference ${fixed(calm.reference.p50)} / ${fixed(calm.reference.p99)}; direct ${fixed(calm.direct.p50)} / ${fixed(calm.direct.p99)}`,
   `+${fixed(calm.ours.p50 - calm.direct.p50)} ms p50 over direct`, '≤ +1 ms p50');

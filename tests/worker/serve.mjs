@@ -3,7 +3,7 @@
 // and the page tests reach them there.
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { TOKEN, bindingsFor, startEmulator, startWorker } from './harness.mjs';
+import { TOKEN, assertNoSecrets, bindingsFor, startEmulator, startWorker } from './harness.mjs';
 
 export const WORKER_PORT = 8788;
 export const EMULATOR_PORT = 9788;
@@ -20,6 +20,8 @@ let code = 1;
 try {
   const child = spawn(command[0], command.slice(1), { stdio: 'inherit' });
   [code] = await once(child, 'exit');
+  // What the Worker said while the command ran is held to the same rule as in every test file.
+  await assertNoSecrets();
 } finally {
   await worker.dispose();
   await emulator.stop();
