@@ -2,19 +2,18 @@
 //! with gloo-net. It never holds the app's secret key: the Worker signs.
 
 use std::cell::RefCell;
-use std::collections::{HashMap, HashSet};
 
 use futures_util::{StreamExt, stream};
 use gloo_net::http::Request;
 use gloo_timers::future::TimeoutFuture;
-use js_sys::{Array, Function, Object, Reflect};
-use serde::Serialize;
+use js_sys::{Array, Function, JSON, Map, Object, Reflect, Set};
 use wasm_bindgen::prelude::*;
+use wasm_bindgen_futures::JsFuture;
 use web_sys::{AbortController, AbortSignal};
 
 use crate::tags::{MAX_ACCOUNTS, validate_account};
 use crate::upstream::GET_TAG_PATH;
-use crate::{Action, Error, GetTagsResponse, UserTags};
+use crate::{Action, Error};
 
 /// The vendor's rate limit, and so the default pace.
 const DEFAULT_CALLS_PER_SECOND: f64 = 100.0;
@@ -131,27 +130,24 @@ pub async fn get_tags(
     accounts: JsValue,
     options: Option<GetTagsOptions>,
 ) -> Result<JsValue, JsValue> {
-    match run(&accounts, options.as_ref()).await {
-        Ok(tags) => tags
-            .serialize(&serde_wasm_bindgen::Serializer::json_compatible())
-            .map_err(|_| tim_error(&Failure::from(Error::Internal("cannot return the tags")))),
-        Err(failure) => Err(tim_error(&failure)),
-    }
+    run(&accounts, options.as_ref())
+        .await
+        .map(JsValue::from)
+        .map_err(|failure| tim_error(&failure))
 }
 
-async fn run(
-    accounts: &JsValue,
-    options: Option<&GetTagsOptions>,
-) -> Result<Vec<UserTags>, Failure> {
+/// The JSON goes through the runtime's own `JSON`, and the tags stay JavaScript values: no
+/// JSON or serde code is in this build, which keeps the package small.
+async fn run(accounts: &JsValue, options: Option<&GetTagsOptions>) -> Result<Array, Failure> {
     let settings = settings(options)?;
     let accounts = distinct_accounts(accounts)?;
     if settings.signal.as_ref().is_some_and(AbortSignal::aborted) {
         return Err(Error::Aborted.into());
     }
-    let total = accounts.len();
+    let total = accounts.length() as usize;
     report(&settings, 0, total);
-    if accounts.is_empty() {
-        return Ok(Vec::new());
+    if total == 0 {
+        return Ok(Array::new());
     }
 
     // One controller cancels everything: the caller's abort and the first failure both fire it.
@@ -167,13 +163,15 @@ async fn run(
     }
     let first_failure: RefCell<Option<Failure>> = RefCell::default();
     let start = js_sys::Date::now();
-    let chunks: Vec<&[String]> = accounts.chunks(MAX_ACCOUNTS).collect();
-    let mut calls = stream::iter(chunks.into_iter().enumerate())
+    let chunks = (0..total)
+        .step_by(MAX_ACCOUNTS)
+        .map(|from| accounts.slice(from as u32, (from + MAX_ACCOUNTS).min(total) as u32));
+    let mut calls = stream::iter(chunks.enumerate())
         .map(|(index, chunk)| {
             let (settings, controller, first_failure) = (&settings, &controller, &first_failure);
             async move {
                 sleep_until(start + index as f64 * settings.interval_ms).await;
-                let outcome = call_with_retries(settings, controller, chunk).await;
+                let outcome = call_with_retries(settings, controller, &chunk).await;
                 if let Err(failure) = &outcome {
                     if first_failure.borrow().is_none() && !controller.signal().aborted() {
                         *first_failure.borrow_mut() = Some(Failure {
@@ -188,14 +186,20 @@ async fn run(
         })
         .buffered(MAX_IN_FLIGHT);
 
-    let mut found: HashMap<String, Vec<String>> = HashMap::with_capacity(total);
+    // Tags by account, as the answers give them.
+    let found = Map::new();
     let mut done = 0;
     let mut outcome = Ok(());
     while let Some(result) = calls.next().await {
         match result {
             Ok((asked, tags)) => {
                 done += asked;
-                found.extend(tags.into_iter().map(|t| (t.to_account, t.tags)));
+                for entry in tags.iter() {
+                    found.set(
+                        &Reflect::get(&entry, &"To_Account".into()).unwrap_or_default(),
+                        &entry,
+                    );
+                }
                 report(&settings, done, total);
             }
             Err(failure) => {
@@ -211,24 +215,36 @@ async fn run(
     }
     outcome?;
     Ok(accounts
-        .into_iter()
-        .map(|account| UserTags {
-            tags: found.remove(&account).unwrap_or_default(),
-            to_account: account,
+        .iter()
+        .map(|account| {
+            let entry = found.get(&account);
+            if entry.is_undefined() {
+                user_tags(&account, &Array::new())
+            } else {
+                entry
+            }
         })
         .collect())
+}
+
+/// `{ To_Account, Tags }`, as the vendor writes one account's tags.
+fn user_tags(account: &JsValue, tags: &Array) -> JsValue {
+    let entry = Object::new();
+    let _ = Reflect::set(&entry, &"To_Account".into(), account);
+    let _ = Reflect::set(&entry, &"Tags".into(), tags);
+    entry.into()
 }
 
 /// One call, tried again with exponential backoff while its error is a passing one.
 async fn call_with_retries(
     settings: &Settings,
     controller: &AbortController,
-    accounts: &[String],
-) -> Result<(usize, Vec<UserTags>), Failure> {
+    accounts: &Array,
+) -> Result<(usize, Array), Failure> {
     let mut tries = 1;
     loop {
         let failure = match call(settings, controller, accounts).await {
-            Ok(tags) => return Ok((accounts.len(), tags)),
+            Ok(tags) => return Ok((accounts.length() as usize, tags)),
             Err(failure) => failure,
         };
         let passing = matches!(failure.error.action(), Action::Retry | Action::RateLimited)
@@ -242,18 +258,18 @@ async fn call_with_retries(
     }
 }
 
-/// One call of up to 100 accounts.
+/// One call of up to 100 accounts; the answer's `UserTags`, checked for shape.
 async fn call(
     settings: &Settings,
     controller: &AbortController,
-    accounts: &[String],
-) -> Result<Vec<UserTags>, Failure> {
+    accounts: &Array,
+) -> Result<Array, Failure> {
     if controller.signal().aborted() {
         return Err(Error::Aborted.into());
     }
     let timeout = AbortSignal::timeout_with_f64(settings.timeout_ms);
     let signal = AbortSignal::any(&Array::of2(&controller.signal(), &timeout));
-    let failed = |_| -> Failure {
+    let failed = || -> Failure {
         if controller.signal().aborted() {
             Error::Aborted.into()
         } else if timeout.aborted() {
@@ -265,7 +281,9 @@ async fn call(
             Error::Endpoint(format!("{} could not be reached", settings.url)).into()
         }
     };
-    let body = serde_json::json!({ "To_Account": accounts }).to_string();
+    let body = Object::new();
+    let _ = Reflect::set(&body, &"To_Account".into(), accounts);
+    let body = JSON::stringify(&body).map_err(|_| Error::Internal("cannot write the request"))?;
     let mut request = Request::post(&settings.url)
         .header("Content-Type", "application/json")
         .abort_signal(Some(&signal));
@@ -277,20 +295,52 @@ async fn call(
         .map_err(|_| Error::Internal("cannot build the request"))?
         .send()
         .await
-        .map_err(failed)?;
+        .map_err(|_| failed())?;
     let status = response.status();
-    let text = response.text().await.map_err(failed)?;
-    let answered = |error: Error| Failure {
-        error,
-        status: Some(status),
-    };
-    let answer: GetTagsResponse = serde_json::from_str(&text).map_err(|_| {
-        answered(Error::Endpoint(format!(
+    let not_an_answer = || Failure {
+        error: Error::Endpoint(format!(
             "the answer of {} is not a get-tags answer (HTTP {status})",
             settings.url
-        )))
-    })?;
-    answer.into_result().map_err(answered)
+        )),
+        status: Some(status),
+    };
+    let raw: web_sys::Response = response.into();
+    let parsing = raw.json().map_err(|_| not_an_answer())?;
+    let answer = match JsFuture::from(parsing).await {
+        Ok(answer) => answer,
+        Err(_) if signal.aborted() => return Err(failed()),
+        Err(_) => return Err(not_an_answer()),
+    };
+    let field = |name: &str| Reflect::get(&answer, &name.into()).unwrap_or_default();
+    let (Some(action), Some(code)) = (
+        field("ActionStatus").as_string(),
+        field("ErrorCode").as_f64(),
+    ) else {
+        return Err(not_an_answer());
+    };
+    if action != "OK" || code != 0.0 {
+        let info = field("ErrorInfo").as_string().unwrap_or_default();
+        return Err(Failure {
+            error: Error::Vendor {
+                code: code as i64,
+                info,
+            },
+            status: Some(status),
+        });
+    }
+    let tags: Array = field("UserTags").dyn_into().map_err(|_| not_an_answer())?;
+    let well_formed = tags.iter().all(|entry| {
+        let get = |name: &str| Reflect::get(&entry, &name.into()).unwrap_or_default();
+        get("To_Account").is_string()
+            && get("Tags")
+                .dyn_into::<Array>()
+                .is_ok_and(|list| list.iter().all(|t| t.is_string()))
+    });
+    if well_formed {
+        Ok(tags)
+    } else {
+        Err(not_an_answer())
+    }
 }
 
 fn settings(options: Option<&GetTagsOptions>) -> Result<Settings, Failure> {
@@ -352,18 +402,19 @@ fn settings(options: Option<&GetTagsOptions>) -> Result<Settings, Failure> {
 }
 
 /// The distinct accounts, in the order given; every one checked before anything is sent.
-fn distinct_accounts(accounts: &JsValue) -> Result<Vec<String>, Failure> {
+fn distinct_accounts(accounts: &JsValue) -> Result<Array, Failure> {
     let not_a_list = || Error::InvalidAccounts("accounts must be an array of strings".into());
     let list = accounts.dyn_ref::<Array>().ok_or_else(not_a_list)?;
-    let mut seen = HashSet::new();
-    let mut distinct = Vec::new();
+    let seen = Set::new(&JsValue::UNDEFINED);
+    let distinct = Array::new();
     for (index, item) in list.iter().enumerate() {
         let account = item
             .as_string()
             .ok_or_else(|| Error::InvalidAccounts(format!("accounts[{index}] is not a string")))?;
         validate_account(index, &account)?;
-        if seen.insert(account.clone()) {
-            distinct.push(account);
+        if !seen.has(&item) {
+            seen.add(&item);
+            distinct.push(&item);
         }
     }
     Ok(distinct)

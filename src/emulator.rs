@@ -185,6 +185,13 @@ impl State {
 
     async fn control(&self, request: Request<Incoming>, path: &str) -> Response<Body> {
         match (request.method(), path) {
+            (&Method::OPTIONS, _) => {
+                let mut preflight = plain(StatusCode::NO_CONTENT, "");
+                let headers = preflight.headers_mut();
+                headers.insert("access-control-allow-methods", "*".parse().unwrap());
+                headers.insert("access-control-allow-headers", "*".parse().unwrap());
+                preflight
+            }
             (&Method::POST, "/_emulator/faults") => self.add_faults(request).await,
             (&Method::DELETE, "/_emulator/faults") => {
                 self.faults.lock().unwrap().clear();

@@ -267,3 +267,15 @@ async fn aborting_cancels_the_call_in_flight_and_those_not_sent() {
         "calls were sent after the abort"
     );
 }
+
+#[wasm_bindgen_test]
+async fn an_endpoint_that_is_not_the_worker_is_a_502_with_its_status() {
+    let elsewhere = format!("{EMULATOR}/_emulator");
+    let thrown = lookup(&names(&["a"]), options(&[("endpoint", elsewhere.into())])).await;
+    let (code, info, status) = tim_error(thrown.unwrap_err());
+    assert_eq!((code, status), (80502, Some(404)));
+    assert!(
+        info.contains("is not a get-tags answer (HTTP 404)"),
+        "{info}"
+    );
+}
