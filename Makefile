@@ -56,6 +56,8 @@ build/index.js: $(WORKER_SOURCES) | tools node_modules/.installed
 	WASM_BINDGEN_BIN=$$(command -v wasm-bindgen) WASM_OPT_BIN=$(CURDIR)/node_modules/.bin/wasm-opt \
 		ESBUILD_BIN=$(CURDIR)/node_modules/.bin/esbuild \
 		worker-build --release --no-default-features --features worker
+	# worker-build keeps the wasm name section, which nothing needs at run time.
+	wasm-opt build/index_bg.wasm -Oz --strip-debug -o build/index_bg.wasm
 
 ## pkg: the npm package in pkg/ (wasm-pack), and the copy the panel loads from www/pkg/
 pkg: www/pkg/tim_tags.js
