@@ -11,8 +11,8 @@ use wasm_bindgen_futures::JsFuture;
 use web_sys::{CryptoKey, WorkerGlobalScope};
 use worker::wasm_bindgen::{JsCast, JsValue};
 use worker::{
-    AbortSignal, Context, Delay, Env, Fetch, Headers, Method, Request, RequestInit, Response,
-    console_error, console_log, event,
+    AbortSignal, Context, Delay, Env, Fetch, Method, Request, Response, console_error, console_log,
+    event,
 };
 
 use crate::access_jwt::{AccessConfig, AccessToken, KeySet, PublicKey};
@@ -272,16 +272,16 @@ async fn send(
     timeout_ms: u32,
     usersig: &UserSig,
 ) -> std::result::Result<(i64, Vec<u8>), Error> {
-    let headers = Headers::new();
-    headers
-        .set("Content-Type", "application/json")
-        .map_err(|_| Error::Internal("cannot build the upstream request"))?;
-    let mut init = RequestInit::new();
-    init.with_method(Method::Post)
-        .with_headers(headers)
-        .with_body(Some(JsValue::from_str(body)));
-    let outbound = Request::new_with_init(url, &init)
-        .map_err(|_| Error::Internal("cannot build the upstream request"))?;
+    // Built on web-sys directly: workers-rs' RequestInit serializes its `cf` options on every call.
+    let init = web_sys::RequestInit::new();
+    init.set_method("POST");
+    init.set_body(&JsValue::from_str(body));
+    let headers = Object::new();
+    let _ = Reflect::set(&headers, &"Content-Type".into(), &"application/json".into());
+    init.set_headers(&headers);
+    let outbound: Request = web_sys::Request::new_with_str_and_init(url, &init)
+        .map_err(|_| Error::Internal("cannot build the upstream request"))?
+        .into();
     let signal: AbortSignal =
         worker::web_sys::AbortSignal::timeout_with_f64(remaining_ms.max(1.0)).into();
     let failed = |error: worker::Error| {
