@@ -40,6 +40,7 @@ function explain(error) {
     case 80502: return `Could not reach the tags service: ${info}`;
     case 80504: return 'The chat service did not answer in time. Try again.';
     case 90001: return `Check the accounts: ${info}`;
+    case 80429: return 'Too many lookups with this token in the last minute; wait a moment and try again.';
     case 60007: case 60011: case 60018: case 60019: case 70050:
       return `The chat service is busy with too many calls; wait a moment and try again (code ${code}).`;
     case undefined: return `Something went wrong: ${error.message ?? error}`;
