@@ -1,5 +1,6 @@
 // The fault matrix: every fault the emulator can inject, and the exact answer the Worker gives
-// for it after its retries (up to 3 tries within UPSTREAM_TIMEOUT_MS, here 1500 ms).
+// for it after its retries (up to 3 tries within UPSTREAM_TIMEOUT_MS, here 3000 ms: more than
+// the longest two pauses, so that every row's number of tries is certain).
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { API, bindingsFor, startEmulator, startWorker, transcript } from './harness.mjs';
@@ -10,7 +11,7 @@ const ok = { status: 200, code: 0 };
 
 before(async () => {
   emulator = await startEmulator();
-  worker = await startWorker(bindingsFor(emulator, { UPSTREAM_TIMEOUT_MS: '1500' }));
+  worker = await startWorker(bindingsFor(emulator, { UPSTREAM_TIMEOUT_MS: '3000' }));
 });
 
 after(async () => {
@@ -35,7 +36,7 @@ const matrix = [
   ['truncated JSON every time', [{ kind: 'truncated', times: 3 }], 3, { status: 502, code: 80502 }],
   ['one dropped connection, then success', [{ kind: 'drop' }], 2, ok],
   ['dropped connections every time', [{ kind: 'drop', times: 3 }], 3, { status: 502, code: 80502, info: /could not be reached/ }],
-  ['slower than the timeout', [{ kind: 'delay', ms: 2500 }], 1, { status: 504, code: 80504, info: /within 1500 ms/ }],
+  ['slower than the timeout', [{ kind: 'delay', ms: 4000 }], 1, { status: 504, code: 80504, info: /within 3000 ms/ }],
   ['slow, but within the timeout', [{ kind: 'delay', ms: 300 }], 1, ok],
 ];
 
