@@ -174,7 +174,7 @@ impl KeySet {
     /// Replaces the keys with those of a fetched key-set document; other kinds of key are skipped.
     pub fn update(&mut self, document: &[u8], now_ms: f64) -> Result<(), Error> {
         let document: KeySetDocument = serde_json::from_slice(document)
-            .map_err(|_| Error::UpstreamUnreadable("the Access key set is not a JWK set".into()))?;
+            .map_err(|_| Error::Internal("the Access key set is not a JWK set"))?;
         self.keys = document
             .keys
             .into_iter()

@@ -27,18 +27,18 @@ const RATE_LIMIT_BINDING: &str = "CALLER_LIMIT";
 const KEY_SET_TIMEOUT_MS: u32 = 5_000;
 
 /// Settings read once per isolate: a Worker's environment does not change while it runs.
-type Settings<T> = LocalKey<OnceCell<std::result::Result<Rc<T>, Error>>>;
+type Cached<T> = OnceCell<std::result::Result<Rc<T>, Error>>;
 
 fn settings<T>(
-    cell: &'static Settings<T>,
+    cell: &'static LocalKey<Cached<T>>,
     read: impl FnOnce() -> std::result::Result<T, Error>,
 ) -> std::result::Result<Rc<T>, Error> {
     cell.with(|cell| cell.get_or_init(|| read().map(Rc::new)).clone())
 }
 
 thread_local! {
-    static ACCESS: OnceCell<std::result::Result<Rc<Access>, Error>> = const { OnceCell::new() };
-    static UPSTREAM: OnceCell<std::result::Result<Rc<Upstream>, Error>> = const { OnceCell::new() };
+    static ACCESS: Cached<Access> = const { OnceCell::new() };
+    static UPSTREAM: Cached<Upstream> = const { OnceCell::new() };
     /// One admin UserSig per isolate, shared by its requests.
     static USERSIG: RefCell<UserSigCache> = RefCell::default();
     /// The Access team's keys, per isolate.
@@ -126,7 +126,7 @@ async fn check_access_token(
 }
 
 async fn fetch_key_set(url: &str) -> std::result::Result<Vec<u8>, Error> {
-    let unreadable = || Error::UpstreamUnreadable("the Access key set could not be fetched".into());
+    let unreadable = || Error::Internal("the Access key set could not be fetched");
     let request = Request::new(url, Method::Get).map_err(|_| unreadable())?;
     let signal: AbortSignal =
         worker::web_sys::AbortSignal::timeout_with_u32(KEY_SET_TIMEOUT_MS).into();

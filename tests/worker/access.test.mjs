@@ -119,6 +119,26 @@ describe('Cloudflare Access', () => {
   });
 });
 
+test('when the key set cannot be fetched, Access callers are refused and nothing is forwarded', async () => {
+  const bindings = bindingsFor(emulator, {
+    ACCESS_TEAM_DOMAIN: TEAM,
+    ACCESS_AUD: AUD,
+    ACCESS_CERTS_URL: 'http://127.0.0.1:9/certs',
+  });
+  delete bindings.PANEL_TOKENS;
+  const unreachable = await startWorker(bindings);
+  try {
+    const before = (await emulator.calls()).length;
+    const answer = await unreachable.send(API, asAccess(jwt()));
+    assert.equal(answer.status, 500, answer.text);
+    assert.equal(answer.json.ErrorCode, 80500);
+    assert.match(answer.json.ErrorInfo, /Access key set could not be fetched/);
+    assert.equal((await emulator.calls()).length, before);
+  } finally {
+    await unreachable.dispose();
+  }
+});
+
 describe('rate limit per caller', () => {
   test('a caller over its limit gets 429 / 80429; other callers do not', async () => {
     const second = 'second-token-abcdefghijklmnop';
