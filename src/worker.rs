@@ -53,7 +53,7 @@ async fn fetch(request: Request, env: Env, _ctx: Context) -> worker::Result<Resp
     let method = request.method().to_string();
     let path = request.path();
     let mut cors = None;
-    let outcome = handle(request, &env, &mut cors).await;
+    let outcome = handle(request, &method, &path, &env, &mut cors).await;
     let response = outcome.unwrap_or_else(|error| {
         console_log!("{method} {path}: {} {}", error.http_status(), error);
         refusal(&error)
@@ -61,9 +61,15 @@ async fn fetch(request: Request, env: Env, _ctx: Context) -> worker::Result<Resp
     Ok(finish(response, cors.as_deref()))
 }
 
-async fn handle(mut request: Request, env: &Env, cors: &mut Option<String>) -> Outcome {
+async fn handle(
+    mut request: Request,
+    method: &str,
+    path: &str,
+    env: &Env,
+    cors: &mut Option<String>,
+) -> Outcome {
     let lookup = |name: &str| setting(env, name);
-    let route = route(request.method().as_ref(), &request.path())?;
+    let route = route(method, path)?;
     if route == Route::Health {
         return json(200, br#"{"ok":true}"#.to_vec());
     }
@@ -101,8 +107,8 @@ async fn check_access_token(
     assertion: &str,
 ) -> std::result::Result<String, Error> {
     let token = AccessToken::parse(assertion)?;
-    token.check_claims(config, js_sys::Date::now() / 1000.0)?;
     let now_ms = js_sys::Date::now();
+    token.check_claims(config, now_ms / 1000.0)?;
     if ACCESS_KEYS.with(|keys| keys.borrow().needs_fetch(&token.kid, now_ms)) {
         let fetched = fetch_key_set(&config.certs_url).await;
         ACCESS_KEYS.with(|keys| {
