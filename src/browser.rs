@@ -100,6 +100,7 @@ extern "C" {
 }
 
 /// A failure, with the HTTP status of the answer that carried it, if any.
+#[derive(Clone)]
 struct Failure {
     error: Error,
     status: Option<u16>,
@@ -174,10 +175,7 @@ async fn run(accounts: &JsValue, options: Option<&GetTagsOptions>) -> Result<Arr
                 let outcome = call_with_retries(settings, controller, &chunk).await;
                 if let Err(failure) = &outcome {
                     if first_failure.borrow().is_none() && !controller.signal().aborted() {
-                        *first_failure.borrow_mut() = Some(Failure {
-                            error: failure.error.clone(),
-                            status: failure.status,
-                        });
+                        *first_failure.borrow_mut() = Some(failure.clone());
                     }
                     controller.abort_with_reason(&js_sys::Error::new("cancelled"));
                 }
