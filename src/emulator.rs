@@ -261,10 +261,7 @@ impl State {
                 return Ok(truncated(whole.to_json()));
             }
             Some(Fault::Error { code }) => {
-                let error = Error::Vendor {
-                    code,
-                    info: format!("injected error {code}"),
-                };
+                let error = vendor_error(code, &format!("injected error {code}"));
                 (GetTagsResponse::failure(&error), Vec::new())
             }
             None | Some(Fault::Delay { .. }) => match self.check(&query, body.as_deref()) {
