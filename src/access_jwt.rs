@@ -2,11 +2,10 @@
 //! (shape, algorithm, `aud`, `iss`, `exp`, `nbf`), the team's key set and when to fetch it
 //! again. The RS256 signature itself is checked with WebCrypto by the Worker.
 
+use crate::Error;
+use crate::json::Json;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use serde::Deserialize;
-
-use crate::Error;
 
 /// The key set is fetched again for an unknown `kid` at most this often.
 pub const KEYS_REFRESH_MS: f64 = 60_000.0;
@@ -58,36 +57,53 @@ pub struct AccessToken {
     claims: Claims,
 }
 
-#[derive(Debug, Deserialize)]
-struct Header {
-    alg: String,
-    kid: String,
-}
-
-#[derive(Debug, Deserialize)]
+#[derive(Debug)]
 struct Claims {
-    aud: Audience,
+    audiences: Vec<String>,
     iss: String,
     exp: f64,
-    #[serde(default)]
     nbf: Option<f64>,
-    #[serde(default)]
     email: Option<String>,
-    #[serde(default)]
     sub: Option<String>,
 }
 
-#[derive(Debug, Deserialize)]
-#[serde(untagged)]
-enum Audience {
-    One(String),
-    Many(Vec<String>),
+impl Claims {
+    /// Reads the claims this crate checks; a claim of the wrong type refuses the token.
+    fn read(claims: &impl Json) -> Option<Self> {
+        let aud = claims.field("aud")?;
+        let audiences = match aud.string() {
+            Some(one) => vec![one],
+            None => aud
+                .items()?
+                .iter()
+                .map(Json::string)
+                .collect::<Option<_>>()?,
+        };
+        Some(Self {
+            audiences,
+            iss: claims.field("iss")?.string()?,
+            exp: claims.field("exp")?.number()?,
+            nbf: optional(claims.field("nbf"), Json::number)?,
+            email: optional(claims.field("email"), Json::string)?,
+            sub: optional(claims.field("sub"), Json::string)?,
+        })
+    }
+}
+
+/// An optional claim: `Some(None)` when absent, `None` when present with the wrong type.
+fn optional<J: Json, T>(claim: Option<J>, read: impl Fn(&J) -> Option<T>) -> Option<Option<T>> {
+    match claim {
+        None => Some(None),
+        Some(claim) => read(&claim).map(Some),
+    }
 }
 
 impl AccessToken {
-    /// Splits and decodes a token; anything but an RS256 JWT with a `kid` is refused.
-    pub fn parse(token: &str) -> Result<Self, Error> {
-        let mut parts = token.trim().split('.');
+    /// Splits and decodes a token, reading its JSON with `J`; anything but an RS256 JWT with
+    /// a `kid` is refused.
+    pub fn parse<J: Json>(token: &str) -> Result<Self, Error> {
+        let token = token.trim();
+        let mut parts = token.split('.');
         let (Some(header), Some(payload), Some(signature), None) =
             (parts.next(), parts.next(), parts.next(), parts.next())
         else {
@@ -98,26 +114,28 @@ impl AccessToken {
                 .decode(part)
                 .map_err(|_| Error::Unauthorized)
         };
-        let header: Header =
-            serde_json::from_slice(&decode(header)?).map_err(|_| Error::Unauthorized)?;
-        if header.alg != "RS256" {
+        let read = |part: &str| {
+            let bytes = decode(part)?;
+            let text = std::str::from_utf8(&bytes).map_err(|_| Error::Unauthorized)?;
+            J::parse(text).map_err(|_| Error::Unauthorized)
+        };
+        let header = read(header)?;
+        if header.field("alg").and_then(|alg| alg.string()).as_deref() != Some("RS256") {
             return Err(Error::Unauthorized);
         }
+        let kid = header.field("kid").and_then(|kid| kid.string());
         Ok(Self {
-            kid: header.kid,
-            claims: serde_json::from_slice(&decode(payload)?).map_err(|_| Error::Unauthorized)?,
+            kid: kid.ok_or(Error::Unauthorized)?,
+            claims: Claims::read(&read(payload)?).ok_or(Error::Unauthorized)?,
             signature: decode(signature)?,
-            signed: token.trim()[..header_and_payload_len(token.trim())].to_owned(),
+            signed: token[..token.rfind('.').unwrap_or(0)].to_owned(),
         })
     }
 
     /// Checks `aud`, `iss`, `exp` and `nbf` at the Unix time `now` (seconds).
     pub fn check_claims(&self, config: &AccessConfig, now: f64) -> Result<(), Error> {
         let claims = &self.claims;
-        let audience_ok = match &claims.aud {
-            Audience::One(aud) => *aud == config.audience,
-            Audience::Many(auds) => auds.contains(&config.audience),
-        };
+        let audience_ok = claims.audiences.contains(&config.audience);
         let in_time = now < claims.exp && claims.nbf.is_none_or(|nbf| nbf <= now);
         if audience_ok && claims.iss == config.issuer && in_time {
             Ok(())
@@ -133,12 +151,8 @@ impl AccessToken {
     }
 }
 
-fn header_and_payload_len(token: &str) -> usize {
-    token.rfind('.').unwrap_or(0)
-}
-
 /// One RSA public key of the team's key set, as WebCrypto imports it (JWK `n` and `e`).
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PublicKey {
     /// Its key id.
     pub kid: String,
@@ -148,9 +162,17 @@ pub struct PublicKey {
     pub e: String,
 }
 
-#[derive(Deserialize)]
-struct KeySetDocument {
-    keys: Vec<serde_json::Value>,
+impl PublicKey {
+    /// Reads one JWK; `None` for a key of another kind or without its fields.
+    fn read(key: &impl Json) -> Option<Self> {
+        let field = |name| key.field(name).and_then(|value| value.string());
+        (field("kty")? == "RSA").then_some(())?;
+        Some(Self {
+            kid: field("kid")?,
+            n: field("n")?,
+            e: field("e")?,
+        })
+    }
 }
 
 /// The team's key set, kept per isolate and fetched again for an unknown `kid` at most once
@@ -172,15 +194,10 @@ impl KeySet {
     }
 
     /// Replaces the keys with those of a fetched key-set document; other kinds of key are skipped.
-    pub fn update(&mut self, document: &[u8], now_ms: f64) -> Result<(), Error> {
-        let document: KeySetDocument = serde_json::from_slice(document)
-            .map_err(|_| Error::Internal("the Access key set is not a JWK set"))?;
-        self.keys = document
-            .keys
-            .into_iter()
-            .filter(|key| key["kty"] == "RSA")
-            .filter_map(|key| serde_json::from_value(key).ok())
-            .collect();
+    pub fn update(&mut self, document: &impl Json, now_ms: f64) -> Result<(), Error> {
+        let keys = document.field("keys").and_then(|keys| keys.items());
+        let keys = keys.ok_or(Error::Internal("the Access key set is not a JWK set"))?;
+        self.keys = keys.iter().filter_map(PublicKey::read).collect();
         self.fetched_at_ms = Some(now_ms);
         Ok(())
     }
@@ -199,7 +216,7 @@ impl KeySet {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
+    use serde_json::{Value, json};
 
     fn config() -> AccessConfig {
         AccessConfig::from_env(|name| match name {
@@ -244,7 +261,7 @@ mod tests {
             json!({ "alg": "RS256", "kid": "k1" }),
             claims(json!("aud-tag")),
         );
-        let parsed = AccessToken::parse(&text).unwrap();
+        let parsed = AccessToken::parse::<Value>(&text).unwrap();
         assert_eq!(parsed.kid, "k1");
         assert_eq!(parsed.signature, b"sig");
         assert_eq!(parsed.signed, text[..text.rfind('.').unwrap()]);
@@ -263,7 +280,7 @@ mod tests {
             claims(json!(["other", "aud-tag"])),
         );
         assert_eq!(
-            AccessToken::parse(&listed)
+            AccessToken::parse::<Value>(&listed)
                 .unwrap()
                 .check_claims(&config(), 1500.0),
             Ok(())
@@ -276,7 +293,7 @@ mod tests {
         let mut wrong_iss = claims(json!("aud-tag"));
         wrong_iss["iss"] = json!("https://evil.cloudflareaccess.com");
         for claims in [claims(json!("other")), claims(json!([])), wrong_iss] {
-            let parsed = AccessToken::parse(&token(header.clone(), claims)).unwrap();
+            let parsed = AccessToken::parse::<Value>(&token(header.clone(), claims)).unwrap();
             assert_eq!(
                 parsed.check_claims(&config(), 1500.0),
                 Err(Error::Unauthorized)
@@ -288,11 +305,33 @@ mod tests {
             json!({ "alg": "RS256" }),
         ] {
             let text = token(header, claims(json!("aud-tag")));
-            assert_eq!(AccessToken::parse(&text).unwrap_err(), Error::Unauthorized);
+            assert_eq!(
+                AccessToken::parse::<Value>(&text).unwrap_err(),
+                Error::Unauthorized
+            );
+        }
+        let mut claims_of_wrong_type = Vec::new();
+        for (name, value) in [
+            ("exp", json!("2000")),
+            ("email", json!(7)),
+            ("aud", json!([1])),
+        ] {
+            let mut wrong = claims(json!("aud-tag"));
+            wrong[name] = value;
+            claims_of_wrong_type.push(token(header.clone(), wrong));
+        }
+        let mut no_exp = claims(json!("aud-tag"));
+        no_exp.as_object_mut().unwrap().remove("exp");
+        claims_of_wrong_type.push(token(header.clone(), no_exp));
+        for text in claims_of_wrong_type {
+            assert_eq!(
+                AccessToken::parse::<Value>(&text).unwrap_err(),
+                Error::Unauthorized
+            );
         }
         for text in ["", "a.b", "a.b.c.d", "!!.??.##", "e30.e30.e30"] {
             assert_eq!(
-                AccessToken::parse(text).unwrap_err(),
+                AccessToken::parse::<Value>(text).unwrap_err(),
                 Error::Unauthorized,
                 "{text}"
             );
@@ -307,8 +346,7 @@ mod tests {
             { "kty": "RSA", "kid": "k1", "n": "AQAB", "e": "AQAB", "alg": "RS256" },
             { "kty": "EC", "kid": "k2", "x": "..", "y": ".." }
         ] });
-        keys.update(document.to_string().as_bytes(), 1_000.0)
-            .unwrap();
+        keys.update(&document, 1_000.0).unwrap();
         assert_eq!(keys.find("k1").map(|k| k.n.as_str()), Some("AQAB"));
         assert_eq!(keys.find("k2"), None);
         assert!(!keys.needs_fetch("k1", 1_000_000.0));
@@ -316,6 +354,7 @@ mod tests {
         assert!(keys.needs_fetch("k3", 1_000.0 + KEYS_REFRESH_MS));
         keys.fetch_failed(100_000.0);
         assert!(!keys.needs_fetch("k3", 100_000.0 + 1.0));
-        assert!(keys.update(b"<html>", 0.0).is_err());
+        assert!(keys.update(&json!("<html>"), 0.0).is_err());
+        assert!(keys.update(&json!({ "keys": {} }), 0.0).is_err());
     }
 }

@@ -6,6 +6,7 @@ pub mod edge;
 #[cfg(all(feature = "emulator", not(target_arch = "wasm32")))]
 pub mod emulator;
 mod error;
+pub mod json;
 pub mod tags;
 pub mod upstream;
 pub mod usersig;
@@ -18,6 +19,7 @@ mod signer_js;
 mod worker;
 
 pub use error::{Action, Error, codes};
+pub use json::Json;
 pub use tags::{GetTagsRequest, GetTagsResponse, UserTags};
 pub use upstream::Region;
 pub use usersig::{Claims, SecretKey, Signer, UserSig};

@@ -1,9 +1,9 @@
 //! The get-tags request and response as they are on the wire, and the validation of a request.
 
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
 
 use crate::Error;
+use crate::json::Json;
 
 /// The most accounts one call may ask for.
 pub const MAX_ACCOUNTS: usize = 100;
@@ -34,14 +34,18 @@ impl GetTagsRequest {
     ///
     /// Fields other than `To_Account` are ignored and are not forwarded.
     pub fn from_json(body: &[u8]) -> Result<Self, Error> {
-        let value: Value = serde_json::from_slice(body)
-            .map_err(|e| Error::InvalidBody(format!("not valid JSON ({e})")))?;
-        let Value::Object(mut fields) = value else {
+        let value: serde_json::Value = serde_json::from_slice(body).map_err(invalid_json)?;
+        Self::from_value(&value)
+    }
+
+    /// Validates a request body that a JSON parser has read.
+    pub fn from_value(body: &impl Json) -> Result<Self, Error> {
+        if !body.is_object() {
             return Err(Error::InvalidBody(
                 "expected a JSON object {\"To_Account\": [...]}".into(),
             ));
-        };
-        let Some(Value::Array(items)) = fields.remove("To_Account") else {
+        }
+        let Some(items) = body.field("To_Account").and_then(|list| list.items()) else {
             return Err(Error::InvalidBody(
                 "To_Account must be present and be an array of account names".into(),
             ));
@@ -50,13 +54,12 @@ impl GetTagsRequest {
             return Err(Error::TooManyAccounts { count: items.len() });
         }
         let accounts = items
-            .into_iter()
+            .iter()
             .enumerate()
-            .map(|(index, item)| match item {
-                Value::String(account) => Ok(account),
-                _ => Err(Error::InvalidBody(format!(
-                    "To_Account[{index}] is not a string"
-                ))),
+            .map(|(index, item)| {
+                item.string().ok_or_else(|| {
+                    Error::InvalidBody(format!("To_Account[{index}] is not a string"))
+                })
             })
             .collect::<Result<Vec<_>, _>>()?;
         Self::new(accounts)
@@ -70,6 +73,21 @@ impl GetTagsRequest {
     /// The body to send to the vendor.
     pub fn to_json(&self) -> String {
         serde_json::to_string(self).expect("a list of strings always serializes")
+    }
+}
+
+/// The refusal of a body that is not JSON; `detail` is the parser's account of why.
+pub fn invalid_json(detail: impl std::fmt::Display) -> Error {
+    Error::InvalidBody(format!("not valid JSON ({detail})"))
+}
+
+/// The vendor's `ErrorCode` in an answer to get-tags (0 when absent), or `None` when the
+/// answer is not of the vendor's shape: an object with an `ActionStatus` string.
+pub fn answer_code(answer: &impl Json) -> Option<i64> {
+    answer.field("ActionStatus")?.string()?;
+    match answer.field("ErrorCode") {
+        None => Some(0),
+        Some(code) => code.integer(),
     }
 }
 
@@ -284,6 +302,31 @@ mod tests {
                 info: "Fail to Parse json data of body".into()
             })
         );
+    }
+
+    #[test]
+    fn an_answer_code_is_read_only_from_an_answer_of_the_vendor_shape() {
+        let code =
+            |text: &str| answer_code(&serde_json::from_str::<serde_json::Value>(text).unwrap());
+        assert_eq!(
+            code(r#"{"ActionStatus":"OK","ErrorCode":0,"UserTags":[]}"#),
+            Some(0)
+        );
+        assert_eq!(
+            code(r#"{"ActionStatus":"FAIL","ErrorCode":70001}"#),
+            Some(70001)
+        );
+        assert_eq!(code(r#"{"ActionStatus":"OK"}"#), Some(0));
+        for not_an_answer in [
+            r#"{"ErrorCode":0}"#,
+            r#"{"ActionStatus":1,"ErrorCode":0}"#,
+            r#"{"ActionStatus":"OK","ErrorCode":"0"}"#,
+            r#"{"ActionStatus":"OK","ErrorCode":0.5}"#,
+            r#"["ActionStatus"]"#,
+            "null",
+        ] {
+            assert_eq!(code(not_an_answer), None, "{not_an_answer}");
+        }
     }
 
     #[test]

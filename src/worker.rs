@@ -1,25 +1,45 @@
-//! The Cloudflare Worker: translates between workers-rs and the decisions in [`crate::edge`].
+//! The Cloudflare Worker: translates between the runtime and the decisions in [`crate::edge`].
+//!
+//! Requests, answers and the upstream fetch use the runtime's own objects through web-sys,
+//! and JSON is read with the runtime's `JSON.parse`: bodies stay in JavaScript and only the
+//! account names and codes cross into wasm. workers-rs provides the entry point, the
+//! environment and timers.
 
 use std::cell::{OnceCell, RefCell};
 use std::rc::Rc;
 use std::thread::LocalKey;
 use std::time::Duration;
 
-use futures_util::StreamExt;
-use js_sys::{Array, Object, Reflect};
+use js_sys::{Array, JsString, Object, Reflect, Uint8Array};
+use wasm_bindgen::prelude::wasm_bindgen;
+use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
-use web_sys::{CryptoKey, WorkerGlobalScope};
-use worker::wasm_bindgen::{JsCast, JsValue};
-use worker::{
-    AbortSignal, Context, Delay, Env, Fetch, Method, Request, Response, console_error, console_log,
-    event,
+use web_sys::{
+    AbortSignal, CryptoKey, ReadableStreamDefaultReader, RequestInit, Response, ResponseInit,
+    WorkerGlobalScope,
 };
+use worker::{Context, Delay, Env, console_error, console_log, event};
 
 use crate::access_jwt::{AccessConfig, AccessToken, KeySet, PublicKey};
 use crate::edge::{
     Access, MAX_BODY_BYTES, Next, Retries, Route, TryOutcome, Upstream, UserSigCache, route,
 };
+use crate::tags::{answer_code, invalid_json};
 use crate::{Error, GetTagsRequest, GetTagsResponse, UserSig, upstream};
+
+#[wasm_bindgen]
+extern "C" {
+    /// The runtime's `TextDecoder`, bound to hand back a string that stays in JavaScript.
+    type TextDecoder;
+    #[wasm_bindgen(constructor)]
+    fn new(label: &str, options: &Object) -> TextDecoder;
+    #[wasm_bindgen(method, catch)]
+    fn decode(this: &TextDecoder, bytes: &Uint8Array) -> Result<JsString, JsValue>;
+
+    /// `JSON.parse` on a string that stays in JavaScript.
+    #[wasm_bindgen(js_namespace = JSON, js_name = parse, catch)]
+    fn parse_json(text: &JsString) -> Result<JsValue, JsValue>;
+}
 
 /// The rate-limit binding of `wrangler.toml`; without it, callers are not limited.
 const RATE_LIMIT_BINDING: &str = "CALLER_LIMIT";
@@ -43,52 +63,66 @@ thread_local! {
     static USERSIG: RefCell<UserSigCache> = RefCell::default();
     /// The Access team's keys, per isolate.
     static ACCESS_KEYS: RefCell<KeySet> = RefCell::default();
+    /// A decoder that refuses bytes that are not UTF-8, rather than replacing them.
+    static UTF8: TextDecoder = {
+        let options = Object::new();
+        let _ = Reflect::set(&options, &"fatal".into(), &true.into());
+        TextDecoder::new("utf-8", &options)
+    };
 }
 
 /// What a request turned into: an answer, or a refusal to be written in the vendor's shape.
 type Outcome = std::result::Result<Response, Error>;
 
 #[event(fetch)]
-async fn fetch(request: Request, env: Env, _ctx: Context) -> worker::Result<Response> {
-    let method = request.method().to_string();
-    let path = request.path();
+async fn fetch(request: web_sys::Request, env: Env, _ctx: Context) -> worker::Result<Response> {
+    let method = request.method();
+    let url = request.url();
+    let path = path_of(&url);
     let mut cors = None;
-    let outcome = handle(request, &method, &path, &env, &mut cors).await;
-    let response = outcome.unwrap_or_else(|error| {
+    let outcome = handle(&request, &method, path, &url, &env, &mut cors).await;
+    let response = outcome.or_else(|error| {
         console_log!("{method} {path}: {} {}", error.http_status(), error);
         refusal(&error)
     });
+    let response = response.map_err(|error| worker::Error::RustError(error.to_string()))?;
     Ok(finish(response, cors.as_deref()))
 }
 
 async fn handle(
-    mut request: Request,
+    request: &web_sys::Request,
     method: &str,
     path: &str,
+    url: &str,
     env: &Env,
     cors: &mut Option<String>,
 ) -> Outcome {
     let lookup = |name: &str| setting(env, name);
     let route = route(method, path)?;
     if route == Route::Health {
-        return json(200, br#"{"ok":true}"#.to_vec());
+        return json(200, Body::Text(r#"{"ok":true}"#));
     }
     let access = settings(&ACCESS, || Access::from_env(lookup))?;
-    let url = request.inner().url();
-    *cors = access.check_origin(header(&request, "Origin").as_deref(), origin_of(&url))?;
+    *cors = access.check_origin(header(request, "Origin").as_deref(), origin_of(url))?;
     if route == Route::Preflight {
         return preflight();
     }
-    let caller = authenticate(&access, &request).await?;
-    limit_rate(env, caller).await?;
+    let caller = authenticate(&access, request).await?;
+    limit_rate(env, &caller).await?;
     let upstream = settings(&UPSTREAM, || Upstream::from_env(lookup))?;
-    let body = read_body(&mut request).await?;
-    let tags_request = GetTagsRequest::from_json(&body)?;
-    forward(&upstream, &tags_request).await
+    let body = read_body(request).await?;
+    let body = read_json(&body).map_err(|unreadable| match unreadable {
+        Unreadable::NotUtf8 => Error::InvalidBody("not valid UTF-8".into()),
+        Unreadable::NotJson(detail) => invalid_json(detail),
+    })?;
+    forward(&upstream, &GetTagsRequest::from_value(&body)?).await
 }
 
 /// Admits a caller by panel token or, when configured, by Cloudflare Access; returns who it is.
-async fn authenticate(access: &Access, request: &Request) -> std::result::Result<String, Error> {
+async fn authenticate(
+    access: &Access,
+    request: &web_sys::Request,
+) -> std::result::Result<String, Error> {
     let by_token = access.check_credentials(header(request, "Authorization").as_deref());
     match (
         by_token,
@@ -106,7 +140,7 @@ async fn check_access_token(
     config: &AccessConfig,
     assertion: &str,
 ) -> std::result::Result<String, Error> {
-    let token = AccessToken::parse(assertion)?;
+    let token = AccessToken::parse::<JsValue>(assertion)?;
     let now_ms = js_sys::Date::now();
     token.check_claims(config, now_ms / 1000.0)?;
     if ACCESS_KEYS.with(|keys| keys.borrow().needs_fetch(&token.kid, now_ms)) {
@@ -131,19 +165,52 @@ async fn check_access_token(
     }
 }
 
-async fn fetch_key_set(url: &str) -> std::result::Result<Vec<u8>, Error> {
+async fn fetch_key_set(url: &str) -> std::result::Result<JsValue, Error> {
     let unreadable = || Error::Internal("the Access key set could not be fetched");
-    let request = Request::new(url, Method::Get).map_err(|_| unreadable())?;
-    let signal: AbortSignal =
-        worker::web_sys::AbortSignal::timeout_with_u32(KEY_SET_TIMEOUT_MS).into();
-    let mut response = Fetch::Request(request)
-        .send_with_signal(&signal)
-        .await
-        .map_err(|_| unreadable())?;
-    if response.status_code() != 200 {
+    let init = RequestInit::new();
+    init.set_signal(Some(&AbortSignal::timeout_with_u32(KEY_SET_TIMEOUT_MS)));
+    let response = send_request(url, &init).await.map_err(|_| unreadable())?;
+    if response.status() != 200 {
         return Err(unreadable());
     }
-    response.bytes().await.map_err(|_| unreadable())
+    let body = read_bytes(&response).await.map_err(|_| unreadable())?;
+    read_json(&body).map_err(|_| unreadable())
+}
+
+/// `fetch`, on the runtime's own request objects.
+async fn send_request(url: &str, init: &RequestInit) -> std::result::Result<Response, JsValue> {
+    let request = web_sys::Request::new_with_str_and_init(url, init)?;
+    let scope: WorkerGlobalScope = js_sys::global().unchecked_into();
+    Ok(JsFuture::from(scope.fetch_with_request(&request))
+        .await?
+        .unchecked_into())
+}
+
+async fn read_bytes(response: &Response) -> std::result::Result<Uint8Array, JsValue> {
+    let buffer = JsFuture::from(response.array_buffer()?).await?;
+    Ok(Uint8Array::new(&buffer))
+}
+
+/// Why bytes could not be read as JSON.
+enum Unreadable {
+    NotUtf8,
+    /// The parser's account of what is wrong.
+    NotJson(String),
+}
+
+/// Parses JSON with the runtime's parser; the bytes and the text stay in JavaScript.
+fn read_json(bytes: &Uint8Array) -> std::result::Result<JsValue, Unreadable> {
+    let text = UTF8
+        .with(|decoder| decoder.decode(bytes))
+        .map_err(|_| Unreadable::NotUtf8)?;
+    parse_json(&text).map_err(|error| Unreadable::NotJson(message_of(&error)))
+}
+
+fn message_of(error: &JsValue) -> String {
+    match error.dyn_ref::<js_sys::Error>() {
+        Some(error) => error.message().into(),
+        None => "unknown error".into(),
+    }
 }
 
 /// RSASSA-PKCS1-v1_5 with SHA-256, by the runtime's WebCrypto.
@@ -184,12 +251,20 @@ async fn verify_rs256(
 }
 
 /// Applies the per-caller rate limit, when the binding is configured.
-async fn limit_rate(env: &Env, caller: String) -> std::result::Result<(), Error> {
-    let Ok(limiter) = env.rate_limiter(RATE_LIMIT_BINDING) else {
+async fn limit_rate(env: &Env, caller: &str) -> std::result::Result<(), Error> {
+    let limiter = Reflect::get(env, &RATE_LIMIT_BINDING.into()).unwrap_or_default();
+    if limiter.is_undefined() {
         return Ok(());
+    }
+    let limiter: worker::worker_sys::RateLimiter = limiter.unchecked_into();
+    let outcome = async {
+        let options = Object::new();
+        Reflect::set(&options, &"key".into(), &caller.into())?;
+        let outcome = JsFuture::from(limiter.limit(options)?).await?;
+        Reflect::get(&outcome, &"success".into())
     };
-    match limiter.limit(caller).await {
-        Ok(outcome) if outcome.success => Ok(()),
+    match outcome.await.map(|success| success.as_bool()) {
+        Ok(Some(true)) => Ok(()),
         Ok(_) => Err(Error::RateLimited),
         Err(_) => {
             // The limiter is a safeguard, not a gate: its failure lets the call through.
@@ -199,34 +274,40 @@ async fn limit_rate(env: &Env, caller: String) -> std::result::Result<(), Error>
     }
 }
 
-/// Reads the body, refusing it as soon as it grows past the limit.
-async fn read_body(request: &mut Request) -> std::result::Result<Vec<u8>, Error> {
+/// Reads the body, refusing it as soon as it grows past the limit; it stays in JavaScript.
+async fn read_body(request: &web_sys::Request) -> std::result::Result<Uint8Array, Error> {
     let too_large = Error::BodyTooLarge {
         limit: MAX_BODY_BYTES,
     };
+    let unreadable = |_| Error::InvalidBody("the body could not be read".into());
     let declared = header(request, "Content-Length").and_then(|v| v.parse::<usize>().ok());
     if declared.is_some_and(|length| length > MAX_BODY_BYTES) {
         return Err(too_large);
     }
+    let Some(stream) = request.body() else {
+        return Ok(Uint8Array::new_with_length(0));
+    };
     if declared.is_some() {
         // The runtime enforces a declared length, so the body can be taken whole.
-        return request
-            .bytes()
-            .await
-            .map_err(|_| Error::InvalidBody("the body could not be read".into()));
+        let buffer = JsFuture::from(request.array_buffer().map_err(unreadable)?).await;
+        return Ok(Uint8Array::new(&buffer.map_err(unreadable)?));
     }
+    let reader: ReadableStreamDefaultReader = stream.get_reader().unchecked_into();
     let mut body = Vec::new();
-    let Ok(mut stream) = request.stream() else {
-        return Ok(body); // No body at all.
-    };
-    while let Some(chunk) = stream.next().await {
-        let chunk = chunk.map_err(|_| Error::InvalidBody("the body could not be read".into()))?;
-        if body.len() + chunk.len() > MAX_BODY_BYTES {
+    loop {
+        let read = JsFuture::from(reader.read()).await.map_err(unreadable)?;
+        if Reflect::get(&read, &"done".into()).is_ok_and(|done| done.is_truthy()) {
+            return Ok(Uint8Array::from(body.as_slice()));
+        }
+        let chunk: Uint8Array = Reflect::get(&read, &"value".into())
+            .map_err(unreadable)?
+            .dyn_into()
+            .map_err(unreadable)?;
+        if body.len() + chunk.length() as usize > MAX_BODY_BYTES {
             return Err(too_large);
         }
-        body.extend_from_slice(&chunk);
+        body.extend_from_slice(&chunk.to_vec());
     }
-    Ok(body)
 }
 
 /// Signs and sends the request to the vendor, trying again as [`Retries`] says within the
@@ -255,7 +336,7 @@ async fn forward(upstream: &Upstream, tags_request: &GetTagsRequest) -> Outcome 
         };
         let remaining_ms = deadline - js_sys::Date::now();
         match retries.after(outcome, remaining_ms, upstream::random()?) {
-            Next::Stop => return result.and_then(|(_, answer)| json(200, answer)),
+            Next::Stop => return result.and_then(|(_, answer)| json(200, Body::Bytes(&answer))),
             Next::Retry {
                 after_ms,
                 sign_again: again,
@@ -277,72 +358,75 @@ async fn send(
     remaining_ms: f64,
     timeout_ms: u32,
     usersig: &UserSig,
-) -> std::result::Result<(i64, Vec<u8>), Error> {
-    // Built on web-sys directly: workers-rs' RequestInit serializes its `cf` options on every call.
-    let init = web_sys::RequestInit::new();
+) -> std::result::Result<(i64, Uint8Array), Error> {
+    let signal = AbortSignal::timeout_with_f64(remaining_ms.max(1.0));
+    let init = RequestInit::new();
     init.set_method("POST");
     init.set_body(&JsValue::from_str(body));
     let headers = Object::new();
     let _ = Reflect::set(&headers, &"Content-Type".into(), &"application/json".into());
     init.set_headers(&headers);
-    let outbound: Request = web_sys::Request::new_with_str_and_init(url, &init)
-        .map_err(|_| Error::Internal("cannot build the upstream request"))?
-        .into();
-    let signal: AbortSignal =
-        worker::web_sys::AbortSignal::timeout_with_f64(remaining_ms.max(1.0)).into();
-    let failed = |error: worker::Error| {
+    init.set_signal(Some(&signal));
+    let failed = |error: JsValue| {
         if signal.aborted() {
             Error::UpstreamTimeout { timeout_ms }
         } else {
-            console_error!("upstream: {}", redact(&error.to_string(), usersig));
+            console_error!("upstream: {}", redact(&message_of(&error), usersig));
             Error::UpstreamUnreachable
         }
     };
-    let mut answer = Fetch::Request(outbound)
-        .send_with_signal(&signal)
-        .await
-        .map_err(failed)?;
-    if answer.status_code() != 200 {
+    let answer = send_request(url, &init).await.map_err(failed)?;
+    if answer.status() != 200 {
         return Err(Error::UpstreamUnreadable(format!(
             "HTTP {}",
-            answer.status_code()
+            answer.status()
         )));
     }
-    let body = answer.bytes().await.map_err(|error| match failed(error) {
-        Error::UpstreamUnreachable => Error::UpstreamUnreadable("the answer was cut short".into()),
-        other => other,
-    })?;
-    match serde_json::from_slice::<AnswerStatus>(&body) {
-        Ok(status) => Ok((status.error_code, body)),
-        Err(_) => Err(Error::UpstreamUnreadable("not a get-tags answer".into())),
+    let bytes = read_bytes(&answer)
+        .await
+        .map_err(|error| match failed(error) {
+            Error::UpstreamUnreachable => {
+                Error::UpstreamUnreadable("the answer was cut short".into())
+            }
+            other => other,
+        })?;
+    match read_json(&bytes).ok().as_ref().and_then(answer_code) {
+        Some(code) => Ok((code, bytes)),
+        None => Err(Error::UpstreamUnreadable("not a get-tags answer".into())),
     }
-}
-
-/// What the edge reads of a vendor answer it passes through: that it is a JSON object of the
-/// vendor's shape, and its code. The rest is checked as JSON but not kept.
-#[derive(serde::Deserialize)]
-struct AnswerStatus {
-    #[serde(rename = "ActionStatus")]
-    _action_status: String,
-    #[serde(rename = "ErrorCode", default)]
-    error_code: i64,
 }
 
 /// A vendor-shaped answer for a refusal, with the status that says why.
-fn refusal(error: &Error) -> Response {
-    let body = GetTagsResponse::failure(error).to_json().into_bytes();
-    let response = json(error.http_status(), body).unwrap_or_else(|_| Response::empty().unwrap());
-    match error {
+fn refusal(error: &Error) -> Outcome {
+    let body = GetTagsResponse::failure(error).to_json();
+    let response = json(error.http_status(), Body::Text(&body))?;
+    Ok(match error {
         Error::MethodNotAllowed { allow, .. } => set(response, "Allow", allow),
         Error::Unauthorized => set(response, "WWW-Authenticate", "Bearer"),
         _ => response,
-    }
+    })
 }
 
-fn json(status: u16, body: Vec<u8>) -> Outcome {
-    let response = Response::from_bytes(body)
-        .map_err(|_| Error::Internal("cannot build the answer"))?
-        .with_status(status);
+/// An answer's body: text written here, or bytes that stay in JavaScript.
+enum Body<'a> {
+    Empty,
+    Text(&'a str),
+    Bytes(&'a Uint8Array),
+}
+
+fn respond(status: u16, body: Body) -> Outcome {
+    let init = ResponseInit::new();
+    init.set_status(status);
+    match body {
+        Body::Empty => Response::new_with_opt_str_and_init(None, &init),
+        Body::Text(text) => Response::new_with_opt_str_and_init(Some(text), &init),
+        Body::Bytes(bytes) => Response::new_with_opt_buffer_source_and_init(Some(bytes), &init),
+    }
+    .map_err(|_| Error::Internal("cannot build the answer"))
+}
+
+fn json(status: u16, body: Body) -> Outcome {
+    let response = respond(status, body)?;
     Ok(set(
         response,
         "Content-Type",
@@ -351,9 +435,7 @@ fn json(status: u16, body: Vec<u8>) -> Outcome {
 }
 
 fn preflight() -> Outcome {
-    let response = Response::empty()
-        .map_err(|_| Error::Internal("cannot build the answer"))?
-        .with_status(204);
+    let response = respond(204, Body::Empty)?;
     let response = set(response, "Access-Control-Allow-Methods", "POST, OPTIONS");
     let response = set(
         response,
@@ -374,9 +456,9 @@ fn finish(response: Response, cors: Option<&str>) -> Response {
     }
 }
 
-fn set(mut response: Response, name: &str, value: &str) -> Response {
-    // Setting a valid header on a response we built cannot fail.
-    let _ = response.headers_mut().set(name, value);
+fn set(response: Response, name: &str, value: &str) -> Response {
+    // Setting a valid header on an answer built here cannot fail.
+    let _ = response.headers().set(name, value);
     response
 }
 
@@ -386,7 +468,16 @@ fn origin_of(url: &str) -> &str {
     &url[..url[host..].find('/').map_or(url.len(), |i| host + i)]
 }
 
-fn header(request: &Request, name: &str) -> Option<String> {
+/// The path of a serialized URL, without its query or fragment.
+fn path_of(url: &str) -> &str {
+    let rest = &url[origin_of(url).len()..];
+    match &rest[..rest.find(['?', '#']).unwrap_or(rest.len())] {
+        "" => "/",
+        path => path,
+    }
+}
+
+fn header(request: &web_sys::Request, name: &str) -> Option<String> {
     request.headers().get(name).ok().flatten()
 }
 

@@ -3,3 +3,4 @@
 
 mod core;
 mod get_tags;
+mod json;

@@ -122,6 +122,26 @@ describe('refusals, before anything reaches the vendor', () => {
     }
   });
 
+  test('400 / 90001: a body that is not UTF-8 is refused, not patched', async () => {
+    const bytes = new Uint8Array([...Buffer.from('{"To_Account": ["al'), 0xff, ...Buffer.from('ice"]}')]);
+    await refused(await withoutUpstream(() => worker.send(API, { body: bytes })), 400, 90001, /not valid UTF-8/);
+  });
+
+  test('a body streamed without a Content-Length is read, and cut off past the limit', async () => {
+    const stream = (...chunks) => new ReadableStream({
+      pull(controller) {
+        const chunk = chunks.shift();
+        if (chunk === undefined) controller.close();
+        else controller.enqueue(new TextEncoder().encode(chunk));
+      },
+    });
+    const streamed = await worker.send(API, { body: stream('{"To_Account":', ' ["alice"', ']}') });
+    assert.equal(streamed.status, 200, streamed.text);
+    assert.equal(streamed.json.UserTags[0].To_Account, 'alice');
+    const endless = stream('{"To_Account": ["a"], "pad": "', ...Array(80).fill('x'.repeat(1024)), '"}');
+    await refused(await withoutUpstream(() => worker.send(API, { body: endless })), 413, 80413, /larger than 65536 bytes/);
+  });
+
   test('400 / 90018: more than 100 accounts', async () => {
     const accounts = Array.from({ length: 101 }, (_, i) => `u${i}`);
     const answer = await withoutUpstream(() => worker.send(API, { body: { To_Account: accounts } }));

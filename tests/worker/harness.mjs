@@ -113,10 +113,13 @@ export async function startWorker(bindings, { port, ratelimits } = {}) {
     async send(path, { method = 'POST', token = TOKEN, headers = {}, body } = {}) {
       const allHeaders = { ...headers };
       if (token) allHeaders.Authorization = `Bearer ${token}`;
+      // Strings, bytes and streams go as they are (a stream without a Content-Length).
+      const raw = typeof body === 'string' || body === undefined || body instanceof Uint8Array || body instanceof ReadableStream;
       const response = await mf.dispatchFetch(`http://localhost${path}`, {
         method,
         headers: allHeaders,
-        body: typeof body === 'string' || body === undefined ? body : JSON.stringify(body),
+        body: raw ? body : JSON.stringify(body),
+        ...(body instanceof ReadableStream ? { duplex: 'half' } : {}),
       });
       const text = await response.text();
       const answer = { status: response.status, headers: response.headers, text };

@@ -1,0 +1,127 @@
+//! Reading JSON through whichever parser the platform has: `serde_json` natively, the
+//! runtime's own `JSON.parse` in wasm, so that the Worker carries no JSON parser of its own.
+//!
+//! The request body, the vendor's answer and Cloudflare Access tokens are all read through
+//! [`Json`], so the rules for what they must hold are written once and hold on both.
+
+/// A parsed JSON value, as far as this crate reads one.
+pub trait Json: Sized {
+    /// Parses a JSON text; the error says what is wrong with it.
+    fn parse(text: &str) -> Result<Self, String>;
+    /// The field `name` of an object; `None` when absent, `null`, or when this is not an object.
+    fn field(&self, name: &str) -> Option<Self>;
+    /// The string, if this is one.
+    fn string(&self) -> Option<String>;
+    /// The number, if this is one.
+    fn number(&self) -> Option<f64>;
+    /// The items, if this is an array.
+    fn items(&self) -> Option<Vec<Self>>;
+    /// Whether this is an object: not an array, not `null`.
+    fn is_object(&self) -> bool;
+
+    /// The number, if this is a whole one that an `i64` holds exactly.
+    fn integer(&self) -> Option<i64> {
+        // 2^53: past it, a JavaScript number no longer holds every integer.
+        const EXACT: f64 = 9_007_199_254_740_992.0;
+        self.number()
+            .filter(|n| n.fract() == 0.0 && n.abs() <= EXACT)
+            .map(|n| n as i64)
+    }
+}
+
+impl Json for serde_json::Value {
+    fn parse(text: &str) -> Result<Self, String> {
+        serde_json::from_str(text).map_err(|error| error.to_string())
+    }
+
+    fn field(&self, name: &str) -> Option<Self> {
+        self.get(name).filter(|value| !value.is_null()).cloned()
+    }
+
+    fn string(&self) -> Option<String> {
+        self.as_str().map(str::to_owned)
+    }
+
+    fn number(&self) -> Option<f64> {
+        self.as_f64()
+    }
+
+    fn items(&self) -> Option<Vec<Self>> {
+        self.as_array().cloned()
+    }
+
+    fn is_object(&self) -> bool {
+        self.is_object()
+    }
+}
+
+#[cfg(target_arch = "wasm32")]
+impl Json for wasm_bindgen::JsValue {
+    fn parse(text: &str) -> Result<Self, String> {
+        use wasm_bindgen::JsCast;
+        js_sys::JSON::parse(text).map_err(|error| {
+            error
+                .dyn_into::<js_sys::Error>()
+                .map(|error| String::from(error.message()))
+                .unwrap_or_default()
+        })
+    }
+
+    fn field(&self, name: &str) -> Option<Self> {
+        if !Json::is_object(self) {
+            return None;
+        }
+        js_sys::Reflect::get(self, &name.into())
+            .ok()
+            .filter(|value| !value.is_null() && !value.is_undefined())
+    }
+
+    fn string(&self) -> Option<String> {
+        self.as_string()
+    }
+
+    fn number(&self) -> Option<f64> {
+        self.as_f64()
+    }
+
+    fn items(&self) -> Option<Vec<Self>> {
+        use wasm_bindgen::JsCast;
+        self.dyn_ref::<js_sys::Array>().map(js_sys::Array::to_vec)
+    }
+
+    fn is_object(&self) -> bool {
+        self.is_object() && !js_sys::Array::is_array(self)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::{Value, json};
+
+    #[test]
+    fn null_and_absent_fields_read_the_same() {
+        let value = json!({ "a": null, "b": 1 });
+        assert_eq!(value.field("a"), None);
+        assert_eq!(value.field("missing"), None);
+        assert_eq!(value.field("b"), Some(json!(1)));
+        assert_eq!(json!([1]).field("0"), None);
+        assert!(!Json::is_object(&json!([])));
+        assert!(!Json::is_object(&Value::Null));
+    }
+
+    #[test]
+    fn integers_are_whole_numbers_a_double_holds_exactly() {
+        assert_eq!(json!(90001).integer(), Some(90001));
+        assert_eq!(json!(-3).integer(), Some(-3));
+        assert_eq!(json!(1.5).integer(), None);
+        assert_eq!(json!(1e300).integer(), None);
+        assert_eq!(json!("7").integer(), None);
+    }
+
+    #[test]
+    fn a_parse_error_says_where() {
+        let error = <Value as Json>::parse("{\"a\":").unwrap_err();
+        assert!(error.contains("line 1"), "{error}");
+    }
+}
