@@ -34,7 +34,7 @@ extern "C" {
     #[wasm_bindgen(constructor)]
     fn new(label: &str, options: &Object) -> TextDecoder;
     #[wasm_bindgen(method, catch)]
-    fn decode(this: &TextDecoder, bytes: &Uint8Array) -> Result<JsString, JsValue>;
+    fn decode(this: &TextDecoder, bytes: &Object) -> Result<JsString, JsValue>;
 
     /// `JSON.parse` on a string that stays in JavaScript.
     #[wasm_bindgen(js_namespace = JSON, js_name = parse, catch)]
@@ -72,25 +72,62 @@ thread_local! {
 }
 
 /// What a request turned into: an answer, or a refusal to be written in the vendor's shape.
-type Outcome = std::result::Result<Response, Error>;
+type Outcome = std::result::Result<Answer, Error>;
+
+/// An answer before it becomes the runtime's `Response`, which is built once, in [`respond`].
+struct Answer {
+    status: u16,
+    body: Body,
+    kind: Kind,
+    /// A header that only this answer carries.
+    extra: Option<(&'static str, &'static str)>,
+}
+
+/// An answer's body: text written here, or bytes that stay in JavaScript.
+enum Body {
+    Empty,
+    Text(String),
+    /// An `ArrayBuffer`, or a view of one.
+    Bytes(Object),
+}
+
+/// Which set of headers an answer starts from.
+#[derive(Clone, Copy)]
+enum Kind {
+    Json,
+    Preflight,
+}
+
+impl Answer {
+    fn json(status: u16, body: Body) -> Self {
+        Self {
+            status,
+            body,
+            kind: Kind::Json,
+            extra: None,
+        }
+    }
+}
 
 #[event(fetch)]
 async fn fetch(request: web_sys::Request, env: Env, _ctx: Context) -> worker::Result<Response> {
     let method = request.method();
     let url = request.url();
     let path = path_of(&url);
+    let headers = request.headers();
     let mut cors = None;
-    let outcome = handle(&request, &method, path, &url, &env, &mut cors).await;
-    let response = outcome.or_else(|error| {
+    let outcome = handle(&request, &headers, &method, path, &url, &env, &mut cors).await;
+    let answer = outcome.unwrap_or_else(|error| {
         console_log!("{method} {path}: {} {}", error.http_status(), error);
         refusal(&error)
     });
-    let response = response.map_err(|error| worker::Error::RustError(error.to_string()))?;
-    Ok(finish(response, cors.as_deref()))
+    respond(answer, cors.as_deref())
+        .map_err(|_| worker::Error::RustError("cannot build the answer".into()))
 }
 
 async fn handle(
     request: &web_sys::Request,
+    headers: &web_sys::Headers,
     method: &str,
     path: &str,
     url: &str,
@@ -100,17 +137,22 @@ async fn handle(
     let lookup = |name: &str| setting(env, name);
     let route = route(method, path)?;
     if route == Route::Health {
-        return json(200, Body::Text(r#"{"ok":true}"#));
+        return Ok(Answer::json(200, Body::Text(r#"{"ok":true}"#.into())));
     }
     let access = settings(&ACCESS, || Access::from_env(lookup))?;
-    *cors = access.check_origin(header(request, "Origin").as_deref(), origin_of(url))?;
+    *cors = access.check_origin(header(headers, "Origin").as_deref(), origin_of(url))?;
     if route == Route::Preflight {
-        return preflight();
+        return Ok(Answer {
+            status: 204,
+            body: Body::Empty,
+            kind: Kind::Preflight,
+            extra: None,
+        });
     }
-    let caller = authenticate(&access, request).await?;
+    let caller = authenticate(&access, headers).await?;
     limit_rate(env, &caller).await?;
     let upstream = settings(&UPSTREAM, || Upstream::from_env(lookup))?;
-    let body = read_body(request).await?;
+    let body = read_body(request, headers).await?;
     let body = read_json(&body).map_err(|unreadable| match unreadable {
         Unreadable::NotUtf8 => Error::InvalidBody("not valid UTF-8".into()),
         Unreadable::NotJson(detail) => invalid_json(detail),
@@ -121,13 +163,13 @@ async fn handle(
 /// Admits a caller by panel token or, when configured, by Cloudflare Access; returns who it is.
 async fn authenticate(
     access: &Access,
-    request: &web_sys::Request,
+    headers: &web_sys::Headers,
 ) -> std::result::Result<String, Error> {
-    let by_token = access.check_credentials(header(request, "Authorization").as_deref());
+    let by_token = access.check_credentials(header(headers, "Authorization").as_deref());
     match (
         by_token,
         access.jwt(),
-        header(request, "Cf-Access-Jwt-Assertion"),
+        header(headers, "Cf-Access-Jwt-Assertion"),
     ) {
         (Ok(caller), _, _) => Ok(caller),
         (Err(_), Some(config), Some(assertion)) => check_access_token(config, &assertion).await,
@@ -179,16 +221,17 @@ async fn fetch_key_set(url: &str) -> std::result::Result<JsValue, Error> {
 
 /// `fetch`, on the runtime's own request objects.
 async fn send_request(url: &str, init: &RequestInit) -> std::result::Result<Response, JsValue> {
-    let request = web_sys::Request::new_with_str_and_init(url, init)?;
     let scope: WorkerGlobalScope = js_sys::global().unchecked_into();
-    Ok(JsFuture::from(scope.fetch_with_request(&request))
+    Ok(JsFuture::from(scope.fetch_with_str_and_init(url, init))
         .await?
         .unchecked_into())
 }
 
-async fn read_bytes(response: &Response) -> std::result::Result<Uint8Array, JsValue> {
-    let buffer = JsFuture::from(response.array_buffer()?).await?;
-    Ok(Uint8Array::new(&buffer))
+/// The whole body, as an `ArrayBuffer` that stays in JavaScript.
+async fn read_bytes(response: &Response) -> std::result::Result<Object, JsValue> {
+    Ok(JsFuture::from(response.array_buffer()?)
+        .await?
+        .unchecked_into())
 }
 
 /// Why bytes could not be read as JSON.
@@ -199,7 +242,7 @@ enum Unreadable {
 }
 
 /// Parses JSON with the runtime's parser; the bytes and the text stay in JavaScript.
-fn read_json(bytes: &Uint8Array) -> std::result::Result<JsValue, Unreadable> {
+fn read_json(bytes: &Object) -> std::result::Result<JsValue, Unreadable> {
     let text = UTF8
         .with(|decoder| decoder.decode(bytes))
         .map_err(|_| Unreadable::NotUtf8)?;
@@ -275,29 +318,32 @@ async fn limit_rate(env: &Env, caller: &str) -> std::result::Result<(), Error> {
 }
 
 /// Reads the body, refusing it as soon as it grows past the limit; it stays in JavaScript.
-async fn read_body(request: &web_sys::Request) -> std::result::Result<Uint8Array, Error> {
+async fn read_body(
+    request: &web_sys::Request,
+    headers: &web_sys::Headers,
+) -> std::result::Result<Object, Error> {
     let too_large = Error::BodyTooLarge {
         limit: MAX_BODY_BYTES,
     };
     let unreadable = |_| Error::InvalidBody("the body could not be read".into());
-    let declared = header(request, "Content-Length").and_then(|v| v.parse::<usize>().ok());
+    let declared = header(headers, "Content-Length").and_then(|v| v.parse::<usize>().ok());
     if declared.is_some_and(|length| length > MAX_BODY_BYTES) {
         return Err(too_large);
     }
-    let Some(stream) = request.body() else {
-        return Ok(Uint8Array::new_with_length(0));
-    };
     if declared.is_some() {
         // The runtime enforces a declared length, so the body can be taken whole.
         let buffer = JsFuture::from(request.array_buffer().map_err(unreadable)?).await;
-        return Ok(Uint8Array::new(&buffer.map_err(unreadable)?));
+        return Ok(buffer.map_err(unreadable)?.unchecked_into());
     }
+    let Some(stream) = request.body() else {
+        return Ok(Uint8Array::new_with_length(0).into());
+    };
     let reader: ReadableStreamDefaultReader = stream.get_reader().unchecked_into();
     let mut body = Vec::new();
     loop {
         let read = JsFuture::from(reader.read()).await.map_err(unreadable)?;
         if Reflect::get(&read, &"done".into()).is_ok_and(|done| done.is_truthy()) {
-            return Ok(Uint8Array::from(body.as_slice()));
+            return Ok(Uint8Array::from(body.as_slice()).into());
         }
         let chunk: Uint8Array = Reflect::get(&read, &"value".into())
             .map_err(unreadable)?
@@ -325,7 +371,9 @@ async fn forward(upstream: &Upstream, tags_request: &GetTagsRequest) -> Outcome 
             }
             cache.get(upstream, (js_sys::Date::now() / 1000.0) as u64)
         });
-        let url = upstream.url(&usersig, upstream::random()?, use_backup);
+        // One draw per try: the request's nonce, and the pause before the next try if any.
+        let random = upstream::random()?;
+        let url = upstream.url(&usersig, random, use_backup);
         let remaining_ms = deadline - js_sys::Date::now();
         let result = send(&url, &body, remaining_ms, upstream.timeout_ms(), &usersig).await;
         let outcome = match &result {
@@ -335,8 +383,8 @@ async fn forward(upstream: &Upstream, tags_request: &GetTagsRequest) -> Outcome 
             Err(_) => TryOutcome::Unreadable,
         };
         let remaining_ms = deadline - js_sys::Date::now();
-        match retries.after(outcome, remaining_ms, upstream::random()?) {
-            Next::Stop => return result.and_then(|(_, answer)| json(200, Body::Bytes(&answer))),
+        match retries.after(outcome, remaining_ms, random) {
+            Next::Stop => return result.map(|(_, answer)| Answer::json(200, Body::Bytes(answer))),
             Next::Retry {
                 after_ms,
                 sign_again: again,
@@ -358,14 +406,12 @@ async fn send(
     remaining_ms: f64,
     timeout_ms: u32,
     usersig: &UserSig,
-) -> std::result::Result<(i64, Uint8Array), Error> {
+) -> std::result::Result<(i64, Object), Error> {
     let signal = AbortSignal::timeout_with_f64(remaining_ms.max(1.0));
     let init = RequestInit::new();
     init.set_method("POST");
     init.set_body(&JsValue::from_str(body));
-    let headers = Object::new();
-    let _ = Reflect::set(&headers, &"Content-Type".into(), &"application/json".into());
-    init.set_headers(&headers);
+    UPSTREAM_HEADERS.with(|headers| init.set_headers(headers));
     init.set_signal(Some(&signal));
     let failed = |error: JsValue| {
         if signal.aborted() {
@@ -397,69 +443,73 @@ async fn send(
 }
 
 /// A vendor-shaped answer for a refusal, with the status that says why.
-fn refusal(error: &Error) -> Outcome {
+fn refusal(error: &Error) -> Answer {
     let body = GetTagsResponse::failure(error).to_json();
-    let response = json(error.http_status(), Body::Text(&body))?;
-    Ok(match error {
-        Error::MethodNotAllowed { allow, .. } => set(response, "Allow", allow),
-        Error::Unauthorized => set(response, "WWW-Authenticate", "Bearer"),
-        _ => response,
-    })
+    Answer {
+        extra: match error {
+            Error::MethodNotAllowed { allow, .. } => Some(("Allow", allow)),
+            Error::Unauthorized => Some(("WWW-Authenticate", "Bearer")),
+            _ => None,
+        },
+        ..Answer::json(error.http_status(), Body::Text(body))
+    }
 }
 
-/// An answer's body: text written here, or bytes that stay in JavaScript.
-enum Body<'a> {
-    Empty,
-    Text(&'a str),
-    Bytes(&'a Uint8Array),
+thread_local! {
+    /// The headers of every call to the vendor.
+    static UPSTREAM_HEADERS: Object = {
+        let headers = Object::new();
+        let _ = Reflect::set(&headers, &"Content-Type".into(), &"application/json".into());
+        headers
+    };
+    /// The headers of each kind of answer, built once per isolate as plain objects that the
+    /// runtime reads when it builds a `Response`.
+    static JSON_HEADERS: Object = headers(&[("Content-Type", "application/json; charset=utf-8")]);
+    static PREFLIGHT_HEADERS: Object = headers(&[
+        ("Access-Control-Allow-Methods", "POST, OPTIONS"),
+        ("Access-Control-Allow-Headers", "Authorization, Content-Type"),
+        ("Access-Control-Max-Age", "600"),
+    ]);
 }
 
-fn respond(status: u16, body: Body) -> Outcome {
+/// Headers every answer carries, and those of its kind.
+fn headers(of_kind: &[(&str, &str)]) -> Object {
+    let headers = Object::new();
+    let every = [
+        ("Cache-Control", "no-store"),
+        ("X-Content-Type-Options", "nosniff"),
+        ("Vary", "Origin"),
+    ];
+    for (name, value) in every.iter().chain(of_kind) {
+        let _ = Reflect::set(&headers, &(*name).into(), &(*value).into());
+    }
+    headers
+}
+
+/// Builds the runtime's `Response`: the headers of its kind, copied only when this answer adds
+/// one of its own.
+fn respond(answer: Answer, cors: Option<&str>) -> std::result::Result<Response, JsValue> {
+    let template = match answer.kind {
+        Kind::Json => &JSON_HEADERS,
+        Kind::Preflight => &PREFLIGHT_HEADERS,
+    };
+    let cors = cors.map(|origin| ("Access-Control-Allow-Origin", origin));
+    let own: Vec<(&str, &str)> = answer.extra.into_iter().chain(cors).collect();
+    let mut headers = template.with(Object::clone);
+    if !own.is_empty() {
+        headers = Object::assign(&Object::new(), &headers);
+        for (name, value) in own {
+            Reflect::set(&headers, &name.into(), &value.into())?;
+        }
+    }
     let init = ResponseInit::new();
-    init.set_status(status);
-    match body {
+    init.set_status(answer.status);
+    init.set_headers(&headers);
+    match answer.body {
         Body::Empty => Response::new_with_opt_str_and_init(None, &init),
-        Body::Text(text) => Response::new_with_opt_str_and_init(Some(text), &init),
-        Body::Bytes(bytes) => Response::new_with_opt_buffer_source_and_init(Some(bytes), &init),
+        Body::Text(text) => Response::new_with_opt_str_and_init(Some(&text), &init),
+        Body::Bytes(bytes) => Response::new_with_opt_buffer_source_and_init(Some(&bytes), &init),
     }
-    .map_err(|_| Error::Internal("cannot build the answer"))
-}
-
-fn json(status: u16, body: Body) -> Outcome {
-    let response = respond(status, body)?;
-    Ok(set(
-        response,
-        "Content-Type",
-        "application/json; charset=utf-8",
-    ))
-}
-
-fn preflight() -> Outcome {
-    let response = respond(204, Body::Empty)?;
-    let response = set(response, "Access-Control-Allow-Methods", "POST, OPTIONS");
-    let response = set(
-        response,
-        "Access-Control-Allow-Headers",
-        "Authorization, Content-Type",
-    );
-    Ok(set(response, "Access-Control-Max-Age", "600"))
-}
-
-/// Headers every answer carries.
-fn finish(response: Response, cors: Option<&str>) -> Response {
-    let response = set(response, "Cache-Control", "no-store");
-    let response = set(response, "X-Content-Type-Options", "nosniff");
-    let response = set(response, "Vary", "Origin");
-    match cors {
-        Some(origin) => set(response, "Access-Control-Allow-Origin", origin),
-        None => response,
-    }
-}
-
-fn set(response: Response, name: &str, value: &str) -> Response {
-    // Setting a valid header on an answer built here cannot fail.
-    let _ = response.headers().set(name, value);
-    response
 }
 
 /// The scheme and host of a serialized URL, as the runtime hands it over already parsed.
@@ -477,8 +527,8 @@ fn path_of(url: &str) -> &str {
     }
 }
 
-fn header(request: &web_sys::Request, name: &str) -> Option<String> {
-    request.headers().get(name).ok().flatten()
+fn header(headers: &web_sys::Headers, name: &str) -> Option<String> {
+    headers.get(name).ok().flatten()
 }
 
 /// A var or secret, trimmed; unset and empty are the same.

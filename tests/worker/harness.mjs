@@ -86,15 +86,17 @@ export const transcript = [];
 
 /**
  * Starts the built Worker with these bindings (vars and secrets alike); `port` serves it over
- * HTTP, `ratelimits` configures the rate-limit binding as wrangler.toml does.
+ * HTTP, `ratelimits` configures the rate-limit binding as wrangler.toml does. `script` and
+ * `compatibilityFlags` start another Worker the same way, for comparisons.
  */
-export async function startWorker(bindings, { port, ratelimits } = {}) {
+export async function startWorker(bindings, { port, ratelimits, script, compatibilityFlags = [] } = {}) {
   const capture = (stream) => stream.on('data', (chunk) => transcript.push(String(chunk)));
   const mf = new Miniflare({
     modules: true,
-    scriptPath: `${root}/build/index.js`,
+    scriptPath: script ?? `${root}/build/index.js`,
     modulesRules: [{ type: 'CompiledWasm', include: ['**/*.wasm'], fallthrough: true }],
     compatibilityDate: '2026-07-30',
+    compatibilityFlags,
     bindings,
     cf: false,
     ...(port ? { host: '127.0.0.1', port } : {}),
