@@ -52,12 +52,14 @@ dev: setup worker pkg emulator .dev.vars
 ## worker: the Worker, built into build/
 worker: build/index.js
 
+# worker-build keeps the wasm name section, which nothing needs at run time: wasm-opt strips it.
+WORKER_BUILD = WASM_BINDGEN_BIN=$$(command -v wasm-bindgen) WASM_OPT_BIN=$(CURDIR)/node_modules/.bin/wasm-opt \
+	ESBUILD_BIN=$(CURDIR)/node_modules/.bin/esbuild \
+	worker-build --release --out-dir $(1) --no-default-features --features $(2) \
+	&& wasm-opt $(1)/index_bg.wasm -Oz --strip-debug -o $(1)/index_bg.wasm
+
 build/index.js: $(WORKER_SOURCES) | tools node_modules/.installed
-	WASM_BINDGEN_BIN=$$(command -v wasm-bindgen) WASM_OPT_BIN=$(CURDIR)/node_modules/.bin/wasm-opt \
-		ESBUILD_BIN=$(CURDIR)/node_modules/.bin/esbuild \
-		worker-build --release --no-default-features --features worker
-	# worker-build keeps the wasm name section, which nothing needs at run time.
-	wasm-opt build/index_bg.wasm -Oz --strip-debug -o build/index_bg.wasm
+	$(call WORKER_BUILD,build,worker)
 
 ## pkg: the npm package in pkg/ (wasm-pack), and the copy the panel loads from www/pkg/
 pkg: www/pkg/tim_tags.js
@@ -95,6 +97,7 @@ lint:
 	cargo fmt --check
 	cargo clippy --all-targets --features emulator -- -D warnings
 	cargo clippy --target $(WASM) --all-targets --features worker,browser -- -D warnings
+	cargo clippy --target $(WASM) --features bench,bench-floor -- -D warnings
 
 test-native:
 	cargo test --features emulator
@@ -126,9 +129,13 @@ fuzz-tools:
 		|| cargo install cargo-fuzz --version $(CARGO_FUZZ_VERSION) --locked --force
 
 ## bench: the benchmark table (bench/run.mjs), every figure beside its baseline
-bench: setup worker pkg target/bench-signer/tim_tags.js target/pypi/TLSSigAPIv2.py
+bench: setup worker pkg target/bench-floor/index.js target/bench-signer/tim_tags.js target/pypi/TLSSigAPIv2.py
 	cargo build --release --features emulator --bin tim-emulator
 	TIM_EMULATOR_BIN=$(CURDIR)/target/release/tim-emulator node bench/run.mjs
+
+# The least a Rust Worker can do for this endpoint (src/bench_floor.rs), measured beside ours.
+target/bench-floor/index.js: $(WORKER_SOURCES) | tools node_modules/.installed
+	$(call WORKER_BUILD,target/bench-floor,bench-floor)
 
 target/bench-signer/tim_tags.js: $(WORKER_SOURCES) | tools
 	wasm-pack build --release --target nodejs --out-dir target/bench-signer --out-name tim_tags \

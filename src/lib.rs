@@ -11,12 +11,17 @@ pub mod tags;
 pub mod upstream;
 pub mod usersig;
 
+#[cfg(all(feature = "bench-floor", target_arch = "wasm32"))]
+mod bench_floor;
 #[cfg(all(feature = "browser", target_arch = "wasm32"))]
 pub mod browser;
 #[cfg(all(feature = "bench", target_arch = "wasm32"))]
 mod signer_js;
 #[cfg(all(feature = "worker", target_arch = "wasm32"))]
 mod worker;
+
+#[cfg(all(feature = "worker", feature = "bench-floor"))]
+compile_error!("`worker` and `bench-floor` each build a Worker: enable one of them");
 
 pub use error::{Action, Error, codes};
 pub use json::Json;
