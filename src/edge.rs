@@ -1,12 +1,14 @@
 //! The edge Worker's decisions, free of any runtime so that they test natively: its
 //! configuration, routes, who may call, and the cached admin UserSig.
 
+use std::rc::Rc;
+
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
 use crate::access_jwt::AccessConfig;
 use crate::tags::validate_account;
-use crate::upstream::{GET_TAG_PATH, get_tag_url};
+use crate::upstream::{GET_TAG_PATH, get_tag_url_with, signed_query};
 use crate::{Action, Error, Region, SecretKey, Signer, UserSig};
 
 /// The largest request body the edge reads; 100 accounts of 32 bytes, fully escaped, fit.
@@ -232,17 +234,31 @@ impl Upstream {
     }
 
     /// The signed get-tags URL for one request, on the backup origin once the main one failed.
-    pub fn url(&self, usersig: &UserSig, random: u32, backup: bool) -> String {
+    pub fn url(&self, signed: &SignedQuery, random: u32, backup: bool) -> String {
         let origin = match (&self.backup_origin, backup) {
             (Some(backup_origin), true) => backup_origin,
             _ => &self.origin,
         };
-        get_tag_url(origin, self.signer.sdkappid(), &self.admin, usersig, random)
+        get_tag_url_with(origin, &signed.query, random)
     }
 
     /// How long to wait for the vendor.
     pub fn timeout_ms(&self) -> u32 {
         self.timeout_ms
+    }
+}
+
+/// An admin UserSig and the query that carries it, URL-encoded once for all its requests.
+#[derive(Debug, PartialEq, Eq)]
+pub struct SignedQuery {
+    usersig: UserSig,
+    query: String,
+}
+
+impl SignedQuery {
+    /// The UserSig itself, to keep it out of log lines.
+    pub fn usersig(&self) -> &UserSig {
+        &self.usersig
     }
 }
 
@@ -255,7 +271,7 @@ pub struct UserSigCache {
 struct CachedSig {
     fingerprint: [u8; 32],
     signed_at: u64,
-    usersig: UserSig,
+    signed: Rc<SignedQuery>,
 }
 
 impl UserSigCache {
@@ -265,25 +281,25 @@ impl UserSigCache {
     }
 
     /// The UserSig for `upstream` at the Unix time `now`, signing a new one when needed.
-    pub fn get(&mut self, upstream: &Upstream, now: u64) -> UserSig {
+    pub fn get(&mut self, upstream: &Upstream, now: u64) -> Rc<SignedQuery> {
         let fresh = |c: &CachedSig| {
             c.fingerprint == upstream.fingerprint
                 && now >= c.signed_at
                 && now - c.signed_at < USERSIG_RENEW_AFTER_SECS
         };
         match &self.entry {
-            Some(cached) if fresh(cached) => cached.usersig.clone(),
+            Some(cached) if fresh(cached) => Rc::clone(&cached.signed),
             _ => {
-                let usersig =
-                    upstream
-                        .signer
-                        .sign(&upstream.admin, now, USERSIG_LIFETIME_SECS, None);
+                let signer = &upstream.signer;
+                let usersig = signer.sign(&upstream.admin, now, USERSIG_LIFETIME_SECS, None);
+                let query = signed_query(signer.sdkappid(), &upstream.admin, &usersig);
+                let signed = Rc::new(SignedQuery { usersig, query });
                 self.entry = Some(CachedSig {
                     fingerprint: upstream.fingerprint,
                     signed_at: now,
-                    usersig: usersig.clone(),
+                    signed: Rc::clone(&signed),
                 });
-                usersig
+                signed
             }
         }
     }
@@ -570,6 +586,7 @@ mod tests {
             ("TIM_ADMIN", "ops"),
         ])
         .unwrap();
+        let sig = UserSigCache::default().get(&emulated, 1_000);
         let url = emulated.url(&sig, 8, false);
         assert!(
             url.starts_with("http://127.0.0.1:9000/v4/all_member_push/im_get_tag?"),
@@ -729,7 +746,7 @@ mod tests {
             .signer
             .verify(
                 "administrator",
-                renewed.expose(),
+                renewed.usersig().expose(),
                 1_000 + USERSIG_RENEW_AFTER_SECS,
             )
             .unwrap();
@@ -741,7 +758,7 @@ mod tests {
         assert!(
             other_key
                 .signer
-                .verify("administrator", other.expose(), 999)
+                .verify("administrator", other.usersig().expose(), 999)
                 .is_ok()
         );
     }

@@ -143,14 +143,23 @@ pub fn get_tag_url(
     usersig: &UserSig,
     random: u32,
 ) -> String {
-    let query = form_urlencoded::Serializer::new(String::new())
+    get_tag_url_with(origin, &signed_query(sdkappid, identifier, usersig), random)
+}
+
+/// The part of the get-tags query that stays the same for as long as the UserSig does:
+/// `usersig`, `identifier` and `sdkappid`, URL-encoded.
+pub fn signed_query(sdkappid: u64, identifier: &str, usersig: &UserSig) -> String {
+    form_urlencoded::Serializer::new(String::new())
         .append_pair("usersig", usersig.expose())
         .append_pair("identifier", identifier)
         .append_pair("sdkappid", &sdkappid.to_string())
-        .append_pair("random", &random.to_string())
-        .append_pair("contenttype", "json")
-        .finish();
-    format!("{}{GET_TAG_PATH}?{query}", origin.trim_end_matches('/'))
+        .finish()
+}
+
+/// The get-tags URL on `origin` for a query from [`signed_query`] and a fresh `random`.
+pub fn get_tag_url_with(origin: &str, signed_query: &str, random: u32) -> String {
+    let origin = origin.trim_end_matches('/');
+    format!("{origin}{GET_TAG_PATH}?{signed_query}&random={random}&contenttype=json")
 }
 
 /// A fresh 32-bit value from the platform's cryptographic random source.

@@ -165,15 +165,13 @@ async fn authenticate(
     access: &Access,
     headers: &web_sys::Headers,
 ) -> std::result::Result<String, Error> {
-    let by_token = access.check_credentials(header(headers, "Authorization").as_deref());
-    match (
-        by_token,
-        access.jwt(),
-        header(headers, "Cf-Access-Jwt-Assertion"),
-    ) {
-        (Ok(caller), _, _) => Ok(caller),
-        (Err(_), Some(config), Some(assertion)) => check_access_token(config, &assertion).await,
-        (Err(refusal), _, _) => Err(refusal),
+    let refusal = match access.check_credentials(header(headers, "Authorization").as_deref()) {
+        Ok(caller) => return Ok(caller),
+        Err(refusal) => refusal,
+    };
+    match (access.jwt(), header(headers, "Cf-Access-Jwt-Assertion")) {
+        (Some(config), Some(assertion)) => check_access_token(config, &assertion).await,
+        _ => Err(refusal),
     }
 }
 
@@ -360,30 +358,38 @@ async fn read_body(
 /// upstream timeout, and passes the last answer through once it reads as one.
 async fn forward(upstream: &Upstream, tags_request: &GetTagsRequest) -> Outcome {
     let body = tags_request.to_json();
-    let deadline = js_sys::Date::now() + f64::from(upstream.timeout_ms());
+    let mut now_ms = js_sys::Date::now();
+    let deadline = now_ms + f64::from(upstream.timeout_ms());
     let mut retries = Retries::default();
     let (mut sign_again, mut use_backup) = (false, false);
     loop {
-        let usersig = USERSIG.with(|cache| {
+        let signed = USERSIG.with(|cache| {
             let mut cache = cache.borrow_mut();
             if sign_again {
                 cache.clear();
             }
-            cache.get(upstream, (js_sys::Date::now() / 1000.0) as u64)
+            cache.get(upstream, (now_ms / 1000.0) as u64)
         });
         // One draw per try: the request's nonce, and the pause before the next try if any.
         let random = upstream::random()?;
-        let url = upstream.url(&usersig, random, use_backup);
-        let remaining_ms = deadline - js_sys::Date::now();
-        let result = send(&url, &body, remaining_ms, upstream.timeout_ms(), &usersig).await;
+        let url = upstream.url(&signed, random, use_backup);
+        let remaining_ms = deadline - now_ms;
+        let result = send(
+            &url,
+            &body,
+            remaining_ms,
+            upstream.timeout_ms(),
+            signed.usersig(),
+        )
+        .await;
         let outcome = match &result {
             Ok((code, _)) => TryOutcome::Answered(*code),
             Err(Error::UpstreamTimeout { .. }) => TryOutcome::TimedOut,
             Err(Error::UpstreamUnreachable) => TryOutcome::Unreachable,
             Err(_) => TryOutcome::Unreadable,
         };
-        let remaining_ms = deadline - js_sys::Date::now();
-        match retries.after(outcome, remaining_ms, random) {
+        now_ms = js_sys::Date::now();
+        match retries.after(outcome, deadline - now_ms, random) {
             Next::Stop => return result.map(|(_, answer)| Answer::json(200, Body::Bytes(answer))),
             Next::Retry {
                 after_ms,
@@ -392,6 +398,7 @@ async fn forward(upstream: &Upstream, tags_request: &GetTagsRequest) -> Outcome 
             } => {
                 console_log!("upstream: {outcome:?}; trying again in {after_ms} ms");
                 Delay::from(Duration::from_millis(after_ms.into())).await;
+                now_ms = js_sys::Date::now();
                 sign_again = again;
                 use_backup |= backup;
             }
