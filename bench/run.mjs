@@ -68,31 +68,56 @@ const referenceWorker = await startWorker(
   { port: 8794, script: join(outdir, 'index.js'), compatibilityFlags: ['nodejs_compat'] },
 );
 // The least a Rust Worker can do for this endpoint: no checks, timeout or retries.
-const floorWorker = await startWorker(bindingsFor(emulator), { port: 8796, script: join(root, 'target/bench-floor/index.js') });
+const floorWorker = await startWorker(bindingsFor(emulator), { port: 8797, script: join(root, 'target/bench-floor/index.js') });
 const usersig = new Api(Number(SDKAPPID), KEY).genUserSig('administrator', 86400);
 const query = (i) => new URLSearchParams({ usersig, identifier: 'administrator', sdkappid: SDKAPPID, random: String(i), contenttype: 'json' });
 const targets = {
   direct: [(i) => `${emulator.url}${API}?${query(i)}`, {}],
   ours: [`http://127.0.0.1:8795${API}`, headers],
   reference: [`http://127.0.0.1:8794${API}`, headers],
-  floor: [`http://127.0.0.1:8796${API}`, {}],
+  floor: [`http://127.0.0.1:8797${API}`, {}],
 };
 for (const [url, withHeaders] of Object.values(targets)) {
   await load({ url, headers: withHeaders, requests: warmUp, concurrency });
 }
-/** Runs `measure` against straight-to-emulator, our Worker, the reference Worker and the floor. */
-async function threeWays(measure) {
+/** One measure from the slices of a target's calls. */
+function combined(slices) {
+  const latencies = slices.flatMap((slice) => slice.latencies).sort((a, b) => a - b);
+  const at = (q) => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))];
+  const sum = (name) => slices.reduce((total, slice) => total + slice[name], 0);
+  return {
+    failed: sum('failed'), lost: sum('lost'), crossed: sum('crossed'),
+    perSecond: sum('requests') / sum('seconds'), p50: at(0.5), p99: at(0.99),
+  };
+}
+
+/** Slices per target: the targets take turns, in alternating order, a slice at a time. */
+const SLICES = 8;
+
+/**
+ * Runs `measure(url, headers, calls)` against each target a slice at a time, taking turns in
+ * alternating order, so that a slow spell of this shared machine falls on every target alike.
+ */
+async function everyWay(measure, calls) {
+  const names = Object.keys(targets);
+  const slices = Object.fromEntries(names.map((name) => [name, []]));
+  for (let turn = 0; turn < SLICES; turn++) {
+    for (const name of turn % 2 ? [...names].reverse() : names) {
+      const [url, withHeaders] = targets[name];
+      slices[name].push(await measure(url, withHeaders, Math.ceil(calls / SLICES)));
+    }
+  }
   const results = {};
-  for (const [name, [url, withHeaders]] of Object.entries(targets)) {
-    const r = await measure(url, withHeaders);
+  for (const name of names) {
+    const r = combined(slices[name]);
     if (r.failed + r.lost + r.crossed) throw new Error(`${name}: ${r.failed} failed, ${r.lost} lost, ${r.crossed} crossed`);
     results[name] = r;
   }
   return results;
 }
 
-const busy = await threeWays((url, headers) => load({ url, headers, requests, concurrency }));
-const calm = await threeWays((url, headers) => load({ url, headers, requests: Math.min(requests, 2000), concurrency: 1 }));
+const busy = await everyWay((url, headers, calls) => load({ url, headers, requests: calls, concurrency }), requests);
+const calm = await everyWay((url, headers, calls) => load({ url, headers, requests: calls, concurrency: 1 }), Math.min(requests, 2000));
 await worker.dispose();
 await referenceWorker.dispose();
 await floorWorker.dispose();

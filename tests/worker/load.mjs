@@ -7,7 +7,7 @@ const PORT = 8796;
 
 /**
  * Sends `requests` calls, `concurrency` at a time, to `url` (a string, or a function of the
- * call's number); returns counts, throughput and latencies.
+ * call's number); returns counts, throughput, the latencies (sorted, ms) and their p50 and p99.
  */
 export async function load({ url, headers, requests, concurrency }) {
   let next = 0;
@@ -36,7 +36,7 @@ export async function load({ url, headers, requests, concurrency }) {
   const seconds = (performance.now() - started) / 1000;
   latencies.sort((a, b) => a - b);
   const at = (q) => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? NaN;
-  return { requests, concurrency, ...problems, perSecond: requests / seconds, p50: at(0.5), p99: at(0.99) };
+  return { requests, concurrency, ...problems, seconds, latencies, perSecond: requests / seconds, p50: at(0.5), p99: at(0.99) };
 }
 
 /** Starts the emulator (no rate limit) and the Worker on loopback, runs `fn` with the Worker's URL, stops both. */
