@@ -52,11 +52,14 @@ dev: setup worker pkg emulator .dev.vars
 ## worker: the Worker, built into build/
 worker: build/index.js
 
-# worker-build keeps the wasm name section, which nothing needs at run time: wasm-opt strips it.
-WORKER_BUILD = WASM_BINDGEN_BIN=$$(command -v wasm-bindgen) WASM_OPT_BIN=$(CURDIR)/node_modules/.bin/wasm-opt \
+# The Worker is built for speed (opt-level 3: about 5% more calls per second in make bench, and
+# no larger gzipped than at opt-level z); the browser package stays at z. worker-build keeps
+# the wasm name section, which nothing needs at run time: wasm-opt strips it.
+WORKER_BUILD = CARGO_PROFILE_RELEASE_OPT_LEVEL=3 \
+	WASM_BINDGEN_BIN=$$(command -v wasm-bindgen) WASM_OPT_BIN=$(CURDIR)/node_modules/.bin/wasm-opt \
 	ESBUILD_BIN=$(CURDIR)/node_modules/.bin/esbuild \
 	worker-build --release --out-dir $(1) --no-default-features --features $(2) \
-	&& wasm-opt $(1)/index_bg.wasm -Oz --strip-debug -o $(1)/index_bg.wasm
+	&& wasm-opt $(1)/index_bg.wasm -O3 --strip-debug -o $(1)/index_bg.wasm
 
 build/index.js: $(WORKER_SOURCES) | tools node_modules/.installed
 	$(call WORKER_BUILD,build,worker)
