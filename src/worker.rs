@@ -217,7 +217,7 @@ async fn fetch_key_set(url: &str) -> std::result::Result<JsValue, Error> {
     read_json(&body).map_err(|_| unreadable())
 }
 
-/// `fetch`, on the runtime's own request objects.
+/// `fetch(url, init)`, with the runtime's own objects.
 async fn send_request(url: &str, init: &RequestInit) -> std::result::Result<Response, JsValue> {
     let scope: WorkerGlobalScope = js_sys::global().unchecked_into();
     Ok(JsFuture::from(scope.fetch_with_str_and_init(url, init))
