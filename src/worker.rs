@@ -347,10 +347,12 @@ async fn read_body(
             .map_err(unreadable)?
             .dyn_into()
             .map_err(unreadable)?;
-        if body.len() + chunk.length() as usize > MAX_BODY_BYTES {
+        let start = body.len();
+        if start + chunk.length() as usize > MAX_BODY_BYTES {
             return Err(too_large);
         }
-        body.extend_from_slice(&chunk.to_vec());
+        body.resize(start + chunk.length() as usize, 0);
+        chunk.copy_to(&mut body[start..]);
     }
 }
 
