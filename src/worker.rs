@@ -43,6 +43,8 @@ extern "C" {
 
 /// The rate-limit binding of `wrangler.toml`; without it, callers are not limited.
 const RATE_LIMIT_BINDING: &str = "CALLER_LIMIT";
+/// How much of a body streamed past [`MAX_BODY_BYTES`] is read, and dropped, before refusing it.
+const DRAIN_LIMIT_BYTES: usize = 16 * MAX_BODY_BYTES;
 /// How long the Access key set may take to fetch.
 const KEY_SET_TIMEOUT_MS: u32 = 5_000;
 
@@ -315,7 +317,7 @@ async fn limit_rate(env: &Env, caller: &str) -> std::result::Result<(), Error> {
     }
 }
 
-/// Reads the body, refusing it as soon as it grows past the limit; it stays in JavaScript.
+/// Reads the body, which stays in JavaScript, and refuses it when it is over the limit.
 async fn read_body(
     request: &web_sys::Request,
     headers: &web_sys::Headers,
@@ -338,20 +340,30 @@ async fn read_body(
     };
     let reader: ReadableStreamDefaultReader = stream.get_reader().unchecked_into();
     let mut body = Vec::new();
+    let mut received = 0;
     loop {
         let read = JsFuture::from(reader.read()).await.map_err(unreadable)?;
         if Reflect::get(&read, &"done".into()).is_ok_and(|done| done.is_truthy()) {
+            if received > MAX_BODY_BYTES {
+                return Err(too_large);
+            }
             return Ok(Uint8Array::from(body.as_slice()).into());
         }
         let chunk: Uint8Array = Reflect::get(&read, &"value".into())
             .map_err(unreadable)?
             .dyn_into()
             .map_err(unreadable)?;
-        let start = body.len();
-        if start + chunk.length() as usize > MAX_BODY_BYTES {
-            return Err(too_large);
+        received += chunk.length() as usize;
+        if received > MAX_BODY_BYTES {
+            // Past the limit nothing is kept, but the rest is read up to the drain limit, so
+            // that a client still sending sees the refusal rather than a cut connection.
+            if received > DRAIN_LIMIT_BYTES {
+                return Err(too_large);
+            }
+            continue;
         }
-        body.resize(start + chunk.length() as usize, 0);
+        let start = body.len();
+        body.resize(received, 0);
         chunk.copy_to(&mut body[start..]);
     }
 }
