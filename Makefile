@@ -32,20 +32,39 @@ FUZZ := cargo +nightly fuzz run --fuzz-dir tests/fuzz
 ## test: every check and test suite
 test: setup lint test-native test-wasm test-worker test-e2e test-fuzz
 
-## dev: the panel and the Worker on http://127.0.0.1:$(DEV_PORT), against the emulator; Ctrl-C stops both
+## dev: the panel and the Worker on http://127.0.0.1:$(DEV_PORT), against the emulator on $(EMULATOR_PORT); Ctrl-C stops both
 dev: setup worker pkg emulator .dev.vars
-	@set +e -a; . ./.dev.vars; set +a; \
+	@busy() { (exec 3<>/dev/tcp/127.0.0.1/$$1) 2>/dev/null; }; \
+	for port in $(DEV_PORT) $(EMULATOR_PORT); do \
+		if busy $$port; then \
+			echo "make dev: port $$port on 127.0.0.1 is already in use. Stop what holds it, or pick other ports: make dev DEV_PORT=8787 EMULATOR_PORT=9000" >&2; \
+			exit 1; \
+		fi; \
+	done; \
+	if grep -q '^TIM_API_ORIGIN=' .dev.vars; then \
+		sed -i '/^TIM_API_ORIGIN=/d' .dev.vars; \
+		echo "make dev: dropped TIM_API_ORIGIN from .dev.vars: EMULATOR_PORT decides it now"; \
+	fi; \
+	set +e -a; . ./.dev.vars; set +a; \
 	$(EMULATOR) --listen 127.0.0.1:$(EMULATOR_PORT) & emulator=$$!; \
-	$(OFFLINE) wrangler dev --ip 127.0.0.1 --port $(DEV_PORT) --show-interactive-dev-session=false & wrangler=$$!; \
-	stop() { kill $$emulator $$wrangler 2>/dev/null; wait; }; \
+	stop() { kill $$emulator $${wrangler:-} 2>/dev/null; wait; }; \
 	trap 'stop; echo stopped; exit 0' INT TERM; trap stop EXIT; \
-	for _ in $$(seq 60); do curl -sf http://127.0.0.1:$(DEV_PORT)/healthz >/dev/null && break; sleep 1; done; \
-	printf '\n  panel  http://127.0.0.1:$(DEV_PORT)/\n  token  %s\n  Ctrl-C stops the Worker and the emulator\n\n' "$${PANEL_TOKENS%%,*}"; \
+	until busy $(EMULATOR_PORT); do \
+		kill -0 $$emulator 2>/dev/null || { echo "make dev: the emulator did not start" >&2; exit 1; }; sleep 0.2; \
+	done; \
+	$(OFFLINE) wrangler dev --ip 127.0.0.1 --port $(DEV_PORT) --show-interactive-dev-session=false \
+		--var TIM_API_ORIGIN:http://127.0.0.1:$(EMULATOR_PORT) & wrangler=$$!; \
+	until curl -sf http://127.0.0.1:$(DEV_PORT)/healthz >/dev/null; do \
+		kill -0 $$wrangler 2>/dev/null || { echo "make dev: wrangler dev did not start" >&2; exit 1; }; sleep 0.5; \
+	done; \
+	printf '\n  panel        http://127.0.0.1:$(DEV_PORT)/\n  read token   %s\n  emulator     http://127.0.0.1:$(EMULATOR_PORT)\n  Ctrl-C stops the Worker and the emulator\n\n' \
+		"$${PANEL_TOKENS%%,*}"; \
 	wait
 
 # Local secrets for `make dev`: a random key shared with the emulator, and a random panel token.
+# Where the emulator listens is not kept here: `make dev` passes it, so EMULATOR_PORT holds.
 .dev.vars:
-	@printf 'TIM_SECRET_KEY=%s\nPANEL_TOKENS=%s\nTIM_API_ORIGIN=http://127.0.0.1:$(EMULATOR_PORT)\n' \
+	@printf 'TIM_SECRET_KEY=%s\nPANEL_TOKENS=%s\n' \
 		"$$(od -An -tx1 -N32 /dev/urandom | tr -d ' \n')" "$$(od -An -tx1 -N16 /dev/urandom | tr -d ' \n')" > $@
 	@echo "wrote $@ (git-ignored)"
 

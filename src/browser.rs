@@ -11,6 +11,7 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{AbortController, AbortSignal};
 
+use crate::json::{Json, NotText};
 use crate::tags::{MAX_ACCOUNTS, validate_account};
 use crate::upstream::GET_TAG_PATH;
 use crate::{Action, Error};
@@ -406,9 +407,14 @@ fn distinct_accounts(accounts: &JsValue) -> Result<Array, Failure> {
     let seen = Set::new(&JsValue::UNDEFINED);
     let distinct = Array::new();
     for (index, item) in list.iter().enumerate() {
-        let account = item
-            .as_string()
-            .ok_or_else(|| Error::InvalidAccounts(format!("accounts[{index}] is not a string")))?;
+        let account = item.text().map_err(|not_text| {
+            Error::InvalidAccounts(match not_text {
+                NotText::NotAString => format!("accounts[{index}] is not a string"),
+                NotText::IllFormed => format!(
+                    "accounts[{index}] is not well-formed Unicode: it holds a lone surrogate"
+                ),
+            })
+        })?;
         validate_account(index, &account)?;
         if !seen.has(&item) {
             seen.add(&item);
@@ -430,6 +436,13 @@ async fn sleep_until(when: f64) {
     if wait >= 1.0 {
         TimeoutFuture::new(wait as u32).await;
     }
+}
+
+/// Chains `TimError.prototype` to `Error.prototype` as the module starts, so that
+/// `instanceof Error` holds for the class before anything has failed.
+#[wasm_bindgen(start)]
+fn start() {
+    TIM_ERROR_PROTOTYPE.with(|_| ());
 }
 
 thread_local! {

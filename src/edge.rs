@@ -27,6 +27,12 @@ const USERSIG_LIFETIME_SECS: u64 = 24 * 60 * 60;
 const USERSIG_RENEW_AFTER_SECS: u64 = USERSIG_LIFETIME_SECS / 2;
 /// The longest upstream timeout one may configure.
 const MAX_TIMEOUT_MS: u32 = 60_000;
+/// How long a caller over its rate limit is told to wait (`Retry-After`): the period of the
+/// `[[ratelimits]]` binding in `wrangler.toml`, which the Worker cannot read, so the longest
+/// period the platform offers, after which the caller's count has surely started again.
+pub const RATE_LIMIT_RETRY_AFTER_SECS: &str = "60";
+/// The longest `cf-ray` taken as a request id.
+const MAX_REQUEST_ID_CHARS: usize = 64;
 /// Tries of one forwarded call, all within the upstream timeout.
 pub const MAX_TRIES: u32 = 3;
 /// The backoff before the first retry, at most; it doubles with each try (full jitter).
@@ -62,6 +68,67 @@ pub fn route(method: &str, path: &str) -> Result<Route, Error> {
             _ => Err(not_allowed("GET, HEAD")),
         },
         _ => Err(Error::NotFound(path.into())),
+    }
+}
+
+/// The header a refusal carries besides the common ones, if any: what the caller needs to
+/// know to do better (the methods allowed, the scheme to authenticate with, when to come back).
+pub fn refusal_header(error: &Error) -> Option<(&'static str, &'static str)> {
+    match error {
+        Error::MethodNotAllowed { allow, .. } => Some(("Allow", allow)),
+        Error::Unauthorized => Some(("WWW-Authenticate", "Bearer")),
+        Error::RateLimited => Some(("Retry-After", RATE_LIMIT_RETRY_AFTER_SECS)),
+        _ => None,
+    }
+}
+
+/// The id a request is logged and answered under (`X-Request-Id`): the runtime's `cf-ray`
+/// when it is one (letters, digits and dashes), so that the platform's records and ours
+/// meet; otherwise `random`, in hex.
+pub fn request_id(cf_ray: Option<&str>, random: u64) -> String {
+    match cf_ray.map(str::trim) {
+        Some(ray)
+            if (1..=MAX_REQUEST_ID_CHARS).contains(&ray.len())
+                && ray.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-') =>
+        {
+            ray.to_owned()
+        }
+        _ => format!("{random:016x}"),
+    }
+}
+
+/// One line of the request log: one JSON object per request the Worker answers.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct RequestLog<'a> {
+    /// Always `"request"`.
+    pub event: &'static str,
+    /// The request id, as in `X-Request-Id`.
+    pub id: &'a str,
+    /// The HTTP method.
+    pub method: &'a str,
+    /// The path, without the query: callers may put anything there.
+    pub path: &'a str,
+    /// The HTTP status answered.
+    pub status: u16,
+    /// The `ErrorCode` answered: the vendor's for a forwarded call, the Worker's for a refusal.
+    pub code: i64,
+    /// Who called, once known; never a token.
+    pub caller: Option<&'a str>,
+    /// Calls made to the vendor (0 when none was).
+    pub tries: u32,
+    /// Milliseconds from the first call to the vendor to the last answer, when one was made.
+    pub upstream_ms: Option<u64>,
+    /// Milliseconds from the request to its answer.
+    pub ms: u64,
+    /// What the Worker said when it refused or failed; never a secret.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub info: Option<&'a str>,
+}
+
+impl RequestLog<'_> {
+    /// The line, as one JSON object.
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(self).expect("strings and numbers always serialize")
     }
 }
 
@@ -436,6 +503,71 @@ mod tests {
         assert_eq!(
             route("GET", "/favicon.ico"),
             Err(Error::NotFound("/favicon.ico".into()))
+        );
+    }
+
+    #[test]
+    fn refusals_say_what_the_caller_needs_to_do_better() {
+        let not_allowed = Error::MethodNotAllowed {
+            method: "GET".into(),
+            allow: "POST, OPTIONS",
+        };
+        assert_eq!(
+            refusal_header(&not_allowed),
+            Some(("Allow", "POST, OPTIONS"))
+        );
+        assert_eq!(
+            refusal_header(&Error::Unauthorized),
+            Some(("WWW-Authenticate", "Bearer"))
+        );
+        assert_eq!(
+            refusal_header(&Error::RateLimited),
+            Some(("Retry-After", "60"))
+        );
+        assert_eq!(refusal_header(&Error::NotFound("/x".into())), None);
+    }
+
+    #[test]
+    fn a_request_id_is_the_ray_when_there_is_one_else_random() {
+        assert_eq!(
+            request_id(Some("8f1c2a3b4c5d6e7f-SIN"), 1),
+            "8f1c2a3b4c5d6e7f-SIN"
+        );
+        assert_eq!(request_id(None, 0xabc), "0000000000000abc");
+        for odd in ["", "a b", "x\"y", "ray\n{", &"r".repeat(65)] {
+            assert_eq!(
+                request_id(Some(odd), u64::MAX),
+                "ffffffffffffffff",
+                "{odd:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_request_line_is_one_json_object_with_the_names_of_the_contract() {
+        let line = RequestLog {
+            event: "request",
+            id: "r1",
+            method: "POST",
+            path: "/v4/all_member_push/im_get_tag",
+            status: 200,
+            code: 0,
+            caller: Some("ops \"night\"\n"),
+            tries: 2,
+            upstream_ms: Some(31),
+            ms: 40,
+            info: None,
+        }
+        .to_json();
+        assert!(!line.contains('\n'), "{line}");
+        let read: serde_json::Value = serde_json::from_str(&line).unwrap();
+        assert_eq!(
+            read,
+            serde_json::json!({
+                "event": "request", "id": "r1", "method": "POST",
+                "path": "/v4/all_member_push/im_get_tag", "status": 200, "code": 0,
+                "caller": "ops \"night\"\n", "tries": 2, "upstream_ms": 31, "ms": 40
+            })
         );
     }
 

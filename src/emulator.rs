@@ -2,7 +2,10 @@
 //! the UserSig as the vendor does, enforces the vendor's limits, serves tags from a seed, and
 //! injects faults on request so that clients can be tested against them.
 //!
-//! Besides `POST /v4/all_member_push/im_get_tag` it serves, for tests:
+//! Besides `POST /v4/all_member_push/im_get_tag` it serves, for tests, control endpoints.
+//! Each control request must carry the header `X-Tim-Emulator: control`, which no web page
+//! can send to another origin without a CORS preflight; the emulator grants CORS only to the
+//! one origin it is told to (`allow_origin`), so no other page can drive it or read it.
 //! - `POST /_emulator/faults` with a JSON array of faults, each applied to one coming call in
 //!   order (`{"kind":"error","code":91000}`, `{"kind":"delay","ms":3000}`,
 //!   `{"kind":"status","status":502}`, `{"kind":"malformed"}`, `{"kind":"truncated"}`,
@@ -13,13 +16,14 @@
 use std::collections::{HashMap, VecDeque};
 use std::convert::Infallible;
 use std::net::SocketAddr;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
 use http_body_util::combinators::BoxBody;
 use http_body_util::{BodyExt, Full, Limited, StreamBody};
 use hyper::body::{Frame, Incoming};
+use hyper::header::{self, HeaderValue};
 use hyper::{Method, Request, Response, StatusCode};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -37,6 +41,8 @@ pub const CALLS_PER_SECOND: usize = 100;
 const MAX_BODY_BYTES: usize = 1024 * 1024;
 /// The vendor's code for a request URL it cannot parse.
 const BAD_URL: i64 = 60002;
+/// The header every control request carries, and its value.
+pub const CONTROL_HEADER: (&str, &str) = ("x-tim-emulator", "control");
 
 /// Who the emulated app is, and what it knows.
 pub struct Config {
@@ -50,6 +56,9 @@ pub struct Config {
     pub tags: HashMap<String, Vec<String>>,
     /// Calls allowed in any one second.
     pub calls_per_second: usize,
+    /// The one web origin whose pages may call the emulator (a browser test suite's), which
+    /// lets them drive the control endpoints; none by default.
+    pub allow_origin: Option<HeaderValue>,
 }
 
 /// A fault to inject into one call.
@@ -141,7 +150,9 @@ pub async fn serve(
     listen: SocketAddr,
     on_ready: impl FnOnce(SocketAddr),
 ) -> std::io::Result<()> {
-    let listener = TcpListener::bind(listen).await?;
+    let listener = TcpListener::bind(listen).await.map_err(|error| {
+        std::io::Error::new(error.kind(), format!("cannot listen on {listen}: {error}"))
+    })?;
     on_ready(listener.local_addr()?);
     let state = Arc::new(State {
         config,
@@ -167,42 +178,54 @@ pub async fn serve(
 
 impl State {
     async fn answer(&self, request: Request<Incoming>) -> Result<Response<Body>, Dropped> {
+        let origin = request.headers().get(header::ORIGIN);
+        let allowed = origin.filter(|o| self.config.allow_origin.as_ref() == Some(*o));
+        let allowed = allowed.cloned();
         let path = request.uri().path().to_owned();
-        if path.starts_with("/_emulator/") {
-            // Tests in a browser page drive these from another origin.
-            let mut response = self.control(request, &path).await;
-            response
-                .headers_mut()
-                .insert("access-control-allow-origin", "*".parse().unwrap());
-            return Ok(response);
+        let mut response = if request.method() == Method::OPTIONS {
+            preflight(allowed.is_some())
+        } else if path.starts_with("/_emulator/") {
+            self.control(request, &path).await
+        } else {
+            match (request.method(), path.as_str()) {
+                (&Method::POST, GET_TAG_PATH) => self.get_tag(request).await?,
+                (_, GET_TAG_PATH) => plain(StatusCode::METHOD_NOT_ALLOWED, "use POST"),
+                _ => plain(StatusCode::NOT_FOUND, "no such endpoint"),
+            }
+        };
+        if let Some(origin) = allowed {
+            let headers = response.headers_mut();
+            headers.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, origin);
+            headers.insert(header::VARY, HeaderValue::from_static("Origin"));
         }
-        match (request.method(), path.as_str()) {
-            (&Method::POST, GET_TAG_PATH) => self.get_tag(request).await,
-            (_, GET_TAG_PATH) => Ok(plain(StatusCode::METHOD_NOT_ALLOWED, "use POST")),
-            _ => Ok(plain(StatusCode::NOT_FOUND, "no such endpoint")),
-        }
+        Ok(response)
     }
 
+    /// The control endpoints, for requests that carry the control header only.
     async fn control(&self, request: Request<Incoming>, path: &str) -> Response<Body> {
+        let marked = request.headers().get(CONTROL_HEADER.0);
+        if marked.and_then(|v| v.to_str().ok()) != Some(CONTROL_HEADER.1) {
+            return plain(
+                StatusCode::FORBIDDEN,
+                "control requests must carry the header X-Tim-Emulator: control",
+            );
+        }
+        self.controlled(request, path).await
+    }
+
+    async fn controlled(&self, request: Request<Incoming>, path: &str) -> Response<Body> {
         match (request.method(), path) {
-            (&Method::OPTIONS, _) => {
-                let mut preflight = plain(StatusCode::NO_CONTENT, "");
-                let headers = preflight.headers_mut();
-                headers.insert("access-control-allow-methods", "*".parse().unwrap());
-                headers.insert("access-control-allow-headers", "*".parse().unwrap());
-                preflight
-            }
             (&Method::POST, "/_emulator/faults") => self.add_faults(request).await,
             (&Method::DELETE, "/_emulator/faults") => {
-                self.faults.lock().unwrap().clear();
+                lock(&self.faults).clear();
                 plain(StatusCode::NO_CONTENT, "")
             }
             (&Method::GET, "/_emulator/calls") => {
-                let calls = serde_json::to_vec(&*self.calls.lock().unwrap()).unwrap_or_default();
+                let calls = serde_json::to_vec(&*lock(&self.calls)).unwrap_or_default();
                 json(StatusCode::OK, calls)
             }
             (&Method::DELETE, "/_emulator/calls") => {
-                self.calls.lock().unwrap().clear();
+                lock(&self.calls).clear();
                 plain(StatusCode::NO_CONTENT, "")
             }
             _ => plain(StatusCode::NOT_FOUND, "no such endpoint"),
@@ -216,7 +239,7 @@ impl State {
         let Some(entries) = entries else {
             return plain(StatusCode::BAD_REQUEST, "expected a JSON array of faults");
         };
-        let mut faults = self.faults.lock().unwrap();
+        let mut faults = lock(&self.faults);
         for entry in entries {
             faults.extend(std::iter::repeat_n(entry.fault, entry.times));
         }
@@ -231,7 +254,7 @@ impl State {
             .unwrap_or_default();
         // A call is logged as it arrives, so that one its caller gave up on still shows.
         let index = {
-            let mut calls = self.calls.lock().unwrap();
+            let mut calls = lock(&self.calls);
             calls.push(Call {
                 identifier: query.get("identifier").cloned(),
                 sdkappid: query.get("sdkappid").cloned(),
@@ -245,7 +268,7 @@ impl State {
             calls.len() - 1
         };
         let body = read_body(request).await;
-        let fault = self.faults.lock().unwrap().pop_front();
+        let fault = lock(&self.faults).pop_front();
         if let Some(Fault::Delay { ms }) = fault {
             tokio::time::sleep(Duration::from_millis(ms)).await;
         }
@@ -273,7 +296,7 @@ impl State {
             },
         };
         // Calls can be cleared while this one was under way.
-        if let Some(call) = self.calls.lock().unwrap().get_mut(index) {
+        if let Some(call) = lock(&self.calls).get_mut(index) {
             call.error_code = Some(answer.error_code);
             call.accounts = accounts;
         }
@@ -340,7 +363,7 @@ impl State {
     /// Counts a call against the rate limit: at most `calls_per_second` in any one second.
     fn admit(&self) -> bool {
         let now = Instant::now();
-        let mut recent = self.recent.lock().unwrap();
+        let mut recent = lock(&self.recent);
         while recent
             .front()
             .is_some_and(|t| now.duration_since(*t) >= Duration::from_secs(1))
@@ -363,6 +386,11 @@ impl State {
             })
             .collect()
     }
+}
+
+/// The lock's data even if a thread panicked while holding it: every update here leaves it whole.
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 fn vendor_error(code: i64, info: &str) -> Error {
@@ -388,9 +416,27 @@ fn vendor(answer: GetTagsResponse) -> Response<Body> {
 fn json(status: StatusCode, body: Vec<u8>) -> Response<Body> {
     let mut response = Response::new(full(body));
     *response.status_mut() = status;
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
     response
-        .headers_mut()
-        .insert("content-type", "application/json".parse().unwrap());
+}
+
+/// A CORS preflight's answer: a grant for the allowed origin, nothing for any other.
+fn preflight(allowed: bool) -> Response<Body> {
+    let mut response = plain(StatusCode::NO_CONTENT, "");
+    if allowed {
+        let headers = response.headers_mut();
+        headers.insert(
+            header::ACCESS_CONTROL_ALLOW_METHODS,
+            HeaderValue::from_static("GET, POST, DELETE"),
+        );
+        headers.insert(
+            header::ACCESS_CONTROL_ALLOW_HEADERS,
+            HeaderValue::from_static("authorization, content-type, x-tim-emulator"),
+        );
+    }
     response
 }
 
@@ -415,7 +461,10 @@ fn truncated(body: String) -> Response<Body> {
     ]);
     let mut response = Response::new(StreamBody::new(frames).boxed());
     let headers = response.headers_mut();
-    headers.insert("content-type", "application/json".parse().unwrap());
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
     headers.insert("content-length", body.len().into());
     response
 }

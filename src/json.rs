@@ -10,14 +10,19 @@ pub trait Json: Sized {
     fn parse(text: &str) -> Result<Self, String>;
     /// The field `name` of an object; `None` when absent, `null`, or when this is not an object.
     fn field(&self, name: &str) -> Option<Self>;
-    /// The string, if this is one.
-    fn string(&self) -> Option<String>;
+    /// The string, when this is one that is well-formed Unicode.
+    fn text(&self) -> Result<String, NotText>;
     /// The number, if this is one.
     fn number(&self) -> Option<f64>;
     /// The items, if this is an array.
     fn items(&self) -> Option<Vec<Self>>;
     /// Whether this is an object: not an array, not `null`.
     fn is_object(&self) -> bool;
+
+    /// The string, if this is a well-formed one.
+    fn string(&self) -> Option<String> {
+        self.text().ok()
+    }
 
     /// The number, if this is a whole one that an `i64` holds exactly.
     fn integer(&self) -> Option<i64> {
@@ -29,6 +34,17 @@ pub trait Json: Sized {
     }
 }
 
+/// Why a JSON value is not usable as text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NotText {
+    /// It is not a string at all.
+    NotAString,
+    /// It is a string holding a lone surrogate (as a `\u` escape can write one), which no
+    /// UTF-8 text can carry: reading it would replace the surrogate and change the string.
+    IllFormed,
+}
+
+/// `serde_json` refuses lone surrogate escapes while parsing, so its strings are always text.
 impl Json for serde_json::Value {
     fn parse(text: &str) -> Result<Self, String> {
         serde_json::from_str(text).map_err(|error| error.to_string())
@@ -38,8 +54,8 @@ impl Json for serde_json::Value {
         self.get(name).filter(|value| !value.is_null()).cloned()
     }
 
-    fn string(&self) -> Option<String> {
-        self.as_str().map(str::to_owned)
+    fn text(&self) -> Result<String, NotText> {
+        self.as_str().map(str::to_owned).ok_or(NotText::NotAString)
     }
 
     fn number(&self) -> Option<f64> {
@@ -76,8 +92,15 @@ impl Json for wasm_bindgen::JsValue {
             .filter(|value| !value.is_null() && !value.is_undefined())
     }
 
-    fn string(&self) -> Option<String> {
-        self.as_string()
+    fn text(&self) -> Result<String, NotText> {
+        use wasm_bindgen::JsCast;
+        let string = self
+            .dyn_ref::<js_sys::JsString>()
+            .ok_or(NotText::NotAString)?;
+        if !string.is_well_formed() {
+            return Err(NotText::IllFormed);
+        }
+        Ok(String::from(string))
     }
 
     fn number(&self) -> Option<f64> {
@@ -117,6 +140,16 @@ mod tests {
         assert_eq!(json!(1.5).integer(), None);
         assert_eq!(json!(1e300).integer(), None);
         assert_eq!(json!("7").integer(), None);
+    }
+
+    #[test]
+    fn lone_surrogates_never_parse_natively() {
+        for text in [r#""a\udfffb""#, r#""\ud800""#, r#""\ud800x""#] {
+            assert!(<Value as Json>::parse(text).is_err(), "{text}");
+        }
+        let pair = <Value as Json>::parse(r#""\ud83d\ude00""#).unwrap();
+        assert_eq!(pair.text(), Ok("😀".to_owned()));
+        assert_eq!(json!(1).text(), Err(NotText::NotAString));
     }
 
     #[test]

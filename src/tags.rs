@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::Error;
-use crate::json::Json;
+use crate::json::{Json, NotText};
 
 /// The most accounts one call may ask for.
 pub const MAX_ACCOUNTS: usize = 100;
@@ -57,8 +57,13 @@ impl GetTagsRequest {
             .iter()
             .enumerate()
             .map(|(index, item)| {
-                item.string().ok_or_else(|| {
-                    Error::InvalidBody(format!("To_Account[{index}] is not a string"))
+                item.text().map_err(|not_text| {
+                    Error::InvalidBody(match not_text {
+                        NotText::NotAString => format!("To_Account[{index}] is not a string"),
+                        NotText::IllFormed => format!(
+                            "To_Account[{index}] is not well-formed Unicode: it holds a lone surrogate"
+                        ),
+                    })
                 })
             })
             .collect::<Result<Vec<_>, _>>()?;
@@ -227,6 +232,7 @@ mod tests {
                 "{\"To_Account\": [\"a\", 7]}",
                 "To_Account[1] is not a string",
             ),
+            ("{\"To_Account\": [\"a\\udfffb\"]}", "not valid JSON"),
         ];
         for (body, expected) in cases {
             let error = parse(body).unwrap_err();

@@ -22,10 +22,11 @@ use worker::{Context, Delay, Env, console_error, console_log, event};
 
 use crate::access_jwt::{AccessConfig, AccessToken, KeySet, PublicKey};
 use crate::edge::{
-    Access, MAX_BODY_BYTES, Next, Retries, Route, TryOutcome, Upstream, UserSigCache, route,
+    Access, MAX_BODY_BYTES, Next, RequestLog, Retries, Route, TryOutcome, Upstream, UserSigCache,
+    refusal_header, request_id, route,
 };
 use crate::tags::{answer_code, invalid_json};
-use crate::{Error, GetTagsRequest, GetTagsResponse, UserSig, upstream};
+use crate::{Error, GetTagsRequest, GetTagsResponse, upstream};
 
 #[wasm_bindgen]
 extern "C" {
@@ -83,6 +84,8 @@ struct Answer {
     kind: Kind,
     /// A header that only this answer carries.
     extra: Option<(&'static str, &'static str)>,
+    /// The `ErrorCode` it carries: the vendor's for a forwarded call, for the log.
+    code: i64,
 }
 
 /// An answer's body: text written here, or bytes that stay in JavaScript.
@@ -107,24 +110,58 @@ impl Answer {
             body,
             kind: Kind::Json,
             extra: None,
+            code: 0,
         }
     }
 }
 
 #[event(fetch)]
 async fn fetch(request: web_sys::Request, env: Env, _ctx: Context) -> worker::Result<Response> {
+    let started_ms = js_sys::Date::now();
     let method = request.method();
     let url = request.url();
     let path = path_of(&url);
     let headers = request.headers();
-    let mut cors = None;
-    let outcome = handle(&request, &headers, &method, path, &url, &env, &mut cors).await;
-    let answer = outcome.unwrap_or_else(|error| {
-        console_log!("{method} {path}: {} {}", error.http_status(), error);
-        refusal(&error)
-    });
-    respond(answer, cors.as_deref())
+    let mut trace = Trace::default();
+    let outcome = handle(&request, &headers, &method, path, &url, &env, &mut trace).await;
+    let (answer, info) = match outcome {
+        Ok(answer) => (answer, None),
+        Err(error) => (refusal(&error), Some(error.to_string())),
+    };
+    let random = || u64::from(upstream::random().unwrap_or_default());
+    let id = request_id(
+        header(&headers, "cf-ray").as_deref(),
+        random() << 32 | random(),
+    );
+    let line = RequestLog {
+        event: "request",
+        id: &id,
+        method: &method,
+        path,
+        status: answer.status,
+        code: answer.code,
+        caller: trace.caller.as_deref(),
+        tries: trace.tries,
+        upstream_ms: trace.upstream_ms,
+        ms: (js_sys::Date::now() - started_ms).max(0.0) as u64,
+        info: info.as_deref(),
+    };
+    console_log!("{}", line.to_json());
+    respond(answer, trace.cors.as_deref(), &id)
         .map_err(|_| worker::Error::RustError("cannot build the answer".into()))
+}
+
+/// What a request's log line tells beside its answer, gathered while it is handled.
+#[derive(Default)]
+struct Trace {
+    /// The allowed origin to echo, for a cross-origin call.
+    cors: Option<String>,
+    /// Who called, once admitted.
+    caller: Option<String>,
+    /// Calls made to the vendor.
+    tries: u32,
+    /// Milliseconds spent on them, from the first call to the last answer.
+    upstream_ms: Option<u64>,
 }
 
 async fn handle(
@@ -134,7 +171,7 @@ async fn handle(
     path: &str,
     url: &str,
     env: &Env,
-    cors: &mut Option<String>,
+    trace: &mut Trace,
 ) -> Outcome {
     let lookup = |name: &str| setting(env, name);
     let route = route(method, path)?;
@@ -142,24 +179,26 @@ async fn handle(
         return Ok(Answer::json(200, Body::Text(r#"{"ok":true}"#.into())));
     }
     let access = settings(&ACCESS, || Access::from_env(lookup))?;
-    *cors = access.check_origin(header(headers, "Origin").as_deref(), origin_of(url))?;
+    trace.cors = access.check_origin(header(headers, "Origin").as_deref(), origin_of(url))?;
     if route == Route::Preflight {
         return Ok(Answer {
             status: 204,
             body: Body::Empty,
             kind: Kind::Preflight,
             extra: None,
+            code: 0,
         });
     }
     let caller = authenticate(&access, headers).await?;
     limit_rate(env, &caller).await?;
+    trace.caller = Some(caller);
     let upstream = settings(&UPSTREAM, || Upstream::from_env(lookup))?;
     let body = read_body(request, headers).await?;
     let body = read_json(&body).map_err(|unreadable| match unreadable {
         Unreadable::NotUtf8 => Error::InvalidBody("not valid UTF-8".into()),
         Unreadable::NotJson(detail) => invalid_json(detail),
     })?;
-    forward(&upstream, &GetTagsRequest::from_value(&body)?).await
+    forward(&upstream, &GetTagsRequest::from_value(&body)?, trace).await
 }
 
 /// Admits a caller by panel token or, when configured, by Cloudflare Access; returns who it is.
@@ -311,7 +350,8 @@ async fn limit_rate(env: &Env, caller: &str) -> std::result::Result<(), Error> {
         Ok(_) => Err(Error::RateLimited),
         Err(_) => {
             // The limiter is a safeguard, not a gate: its failure lets the call through.
-            console_error!("rate limiter failed; call let through");
+            let caller = serde_json::to_string(caller).unwrap_or_default();
+            console_error!(r#"{{"event":"rate_limiter_failed","caller":{caller}}}"#);
             Ok(())
         }
     }
@@ -370,9 +410,10 @@ async fn read_body(
 
 /// Signs and sends the request to the vendor, trying again as [`Retries`] says within the
 /// upstream timeout, and passes the last answer through once it reads as one.
-async fn forward(upstream: &Upstream, tags_request: &GetTagsRequest) -> Outcome {
+async fn forward(upstream: &Upstream, tags_request: &GetTagsRequest, trace: &mut Trace) -> Outcome {
     let body = tags_request.to_json();
     let mut now_ms = js_sys::Date::now();
+    let started_ms = now_ms;
     let deadline = now_ms + f64::from(upstream.timeout_ms());
     let mut retries = Retries::default();
     let (mut sign_again, mut use_backup) = (false, false);
@@ -388,14 +429,8 @@ async fn forward(upstream: &Upstream, tags_request: &GetTagsRequest) -> Outcome 
         let random = upstream::random()?;
         let url = upstream.url(&signed, random, use_backup);
         let remaining_ms = deadline - now_ms;
-        let result = send(
-            &url,
-            &body,
-            remaining_ms,
-            upstream.timeout_ms(),
-            signed.usersig(),
-        )
-        .await;
+        let result = send(&url, &body, remaining_ms, upstream.timeout_ms()).await;
+        trace.tries += 1;
         let outcome = match &result {
             Ok((code, _)) => TryOutcome::Answered(*code),
             Err(Error::UpstreamTimeout { .. }) => TryOutcome::TimedOut,
@@ -403,14 +438,19 @@ async fn forward(upstream: &Upstream, tags_request: &GetTagsRequest) -> Outcome 
             Err(_) => TryOutcome::Unreadable,
         };
         now_ms = js_sys::Date::now();
+        trace.upstream_ms = Some((now_ms - started_ms).max(0.0) as u64);
         match retries.after(outcome, deadline - now_ms, random) {
-            Next::Stop => return result.map(|(_, answer)| Answer::json(200, Body::Bytes(answer))),
+            Next::Stop => {
+                return result.map(|(code, answer)| Answer {
+                    code,
+                    ..Answer::json(200, Body::Bytes(answer))
+                });
+            }
             Next::Retry {
                 after_ms,
                 sign_again: again,
                 use_backup: backup,
             } => {
-                console_log!("upstream: {outcome:?}; trying again in {after_ms} ms");
                 Delay::from(Duration::from_millis(after_ms.into())).await;
                 now_ms = js_sys::Date::now();
                 sign_again = again;
@@ -426,7 +466,6 @@ async fn send(
     body: &str,
     remaining_ms: f64,
     timeout_ms: u32,
-    usersig: &UserSig,
 ) -> std::result::Result<(i64, Object), Error> {
     let signal = AbortSignal::timeout_with_f64(remaining_ms.max(1.0));
     let init = RequestInit::new();
@@ -434,11 +473,10 @@ async fn send(
     init.set_body(&JsValue::from_str(body));
     UPSTREAM_HEADERS.with(|headers| init.set_headers(headers));
     init.set_signal(Some(&signal));
-    let failed = |error: JsValue| {
+    let failed = |_: JsValue| {
         if signal.aborted() {
             Error::UpstreamTimeout { timeout_ms }
         } else {
-            console_error!("upstream: {}", redact(&message_of(&error), usersig));
             Error::UpstreamUnreachable
         }
     };
@@ -467,11 +505,8 @@ async fn send(
 fn refusal(error: &Error) -> Answer {
     let body = GetTagsResponse::failure(error).to_json();
     Answer {
-        extra: match error {
-            Error::MethodNotAllowed { allow, .. } => Some(("Allow", allow)),
-            Error::Unauthorized => Some(("WWW-Authenticate", "Bearer")),
-            _ => None,
-        },
+        extra: refusal_header(error),
+        code: error.code(),
         ..Answer::json(error.http_status(), Body::Text(body))
     }
 }
@@ -507,21 +542,20 @@ fn headers(of_kind: &[(&str, &str)]) -> Object {
     headers
 }
 
-/// Builds the runtime's `Response`: the headers of its kind, copied only when this answer adds
-/// one of its own.
-fn respond(answer: Answer, cors: Option<&str>) -> std::result::Result<Response, JsValue> {
+/// Builds the runtime's `Response`: the headers of its kind, and those of this answer alone.
+fn respond(answer: Answer, cors: Option<&str>, id: &str) -> std::result::Result<Response, JsValue> {
     let template = match answer.kind {
         Kind::Json => &JSON_HEADERS,
         Kind::Preflight => &PREFLIGHT_HEADERS,
     };
     let cors = cors.map(|origin| ("Access-Control-Allow-Origin", origin));
-    let own: Vec<(&str, &str)> = answer.extra.into_iter().chain(cors).collect();
-    let mut headers = template.with(Object::clone);
-    if !own.is_empty() {
-        headers = Object::assign(&Object::new(), &headers);
-        for (name, value) in own {
-            Reflect::set(&headers, &name.into(), &value.into())?;
-        }
+    let headers = template.with(|template| Object::assign(&Object::new(), template));
+    let own = [("X-Request-Id", id)]
+        .into_iter()
+        .chain(answer.extra)
+        .chain(cors);
+    for (name, value) in own {
+        Reflect::set(&headers, &name.into(), &value.into())?;
     }
     let init = ResponseInit::new();
     init.set_status(answer.status);
@@ -557,9 +591,4 @@ fn setting(env: &Env, name: &str) -> Option<String> {
     let value = env.var(name).map(|v| v.to_string()).ok()?;
     let value = value.trim();
     (!value.is_empty()).then(|| value.to_owned())
-}
-
-/// Removes the UserSig from a runtime error message before it is logged.
-fn redact(message: &str, usersig: &UserSig) -> String {
-    message.replace(usersig.expose(), "[UserSig]")
 }

@@ -1,6 +1,7 @@
 // The admin panel: reads accounts, calls getTags (the tim-tags package) on this origin's
-// Worker, and shows, filters, copies and exports the tags.
+// Worker, and shows, filters, copies and exports the tags (as CSV, csv.js).
 import init, { getTags } from './pkg/tim_tags.js';
+import { accountsFromCsv, toCsv } from './csv.js';
 
 const $ = (id) => document.getElementById(id);
 const TOKEN_KEY = 'tim-tags.token';
@@ -8,9 +9,11 @@ const HEADERS = new Set(['account', 'accounts', 'userid', 'user_id', 'to_account
 
 let results = [];
 let running = null;
+/** The accounts of the CSV file loaded last, until the box is edited: they are read as CSV. */
+let loaded = null;
 const ready = init();
 
-/** Accounts from pasted text or a CSV file: separated by new lines, commas, semicolons or spaces. */
+/** Accounts from pasted text: separated by new lines, commas, semicolons or spaces. */
 function parseAccounts(text) {
   const accounts = text
     .split(/[\s,;]+/)
@@ -20,8 +23,13 @@ function parseAccounts(text) {
   return accounts;
 }
 
+/** The accounts to look up: the loaded file's, or the box's. */
+function currentAccounts() {
+  return loaded?.accounts ?? parseAccounts($('accounts').value);
+}
+
 function showCount() {
-  const accounts = parseAccounts($('accounts').value);
+  const accounts = currentAccounts();
   const distinct = new Set(accounts).size;
   $('count').textContent = accounts.length
     ? `${distinct.toLocaleString()} distinct account${distinct === 1 ? '' : 's'}`
@@ -91,16 +99,15 @@ function render() {
   $('results').hidden = results.length === 0;
 }
 
+/** The rows shown, as CSV: an account and its tags (joined by `;`) a row. */
 function csv() {
-  const field = (text) => (/[",;\n\r]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text);
-  const lines = visibleResults().map(({ To_Account, Tags }) => `${field(To_Account)},${field(Tags.join(';'))}`);
-  return ['account,tags', ...lines].join('\r\n') + '\r\n';
+  return toCsv([['account', 'tags'], ...visibleResults().map(({ To_Account, Tags }) => [To_Account, Tags.join(';')])]);
 }
 
 async function lookUp(event) {
   event.preventDefault();
   const token = $('token').value.trim();
-  const accounts = parseAccounts($('accounts').value);
+  const accounts = currentAccounts();
   showError('');
   if (!token) return showError('Enter the panel token.'), $('token').focus();
   if (!accounts.length) return showError('Enter at least one account.'), $('accounts').focus();
@@ -124,6 +131,10 @@ async function lookUp(event) {
     const tagged = results.filter((r) => r.Tags.length).length;
     setStatus(`Found tags for ${tagged.toLocaleString()} of ${results.length.toLocaleString()} accounts.`);
   } catch (error) {
+    // What is on screen would pass for this lookup's answer: it goes.
+    results = [];
+    $('filter').value = '';
+    render();
     setStatus('');
     showError(explain(error));
   } finally {
@@ -136,15 +147,20 @@ async function lookUp(event) {
 async function loadFile() {
   const [file] = $('file').files;
   if (!file) return;
-  const accounts = parseAccounts(await file.text());
+  const accounts = accountsFromCsv(await file.text());
+  loaded = { name: file.name, accounts };
   $('accounts').value = accounts.join('\n');
+  $('file').value = '';
   showCount();
   setStatus(`Loaded ${accounts.length.toLocaleString()} accounts from ${file.name}.`);
 }
 
 $('token').value = sessionStorage.getItem(TOKEN_KEY) ?? '';
 $('lookup').addEventListener('submit', lookUp);
-$('accounts').addEventListener('input', showCount);
+$('accounts').addEventListener('input', () => {
+  loaded = null;
+  showCount();
+});
 $('file').addEventListener('change', loadFile);
 $('cancel').addEventListener('click', () => running?.abort());
 $('filter').addEventListener('input', render);

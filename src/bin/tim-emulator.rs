@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Parser;
+use hyper::header::HeaderValue;
 use tim_tags::SecretKey;
 use tim_tags::emulator::{CALLS_PER_SECOND, Config, DEMO_TAGS, parse_tags, serve};
 
@@ -12,9 +13,17 @@ use tim_tags::emulator::{CALLS_PER_SECOND, Config, DEMO_TAGS, parse_tags, serve}
 #[derive(Parser)]
 #[command(version)]
 struct Args {
-    /// Address to listen on; port 0 picks a free one.
+    /// Address to listen on; port 0 picks a free one. Loopback only, unless --public.
     #[arg(long, default_value = "127.0.0.1:9000")]
     listen: SocketAddr,
+    /// Allow a --listen address other than loopback: its control endpoints, which inject
+    /// faults and list the accounts looked up, are then open to the network.
+    #[arg(long)]
+    public: bool,
+    /// The one web origin whose pages may call the emulator, control endpoints included
+    /// (a browser test page's); no other origin gets CORS.
+    #[arg(long, value_name = "ORIGIN")]
+    allow_origin: Option<String>,
     /// The emulated app's SDKAppID.
     #[arg(long, env = "TIM_SDKAPPID", default_value_t = 1_400_000_000)]
     sdkappid: u64,
@@ -35,6 +44,22 @@ struct Args {
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> ExitCode {
     let args = Args::parse();
+    if !args.listen.ip().is_loopback() && !args.public {
+        eprintln!(
+            "tim-emulator: refusing to listen on {}: its control endpoints would be open to the \
+             network; listen on 127.0.0.1, or pass --public",
+            args.listen
+        );
+        return ExitCode::FAILURE;
+    }
+    let allow_origin = match args.allow_origin.as_deref().map(HeaderValue::from_str) {
+        None => None,
+        Some(Ok(origin)) => Some(origin),
+        Some(Err(_)) => {
+            eprintln!("tim-emulator: --allow-origin is not a valid origin");
+            return ExitCode::FAILURE;
+        }
+    };
     let seed = match &args.seed {
         Some(path) => std::fs::read_to_string(path)
             .map_err(|e| format!("cannot read {}: {e}", path.display())),
@@ -53,6 +78,7 @@ async fn main() -> ExitCode {
         admin: args.admin,
         tags,
         calls_per_second: args.calls_per_second,
+        allow_origin,
     };
     let accounts = config.tags.len();
     let served = serve(config, args.listen, |address| {

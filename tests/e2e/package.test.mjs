@@ -48,7 +48,8 @@ async function visit(url, name) {
 const query = (token) => `?endpoint=http://127.0.0.1:${WORKER_PORT}&token=${token}`;
 
 test('a plain <script type="module"> page gets the tags', async () => {
-  const tags = await visit(`${site.origin}/tests/e2e/plain.html${query(TOKEN)}`, 'package-plain');
+  const { errorClassIsError, tags } = await visit(`${site.origin}/tests/e2e/plain.html${query(TOKEN)}`, 'package-plain');
+  assert.equal(errorClassIsError, true, 'TimError.prototype instanceof Error is false after init()');
   assert.deepEqual(tags, [
     { To_Account: 'xiaojun', Tags: seed.xiaojun },
     { To_Account: 'user_0001', Tags: seed.user_0001 },
@@ -56,7 +57,7 @@ test('a plain <script type="module"> page gets the tags', async () => {
 });
 
 test('the same page catches a TimError, a real Error, for a wrong token', async () => {
-  const error = await visit(`${site.origin}/tests/e2e/plain.html${query('wrong-token-0123456789')}`, 'package-plain-error');
+  const { error } = await visit(`${site.origin}/tests/e2e/plain.html${query('wrong-token-0123456789')}`, 'package-plain-error');
   assert.deepEqual(error, { code: 80401, status: 401, timError: true, error: true, name: 'TimError' });
 });
 

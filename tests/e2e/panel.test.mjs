@@ -5,11 +5,12 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { accountsFromCsv } from '../../www/csv.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { KEY, TOKEN, startEmulator, transcript } from '../worker/harness.mjs';
-import { launch, root, screenshots } from './chromium.mjs';
+import { launch, root, screenshots, serveFiles } from './chromium.mjs';
 
 const seed = JSON.parse(await readFile(join(root, 'src/emulator-demo-tags.json'), 'utf8'));
 const PORT = 8797;
@@ -36,6 +37,13 @@ before(async () => {
   browser = await launch();
   page = await browser.newPage();
   await page.setViewportSize({ width: 1100, height: 900 });
+  // Every Content-Security-Policy violation on the panel's pages, kept for the tests to check.
+  await page.addInitScript(() => {
+    window.cspViolations = [];
+    document.addEventListener('securitypolicyviolation', (e) => {
+      window.cspViolations.push(`${e.effectiveDirective} blocked ${e.blockedURI}`);
+    });
+  });
 });
 
 after(async () => {
@@ -47,38 +55,56 @@ after(async () => {
   await emulator?.stop();
 });
 
+/** Looks up `accounts` typed into the box, or, without them, what the box holds (a loaded file). */
 async function lookUp(token, accounts) {
   await page.fill('#token', token);
-  await page.fill('#accounts', accounts);
+  if (accounts !== undefined) await page.fill('#accounts', accounts);
   await page.click('#submit');
   await page.waitForFunction(() => !document.getElementById('submit').disabled);
+}
+
+/** The table's rows: each account and its tags. */
+const tableRows = () =>
+  page.$$eval('#rows tr', (trs) =>
+    trs.map((tr) => [tr.cells[0].textContent, [...tr.querySelectorAll('.chip')].map((c) => c.textContent)]));
+
+async function loadCsv(name, text) {
+  await page.setInputFiles('#file', { name, mimeType: 'text/csv', buffer: Buffer.from(text) });
+  await page.waitForFunction((n) => document.getElementById('status').textContent.includes(n), name);
+}
+
+/** Clicks Export CSV; the downloaded file's text. */
+async function exportCsv() {
+  const [download] = await Promise.all([page.waitForEvent('download'), page.click('#export')]);
+  return Buffer.concat(await (await download.createReadStream()).toArray()).toString();
 }
 
 test('looks up the tags of a few accounts', async () => {
   await page.goto(PANEL);
   await lookUp(TOKEN, 'xiaojun, user_0001\nnobody_here xiaojun');
   await page.screenshot({ path: join(screenshots, 'panel-lookup.png'), fullPage: true });
-  const rows = await page.$$eval('#rows tr', (trs) =>
-    trs.map((tr) => [tr.cells[0].textContent, [...tr.querySelectorAll('.chip')].map((c) => c.textContent)]));
-  assert.deepEqual(rows, [['xiaojun', seed.xiaojun], ['user_0001', seed.user_0001], ['nobody_here', []]]);
+  assert.deepEqual(await tableRows(), [['xiaojun', seed.xiaojun], ['user_0001', seed.user_0001], ['nobody_here', []]]);
   assert.match(await page.textContent('#status'), /Found tags for 2 of 3 accounts/);
   assert.equal(await page.evaluate(() => sessionStorage.getItem('tim-tags.token')), TOKEN);
   assert.equal(await page.evaluate(() => localStorage.length), 0);
 });
 
-test('says plainly that a wrong token was refused', async () => {
+test('says plainly that a wrong token was refused, and leaves no earlier results on screen', async () => {
+  assert.ok((await tableRows()).length > 0, 'the earlier lookup left no results');
   await lookUp('not-the-right-token-000', 'xiaojun');
   const error = await page.textContent('#error');
   assert.match(error, /panel token was refused/);
   assert.ok(await page.isVisible('#error'));
+  assert.deepEqual(await tableRows(), []);
+  assert.ok(!(await page.isVisible('#results')), 'the earlier results are still shown');
   await page.screenshot({ path: join(screenshots, 'panel-wrong-token.png'), fullPage: true });
 });
 
 test('loads 1,000 accounts from a CSV file and shows the progress complete', async () => {
   const lines = ['account', ...Array.from({ length: 1000 }, (_, i) => `user_${String(i + 1).padStart(4, '0')}`)];
-  await page.setInputFiles('#file', { name: 'accounts.csv', mimeType: 'text/csv', buffer: Buffer.from(lines.join('\n')) });
-  await page.waitForFunction(() => document.getElementById('count').textContent.startsWith('1,000'));
-  await lookUp(TOKEN, await page.inputValue('#accounts'));
+  await loadCsv('accounts.csv', lines.join('\n'));
+  assert.match(await page.textContent('#count'), /^1,000 distinct/);
+  await lookUp(TOKEN);
   assert.equal(await page.$eval('#progress', (p) => [p.value, p.max].join('/')), '1000/1000');
   assert.equal(await page.textContent('#progress-text'), '1,000 / 1,000');
   assert.equal(await page.$$eval('#rows tr', (trs) => trs.length), 1000);
@@ -92,9 +118,7 @@ test('filters by tag, by typing or by clicking a chip, and exports what is shown
   assert.ok(shown.length > 0 && shown.length < total);
   assert.ok(shown.every((tags) => tags.includes('vip')));
   assert.match(await page.textContent('#summary'), new RegExp(`${shown.length} of 1,000 accounts tagged “vip”`));
-  const [download] = await Promise.all([page.waitForEvent('download'), page.click('#export')]);
-  const csv = await (await download.createReadStream()).toArray();
-  const lines = Buffer.concat(csv).toString().trim().split('\r\n');
+  const lines = (await exportCsv()).trim().split('\r\n');
   assert.equal(lines[0], 'account,tags');
   assert.equal(lines.length, shown.length + 1);
   await page.screenshot({ path: join(screenshots, 'panel-filtered.png') });
@@ -117,4 +141,67 @@ test('is usable from the keyboard, with labelled fields and a visible focus', as
   await page.keyboard.press('Enter');
   await page.waitForSelector('#rows tr');
   assert.equal(await page.textContent('#rows tr td'), 'alice');
+});
+
+test('a CSV file is read as CSV, exported without formulas, and reads back to the same accounts', async () => {
+  await page.goto(PANEL);
+  const accounts = ['csv,comma', 'say "hi"', '=1+2', '@cmd', 'user_0002'];
+  await loadCsv('tricky.csv', 'To_Account,note\r\n"csv,comma",a\r\n"say ""hi""",b\r\n=1+2,c\r\n@cmd,d\r\nuser_0002,e\r\n');
+  await lookUp(TOKEN);
+  assert.deepEqual((await tableRows()).map(([account]) => account), accounts);
+  const exported = await exportCsv();
+  assert.match(exported, /\r\n'=1\+2,\r\n'@cmd,\r\n/);
+  assert.deepEqual(accountsFromCsv(exported), accounts);
+  // The exported file, loaded again, looks up the same accounts.
+  await loadCsv('exported.csv', exported);
+  await lookUp(TOKEN);
+  assert.deepEqual((await tableRows()).map(([account]) => account), accounts);
+  // Copy writes the same neutralised CSV.
+  await page.context().grantPermissions(['clipboard-read', 'clipboard-write'], { origin: new URL(PANEL).origin });
+  await page.click('#copy');
+  assert.equal(await page.evaluate(() => navigator.clipboard.readText()), exported);
+});
+
+test('the panel is served with its security headers', async () => {
+  for (const path of ['', 'panel.js', 'csv.js', 'panel.css']) {
+    const response = await fetch(`${PANEL}${path}`);
+    assert.equal(response.status, 200, path);
+    const csp = response.headers.get('content-security-policy') ?? '';
+    for (const directive of ["default-src 'none'", "script-src 'self' 'wasm-unsafe-eval'", "connect-src 'self'", "frame-ancestors 'none'"]) {
+      assert.ok(csp.includes(directive), `${path}: ${directive} missing from "${csp}"`);
+    }
+    assert.equal(response.headers.get('x-content-type-options'), 'nosniff', path);
+    assert.equal(response.headers.get('referrer-policy'), 'no-referrer', path);
+  }
+  assert.equal((await fetch(`${PANEL}_headers`)).status, 404, 'the _headers file itself is served');
+});
+
+test('no lookup, load or export raised a Content-Security-Policy violation', async () => {
+  await page.goto(PANEL);
+  await lookUp(TOKEN, 'xiaojun user_0001');
+  await page.click('#rows .chip');
+  await exportCsv();
+  assert.deepEqual(await page.evaluate(() => window.cspViolations), []);
+});
+
+test('a page on another origin cannot frame the panel', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'tim-tags-framer-'));
+  await writeFile(join(dir, 'index.html'), `<!doctype html><iframe id="panel" src="${PANEL}"></iframe>`);
+  const framer = await serveFiles(dir);
+  const other = await browser.newPage();
+  try {
+    const refusals = [];
+    other.on('console', (message) => refusals.push(message.text()));
+    await other.goto(`${framer.origin}/`);
+    await other.waitForTimeout(1000);
+    const frame = other.frames().find((f) => f !== other.mainFrame());
+    assert.ok(frame, 'no frame');
+    const framed = await frame.$('#token').catch(() => null);
+    assert.equal(framed, null, 'the panel loaded inside another origin’s page');
+    assert.ok(refusals.some((text) => /frame-ancestors/.test(text)), refusals.join('\n'));
+    await other.screenshot({ path: join(screenshots, 'panel-framed.png') });
+  } finally {
+    await other.close();
+    await framer.stop();
+  }
 });

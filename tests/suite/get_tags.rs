@@ -14,6 +14,8 @@ use web_sys::AbortController;
 const WORKER: &str = "http://127.0.0.1:8788";
 const EMULATOR: &str = "http://127.0.0.1:9788";
 const TOKEN: &str = "test-panel-token-0123456789abcdef";
+/// The header the emulator's control endpoints ask for.
+const CONTROL: (&str, &str) = ("X-Tim-Emulator", "control");
 const SEED: &str = include_str!("../../src/emulator-demo-tags.json");
 
 fn seed() -> HashMap<String, Vec<String>> {
@@ -58,6 +60,7 @@ fn tim_error(thrown: JsValue) -> (i64, String, Option<u16>) {
 
 async fn inject(faults: Value) {
     let response = Request::post(&format!("{EMULATOR}/_emulator/faults"))
+        .header(CONTROL.0, CONTROL.1)
         .body(faults.to_string())
         .unwrap()
         .send()
@@ -68,6 +71,7 @@ async fn inject(faults: Value) {
 
 async fn calls_received() -> usize {
     let response = Request::get(&format!("{EMULATOR}/_emulator/calls"))
+        .header(CONTROL.0, CONTROL.1)
         .send()
         .await
         .unwrap();
@@ -151,6 +155,16 @@ async fn invalid_input_is_refused_before_any_call() {
     assert_eq!(info, "invalid accounts: accounts[1] is not a string");
     let (code, info, _) = refused(accounts(&names(&["ok", ""]))).await;
     assert_eq!((code, info.as_str()), (90001, "account #1 is empty"));
+    // "a", a lone low surrogate, "b": not text; sent, it would name another account.
+    let lone = js_sys::JsString::from_char_code(&[0x61, 0xdfff, 0x62]);
+    let (code, info, _) = refused(Array::of2(&"ok".into(), &lone).into()).await;
+    assert_eq!(
+        (code, info.as_str()),
+        (
+            90001,
+            "invalid accounts: accounts[1] is not well-formed Unicode: it holds a lone surrogate"
+        )
+    );
     let (code, info, _) = refused(accounts(&["x".repeat(33)])).await;
     assert_eq!(code, 90001);
     assert!(info.contains("is 33 bytes long; at most 32"), "{info}");
@@ -270,7 +284,7 @@ async fn aborting_cancels_the_call_in_flight_and_those_not_sent() {
 
 #[wasm_bindgen_test]
 async fn an_endpoint_that_is_not_the_worker_is_a_502_with_its_status() {
-    let elsewhere = format!("{EMULATOR}/_emulator");
+    let elsewhere = format!("{EMULATOR}/elsewhere");
     let thrown = lookup(&names(&["a"]), options(&[("endpoint", elsewhere.into())])).await;
     let (code, info, status) = tim_error(thrown.unwrap_err());
     assert_eq!((code, status), (80502, Some(404)));

@@ -152,6 +152,7 @@ describe('rate limit per caller', () => {
       assert.deepEqual(statuses, [200, 200, 200, 429, 429]);
       const limited = await worker.send(API, { body });
       assert.equal(limited.json.ErrorCode, 80429);
+      assert.equal(limited.headers.get('retry-after'), '60');
       assert.match(limited.json.ErrorInfo, /too many calls/);
       assert.equal((await worker.send(API, { token: second, body })).status, 200);
     } finally {

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { createServer } from 'node:net';
 import { after, before, describe, test } from 'node:test';
-import { API, SDKAPPID, TOKEN, assertNoSecrets, bindingsFor, startEmulator, startWorker, transcript } from './harness.mjs';
+import { API, SDKAPPID, TOKEN, assertNoSecrets, bindingsFor, logs, requestLine, startEmulator, startWorker, transcript } from './harness.mjs';
 
 let emulator;
 let worker;
@@ -120,6 +120,18 @@ describe('refusals, before anything reaches the vendor', () => {
     for (const [text, info] of cases) {
       await refused(await withoutUpstream(() => worker.send(API, { body: text })), 400, 90001, info);
     }
+  });
+
+  test('400 / 90001: a lone surrogate escape is refused, never replaced', async () => {
+    for (const text of ['{"To_Account": ["a\\udfffb"]}', '{"To_Account": ["ok", "\\ud800"]}', '{"To_Account": ["\\ud800x"]}']) {
+      const answer = await withoutUpstream(() => worker.send(API, { body: text }));
+      await refused(answer, 400, 90001, /To_Account\[\d\] is not well-formed Unicode: it holds a lone surrogate/);
+    }
+    // A surrogate pair is one character, and goes on as it is.
+    const before = (await emulator.calls()).length;
+    const pair = await worker.send(API, { body: '{"To_Account": ["\\ud83d\\ude00"]}' });
+    assert.equal(pair.status, 200, pair.text);
+    assert.deepEqual((await emulator.calls()).slice(before)[0].accounts, ['😀']);
   });
 
   test('400 / 90001: a body that is not UTF-8 is refused, not patched', async () => {
@@ -294,10 +306,76 @@ describe('misconfiguration: 503 / 80503, naming what is missing', () => {
   }
 });
 
+describe('request ids and logs', () => {
+  const body = { To_Account: ['alice'] };
+
+  test('every answer of the Worker carries nosniff, no-store and a request id', async () => {
+    const answers = [
+      await worker.send(API, { body }),
+      await worker.send(API, { token: null, body }),
+      await worker.send('/healthz', { method: 'GET', token: null }),
+      await worker.send('/v4/nothing', { body }),
+      await worker.send(API, { method: 'GET' }),
+      await worker.send(API, { method: 'OPTIONS', token: null, headers: { Origin: 'https://panel.example.com' } }),
+    ];
+    const ids = new Set();
+    for (const answer of answers) {
+      assert.equal(answer.headers.get('x-content-type-options'), 'nosniff', answer.text);
+      assert.equal(answer.headers.get('cache-control'), 'no-store', answer.text);
+      assert.match(answer.headers.get('x-request-id'), /^[0-9a-f]{16}$/);
+      ids.add(answer.headers.get('x-request-id'));
+    }
+    assert.equal(ids.size, answers.length, 'request ids repeat');
+  });
+
+  test('the runtime’s cf-ray is the request id when there is one', async () => {
+    const answer = await worker.send(API, { body, headers: { 'cf-ray': '8f1c2a3b4c5d6e7f-SIN' } });
+    assert.equal(answer.headers.get('x-request-id'), '8f1c2a3b4c5d6e7f-SIN');
+    const odd = await worker.send(API, { body, headers: { 'cf-ray': 'not a ray "id"' } });
+    assert.match(odd.headers.get('x-request-id'), /^[0-9a-f]{16}$/);
+  });
+
+  test('each request is one JSON line with the answer’s id, status, code, caller, tries and times', async () => {
+    const ok = await worker.send(`${API}?usersig=caller-said-this`, { body });
+    const line = await requestLine(ok);
+    assert.deepEqual(Object.keys(line), ['event', 'id', 'method', 'path', 'status', 'code', 'caller', 'tries', 'upstream_ms', 'ms']);
+    assert.deepEqual(
+      { ...line, upstream_ms: typeof line.upstream_ms, ms: typeof line.ms },
+      { event: 'request', id: ok.headers.get('x-request-id'), method: 'POST', path: API, status: 200, code: 0,
+        caller: line.caller, tries: 1, upstream_ms: 'number', ms: 'number' },
+    );
+    assert.match(line.caller, /^token:[0-9a-f]{16}$/);
+    assert.ok(line.ms >= line.upstream_ms);
+
+    await emulator.inject({ kind: 'error', code: 91000 });
+    const retried = await requestLine(await worker.send(API, { body }));
+    assert.deepEqual([retried.status, retried.code, retried.tries], [200, 0, 2]);
+
+    await emulator.inject({ kind: 'error', code: 70009 });
+    const vendorError = await requestLine(await worker.send(API, { body }));
+    assert.deepEqual([vendorError.status, vendorError.code, vendorError.tries], [200, 70009, 1]);
+
+    const unauthorized = await requestLine(await worker.send(API, { token: null, body }));
+    assert.deepEqual(
+      [unauthorized.status, unauthorized.code, unauthorized.caller, unauthorized.tries, unauthorized.upstream_ms],
+      [401, 80401, null, 0, null],
+    );
+    assert.match(unauthorized.info, /missing or invalid credentials/);
+  });
+
+  test('everything the Worker logs is a JSON object with an event', () => {
+    assert.ok(logs.length > 0, 'nothing was logged');
+    for (const line of logs) {
+      const parsed = JSON.parse(line);
+      assert.equal(typeof parsed.event, 'string', line);
+    }
+  });
+});
+
 describe('secret hygiene', () => {
   test('no answer, header or log line holds the key or a UserSig', async () => {
     // The Worker's own log lines were captured, not only the answers.
-    assert.match(transcript.join('\n'), /POST \/v4\/all_member_push\/im_get_tag: 401 missing or invalid credentials/);
+    assert.match(transcript.join('\n'), /"status":401,"code":80401/);
     assert.ok((await emulator.calls()).some((c) => c.usersig_sha256), 'no UserSig reached the emulator');
     await assertNoSecrets();
   });

@@ -1,8 +1,10 @@
 // tim-emulator against the vendor's contract, driven with UserSigs from the official npm signer.
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
 import { createRequire } from 'node:module';
+import { promisify } from 'node:util';
 import { after, before, describe, test } from 'node:test';
-import { API, KEY, SDKAPPID, startEmulator } from './harness.mjs';
+import { API, CONTROL_HEADER, KEY, SDKAPPID, emulatorBin, startEmulator } from './harness.mjs';
 
 const { Api } = createRequire(import.meta.url)('tls-sig-api-v2');
 
@@ -121,5 +123,63 @@ describe('tim-emulator', () => {
     const codes = await Promise.all(Array.from({ length: 110 }, () => call().then((a) => a.json.ErrorCode)));
     assert.ok(codes.filter((c) => c === 60007).length >= 10, codes.join());
     assert.ok(codes.filter((c) => c === 0).length <= 100, codes.join());
+  });
+
+  test('control endpoints take only requests no other web page can send, and grant no CORS', async () => {
+    await new Promise((resolve) => setTimeout(resolve, 1100)); // past the tests that flood the rate limit
+    await fetch(`${emulator.url}/_emulator/faults`, { method: 'DELETE', headers: CONTROL_HEADER });
+    const fault = JSON.stringify([{ kind: 'error', code: 91000 }]);
+    // What a page on another origin can send without a preflight: a simple POST, a simple GET.
+    const simple = await fetch(`${emulator.url}/_emulator/faults`, {
+      method: 'POST', headers: { 'Content-Type': 'text/plain', Origin: 'https://evil.example' }, body: fault,
+    });
+    assert.equal(simple.status, 403);
+    assert.match(await simple.text(), /X-Tim-Emulator: control/);
+    assert.equal(simple.headers.get('access-control-allow-origin'), null);
+    const read = await fetch(`${emulator.url}/_emulator/calls`, { headers: { Origin: 'https://evil.example' } });
+    assert.equal(read.status, 403);
+    const preflight = await fetch(`${emulator.url}/_emulator/faults`, {
+      method: 'OPTIONS',
+      headers: { Origin: 'https://evil.example', 'Access-Control-Request-Method': 'POST', 'Access-Control-Request-Headers': 'x-tim-emulator' },
+    });
+    assert.equal(preflight.headers.get('access-control-allow-origin'), null);
+    assert.equal(preflight.headers.get('access-control-allow-headers'), null);
+    assert.equal((await call()).json.ErrorCode, 0, 'the refused fault was injected');
+    // The control header admits the request.
+    const marked = await fetch(`${emulator.url}/_emulator/faults`, { method: 'POST', headers: CONTROL_HEADER, body: fault });
+    assert.equal(marked.status, 204);
+    assert.equal(marked.headers.get('access-control-allow-origin'), null);
+    assert.equal((await call()).json.ErrorCode, 91000);
+  });
+
+  test('grants CORS to the one origin it is told to, and no other', async () => {
+    const page = 'http://127.0.0.1:8789';
+    const open = await startEmulator({ allowOrigin: page });
+    try {
+      const ask = (origin) => fetch(`${open.url}/_emulator/calls`, {
+        method: 'OPTIONS', headers: { Origin: origin, 'Access-Control-Request-Method': 'GET' },
+      });
+      assert.equal((await ask(page)).headers.get('access-control-allow-origin'), page);
+      assert.equal((await ask('https://evil.example')).headers.get('access-control-allow-origin'), null);
+      const read = await fetch(`${open.url}/_emulator/calls`, { headers: { Origin: page, ...CONTROL_HEADER } });
+      assert.equal(read.status, 200);
+      assert.equal(read.headers.get('access-control-allow-origin'), page);
+    } finally {
+      await open.stop();
+    }
+  });
+
+  test('stays on loopback unless told otherwise, and says so when its port is taken', async () => {
+    const run = (...args) => promisify(execFile)(emulatorBin, ['--key', 'k', ...args]).then(
+      () => ({ code: 0, stderr: '' }),
+      (error) => ({ code: error.code, stderr: error.stderr }),
+    );
+    const open = await run('--listen', '0.0.0.0:0');
+    assert.equal(open.code, 1);
+    assert.match(open.stderr, /refusing to listen on 0\.0\.0\.0:0: .*pass --public/);
+    const port = new URL(emulator.url).port;
+    const taken = await run('--listen', `127.0.0.1:${port}`);
+    assert.equal(taken.code, 1);
+    assert.match(taken.stderr, new RegExp(`cannot listen on 127\\.0\\.0\\.1:${port}: .*in use`, 'i'));
   });
 });

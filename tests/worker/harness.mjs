@@ -18,6 +18,9 @@ export const API = '/v4/all_member_push/im_get_tag';
 /** Secrets that tests give the Worker; none may ever come back out. */
 export const SECRETS = [KEY, TOKEN, 'not-the-app-key', 'second-token-abcdefghijklmnop'];
 
+/** The header every request to the emulator's control endpoints carries. */
+export const CONTROL_HEADER = { 'X-Tim-Emulator': 'control' };
+
 /** SHA-256 of every UserSig any emulator received (it never reveals the UserSigs themselves). */
 const usersigHashes = new Set();
 const liveEmulators = new Set();
@@ -45,17 +48,21 @@ export async function assertNoSecrets() {
 // Under the test runner, every test file that uses this harness ends with the check.
 if (process.env.NODE_TEST_CONTEXT) after(assertNoSecrets);
 
+/** The emulator's binary. */
+export const emulatorBin = process.env.TIM_EMULATOR_BIN ?? `${root}/target/debug/tim-emulator`;
+
 /** Starts `tim-emulator` on a free loopback port. */
-export async function startEmulator({ key = KEY, sdkappid = SDKAPPID, callsPerSecond, listen = '127.0.0.1:0' } = {}) {
-  const bin = process.env.TIM_EMULATOR_BIN ?? `${root}/target/debug/tim-emulator`;
+export async function startEmulator({ key = KEY, sdkappid = SDKAPPID, callsPerSecond, listen = '127.0.0.1:0', allowOrigin } = {}) {
   const args = ['--listen', listen, '--sdkappid', sdkappid, '--key', key];
   if (callsPerSecond) args.push('--calls-per-second', String(callsPerSecond));
-  const child = spawn(bin, args, { stdio: ['ignore', 'pipe', 'inherit'] });
+  if (allowOrigin) args.push('--allow-origin', allowOrigin);
+  const child = spawn(emulatorBin, args, { stdio: ['ignore', 'pipe', 'inherit'] });
   const lines = createInterface({ input: child.stdout });
   const [line] = await once(lines, 'line');
   const url = /listening on (http:\/\/\S+)/.exec(line)?.[1];
   if (!url) throw new Error(`unexpected emulator output: ${line}`);
-  const control = (path, init) => fetch(`${url}/_emulator/${path}`, init);
+  const control = (path, init = {}) =>
+    fetch(`${url}/_emulator/${path}`, { ...init, headers: { ...CONTROL_HEADER, ...init.headers } });
   const emulator = {
     url,
     async inject(...faults) {
@@ -83,6 +90,30 @@ export async function startEmulator({ key = KEY, sdkappid = SDKAPPID, callsPerSe
 
 /** Everything the Worker said: its log lines, and every answer's status, headers and body. */
 export const transcript = [];
+/** The log lines of every Worker started here, as written. */
+export const logs = [];
+
+/** The log lines written as JSON objects with this `event`, parsed. */
+export const logEvents = (event) =>
+  logs.flatMap((line) => {
+    try {
+      const parsed = JSON.parse(line);
+      return parsed?.event === event ? [parsed] : [];
+    } catch {
+      return [];
+    }
+  });
+
+/** The `request` log line of an answer, found by its `X-Request-Id`; waits for it a little. */
+export async function requestLine(answer) {
+  const id = answer.headers.get('x-request-id');
+  for (let i = 0; i < 50; i++) {
+    const line = logEvents('request').find((l) => l.id === id);
+    if (line) return line;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  throw new Error(`no request line with id ${id}`);
+}
 
 /**
  * Starts the built Worker with these bindings (vars and secrets alike); `port` serves it over
@@ -107,6 +138,7 @@ export async function startWorker(bindings, { port, ratelimits, script, compatib
     },
     handleStructuredLogs: ({ message }) => {
       transcript.push(message);
+      logs.push(message);
     },
   });
   await mf.ready;

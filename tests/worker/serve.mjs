@@ -11,7 +11,8 @@ export const EMULATOR_PORT = 9788;
 export const PAGE_ORIGIN = 'http://127.0.0.1:8789';
 
 const command = process.argv.slice(process.argv.indexOf('--') + 1);
-const emulator = await startEmulator({ listen: `127.0.0.1:${EMULATOR_PORT}` });
+// The browser suite's page calls the emulator, and drives its faults, from its own origin.
+const emulator = await startEmulator({ listen: `127.0.0.1:${EMULATOR_PORT}`, allowOrigin: PAGE_ORIGIN });
 const worker = await startWorker(
   bindingsFor(emulator, { PANEL_TOKENS: TOKEN, ALLOWED_ORIGINS: PAGE_ORIGIN }),
   { port: WORKER_PORT },

@@ -1,0 +1,100 @@
+// CSV files in and out of the panel, as RFC 4180 has them: a file read here gives back exactly
+// the accounts a file written here holds, and a file written here runs nothing when a
+// spreadsheet opens it.
+
+/** The headers that name the account column (compared without case). */
+const ACCOUNT_HEADERS = new Set(['to_account', 'account', 'accounts', 'userid', 'user_id', 'identifier']);
+/** What a spreadsheet reads as the start of a formula. */
+const FORMULA_START = /^[=+\-@\t\r]/;
+/** A cell escaped by `neutralise`: one added `'` before what would start a formula. */
+const ESCAPED = /^'+[=+\-@\t\r]/;
+
+/**
+ * The rows of a CSV text, each a list of fields: fields end at commas, rows at CRLF, LF or CR;
+ * a quoted field keeps its commas, line breaks and doubled quotes (as one quote). Unquoted
+ * fields lose the spaces around them. A byte-order mark at the start is skipped.
+ */
+export function parseCsv(text) {
+  const rows = [];
+  let row = [];
+  let field = '';
+  let quoted = false;
+  let i = text.charCodeAt(0) === 0xfeff ? 1 : 0;
+  const endField = () => {
+    row.push(quoted ? field : field.trim());
+    field = '';
+    quoted = false;
+  };
+  const endRow = () => {
+    endField();
+    if (row.length > 1 || row[0] !== '') rows.push(row);
+    row = [];
+  };
+  while (i < text.length) {
+    const c = text[i];
+    if (c === '"' && field.trim() === '' && !quoted) {
+      // A quoted field: up to the closing quote, with "" for a quote.
+      field = '';
+      quoted = true;
+      i++;
+      while (i < text.length) {
+        if (text[i] === '"') {
+          if (text[i + 1] === '"') {
+            field += '"';
+            i += 2;
+            continue;
+          }
+          i++;
+          break;
+        }
+        field += text[i++];
+      }
+      continue;
+    }
+    if (c === ',') endField();
+    else if (c === '\n' || c === '\r') {
+      endRow();
+      if (c === '\r' && text[i + 1] === '\n') i++;
+    } else if (!quoted) field += c;
+    i++;
+  }
+  if (field !== '' || quoted || row.length) endRow();
+  return rows;
+}
+
+/**
+ * The accounts of a CSV file, in order: the column headed `To_Account` or `account` (or
+ * another usual name for it), else the first column. Empty cells are skipped, and cells that
+ * `neutralise` escaped read back as they were.
+ */
+export function accountsFromCsv(text) {
+  const rows = parseCsv(text);
+  if (!rows.length) return [];
+  const headed = rows[0].findIndex((cell) => ACCOUNT_HEADERS.has(cell.trim().toLowerCase()));
+  const column = Math.max(headed, 0);
+  return rows
+    .slice(headed >= 0 ? 1 : 0)
+    .map((row) => restore(row[column] ?? ''))
+    .filter(Boolean);
+}
+
+/** A cell a spreadsheet would run as a formula, with a `'` before it so that it is only text. */
+export function neutralise(cell) {
+  return FORMULA_START.test(cell) || ESCAPED.test(cell) ? `'${cell}` : cell;
+}
+
+/** Undoes `neutralise`. */
+export function restore(cell) {
+  return ESCAPED.test(cell) ? cell.slice(1) : cell;
+}
+
+/** One CSV field: neutralised, and quoted when it holds a comma, quote or line break, or spaces at its ends. */
+export function csvField(cell) {
+  const text = neutralise(cell);
+  return /[",\r\n]|^\s|\s$/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
+}
+
+/** A CSV file of rows of cells, with CRLF line ends. */
+export function toCsv(rows) {
+  return rows.map((cells) => cells.map(csvField).join(',')).join('\r\n') + '\r\n';
+}
