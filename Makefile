@@ -15,6 +15,8 @@ WASM_TEST := CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner
 
 DEV_PORT := 8787
 EMULATOR_PORT := 9000
+# The generation of the tag API the emulated app has: all_member_push or timpush.
+TIM_TAG_API := all_member_push
 EMULATOR := target/debug/tim-emulator
 # Runs a command with the emulator and the Worker on the fixed ports the wasm suite expects.
 SERVE := TIM_EMULATOR_BIN=$(CURDIR)/$(EMULATOR) node tests/worker/serve.mjs -- env
@@ -32,7 +34,7 @@ FUZZ := cargo +nightly fuzz run --fuzz-dir tests/fuzz
 ## test: every check and test suite
 test: setup lint test-native test-wasm test-worker test-e2e test-fuzz
 
-## dev: the panel and the Worker on http://127.0.0.1:$(DEV_PORT), against the emulator on $(EMULATOR_PORT); Ctrl-C stops both
+## dev: the panel and the Worker on http://127.0.0.1:$(DEV_PORT), against the emulator on $(EMULATOR_PORT) (TIM_TAG_API=timpush for the current generation); Ctrl-C stops both
 dev: setup worker pkg emulator .dev.vars
 	@busy() { (exec 3<>/dev/tcp/127.0.0.1/$$1) 2>/dev/null; }; \
 	for port in $(DEV_PORT) $(EMULATOR_PORT); do \
@@ -45,27 +47,32 @@ dev: setup worker pkg emulator .dev.vars
 		sed -i '/^TIM_API_ORIGIN=/d' .dev.vars; \
 		echo "make dev: dropped TIM_API_ORIGIN from .dev.vars: EMULATOR_PORT decides it now"; \
 	fi; \
+	grep -q '^PANEL_WRITE_TOKENS=' .dev.vars || { $(WRITE_TOKEN_LINE) >> .dev.vars; echo "make dev: added a write token to .dev.vars"; }; \
 	set +e -a; . ./.dev.vars; set +a; \
-	$(EMULATOR) --listen 127.0.0.1:$(EMULATOR_PORT) & emulator=$$!; \
+	$(EMULATOR) --listen 127.0.0.1:$(EMULATOR_PORT) --api $(TIM_TAG_API) & emulator=$$!; \
 	stop() { kill $$emulator $${wrangler:-} 2>/dev/null; wait; }; \
 	trap 'stop; echo stopped; exit 0' INT TERM; trap stop EXIT; \
 	until busy $(EMULATOR_PORT); do \
 		kill -0 $$emulator 2>/dev/null || { echo "make dev: the emulator did not start" >&2; exit 1; }; sleep 0.2; \
 	done; \
 	$(OFFLINE) wrangler dev --ip 127.0.0.1 --port $(DEV_PORT) --show-interactive-dev-session=false \
-		--var TIM_API_ORIGIN:http://127.0.0.1:$(EMULATOR_PORT) & wrangler=$$!; \
+		--var TIM_API_ORIGIN:http://127.0.0.1:$(EMULATOR_PORT) --var TIM_TAG_API:$(TIM_TAG_API) & wrangler=$$!; \
 	until curl -sf http://127.0.0.1:$(DEV_PORT)/healthz >/dev/null; do \
 		kill -0 $$wrangler 2>/dev/null || { echo "make dev: wrangler dev did not start" >&2; exit 1; }; sleep 0.5; \
 	done; \
-	printf '\n  panel        http://127.0.0.1:$(DEV_PORT)/\n  read token   %s\n  emulator     http://127.0.0.1:$(EMULATOR_PORT)\n  Ctrl-C stops the Worker and the emulator\n\n' \
-		"$${PANEL_TOKENS%%,*}"; \
+	reader=$${PANEL_TOKENS%%,*}; writer=$${PANEL_WRITE_TOKENS%%,*}; \
+	printf '\n  panel        http://127.0.0.1:$(DEV_PORT)/\n  read token   %s\n  write token  %s\n  tag API      $(TIM_TAG_API)\n  emulator     http://127.0.0.1:$(EMULATOR_PORT)\n  Ctrl-C stops the Worker and the emulator\n\n' \
+		"$${reader#*:}" "$${writer#*:}"; \
 	wait
 
-# Local secrets for `make dev`: a random key shared with the emulator, and a random panel token.
-# Where the emulator listens is not kept here: `make dev` passes it, so EMULATOR_PORT holds.
+# Local secrets for `make dev`: a random key shared with the emulator, a random token that may
+# read and one that may also write. Where the emulator listens and which generation it has are
+# not kept here: `make dev` passes them, so EMULATOR_PORT and TIM_TAG_API hold.
+RANDOM_HEX = od -An -tx1 -N$(1) /dev/urandom | tr -d ' \n'
+WRITE_TOKEN_LINE = printf 'PANEL_WRITE_TOKENS=dev-writer:%s\n' "$$($(call RANDOM_HEX,16))"
 .dev.vars:
-	@printf 'TIM_SECRET_KEY=%s\nPANEL_TOKENS=%s\n' \
-		"$$(od -An -tx1 -N32 /dev/urandom | tr -d ' \n')" "$$(od -An -tx1 -N16 /dev/urandom | tr -d ' \n')" > $@
+	@printf 'TIM_SECRET_KEY=%s\nPANEL_TOKENS=dev-reader:%s\n' "$$($(call RANDOM_HEX,32))" "$$($(call RANDOM_HEX,16))" > $@
+	@$(WRITE_TOKEN_LINE) >> $@
 	@echo "wrote $@ (git-ignored)"
 
 ## worker: the Worker, built into build/

@@ -2,7 +2,7 @@
 //! (shape, algorithm, `aud`, `iss`, `exp`, `nbf`), the team's key set and when to fetch it
 //! again. The RS256 signature itself is checked with WebCrypto by the Worker.
 
-use crate::Error;
+use crate::edge::EdgeError;
 use crate::json::Json;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -24,7 +24,7 @@ pub struct AccessConfig {
 impl AccessConfig {
     /// Reads `ACCESS_TEAM_DOMAIN` and `ACCESS_AUD`: both or neither. `ACCESS_CERTS_URL`
     /// replaces the team's key-set URL, for tests only.
-    pub fn from_env(lookup: impl Fn(&str) -> Option<String>) -> Result<Option<Self>, Error> {
+    pub fn from_env(lookup: impl Fn(&str) -> Option<String>) -> Result<Option<Self>, EdgeError> {
         match (lookup("ACCESS_TEAM_DOMAIN"), lookup("ACCESS_AUD")) {
             (None, None) => Ok(None),
             (Some(team), Some(audience)) => {
@@ -38,7 +38,7 @@ impl AccessConfig {
                     certs_url,
                 }))
             }
-            _ => Err(Error::Misconfigured(
+            _ => Err(EdgeError::Misconfigured(
                 "ACCESS_TEAM_DOMAIN and ACCESS_AUD go together: set both or neither".into(),
             )),
         }
@@ -54,11 +54,11 @@ pub struct AccessToken {
     pub signed: String,
     /// The RS256 signature.
     pub signature: Vec<u8>,
-    claims: Claims,
+    claims: TokenClaims,
 }
 
 #[derive(Debug)]
-struct Claims {
+struct TokenClaims {
     audiences: Vec<String>,
     iss: String,
     exp: f64,
@@ -67,7 +67,7 @@ struct Claims {
     sub: Option<String>,
 }
 
-impl Claims {
+impl TokenClaims {
     /// Reads the claims this crate checks; a claim of the wrong type refuses the token.
     fn read(claims: &impl Json) -> Option<Self> {
         let aud = claims.field("aud")?;
@@ -101,53 +101,53 @@ fn optional<J: Json, T>(claim: Option<J>, read: impl Fn(&J) -> Option<T>) -> Opt
 impl AccessToken {
     /// Splits and decodes a token, reading its JSON with `J`; anything but an RS256 JWT with
     /// a `kid` is refused.
-    pub fn parse<J: Json>(token: &str) -> Result<Self, Error> {
+    pub fn parse<J: Json>(token: &str) -> Result<Self, EdgeError> {
         let token = token.trim();
         let mut parts = token.split('.');
         let (Some(header), Some(payload), Some(signature), None) =
             (parts.next(), parts.next(), parts.next(), parts.next())
         else {
-            return Err(Error::Unauthorized);
+            return Err(EdgeError::Unauthorized);
         };
         let decode = |part: &str| {
             URL_SAFE_NO_PAD
                 .decode(part)
-                .map_err(|_| Error::Unauthorized)
+                .map_err(|_| EdgeError::Unauthorized)
         };
         let read = |part: &str| {
             let bytes = decode(part)?;
-            let text = std::str::from_utf8(&bytes).map_err(|_| Error::Unauthorized)?;
-            J::parse(text).map_err(|_| Error::Unauthorized)
+            let text = std::str::from_utf8(&bytes).map_err(|_| EdgeError::Unauthorized)?;
+            J::parse(text).map_err(|_| EdgeError::Unauthorized)
         };
         let header = read(header)?;
         if header.field("alg").and_then(|alg| alg.string()).as_deref() != Some("RS256") {
-            return Err(Error::Unauthorized);
+            return Err(EdgeError::Unauthorized);
         }
         let kid = header.field("kid").and_then(|kid| kid.string());
         Ok(Self {
-            kid: kid.ok_or(Error::Unauthorized)?,
-            claims: Claims::read(&read(payload)?).ok_or(Error::Unauthorized)?,
+            kid: kid.ok_or(EdgeError::Unauthorized)?,
+            claims: TokenClaims::read(&read(payload)?).ok_or(EdgeError::Unauthorized)?,
             signature: decode(signature)?,
             signed: token[..token.rfind('.').unwrap_or(0)].to_owned(),
         })
     }
 
     /// Checks `aud`, `iss`, `exp` and `nbf` at the Unix time `now` (seconds).
-    pub fn check_claims(&self, config: &AccessConfig, now: f64) -> Result<(), Error> {
+    pub fn check_claims(&self, config: &AccessConfig, now: f64) -> Result<(), EdgeError> {
         let claims = &self.claims;
         let audience_ok = claims.audiences.contains(&config.audience);
         let in_time = now < claims.exp && claims.nbf.is_none_or(|nbf| nbf <= now);
         if audience_ok && claims.iss == config.issuer && in_time {
             Ok(())
         } else {
-            Err(Error::Unauthorized)
+            Err(EdgeError::Unauthorized)
         }
     }
 
-    /// Who the token speaks for, to rate-limit per person.
-    pub fn identity(&self) -> String {
+    /// Who the token speaks for: its e-mail, else its subject.
+    pub fn identity(&self) -> &str {
         let who = self.claims.email.as_ref().or(self.claims.sub.as_ref());
-        format!("access:{}", who.map_or("unknown", String::as_str))
+        who.map_or("unknown", String::as_str)
     }
 }
 
@@ -194,9 +194,9 @@ impl KeySet {
     }
 
     /// Replaces the keys with those of a fetched key-set document; other kinds of key are skipped.
-    pub fn update(&mut self, document: &impl Json, now_ms: f64) -> Result<(), Error> {
+    pub fn update(&mut self, document: &impl Json, now_ms: f64) -> Result<(), EdgeError> {
         let keys = document.field("keys").and_then(|keys| keys.items());
-        let keys = keys.ok_or(Error::Internal("the Access key set is not a JWK set"))?;
+        let keys = keys.ok_or(EdgeError::Internal("the Access key set is not a JWK set"))?;
         self.keys = keys.iter().filter_map(PublicKey::read).collect();
         self.fetched_at_ms = Some(now_ms);
         Ok(())
@@ -265,15 +265,15 @@ mod tests {
         assert_eq!(parsed.kid, "k1");
         assert_eq!(parsed.signature, b"sig");
         assert_eq!(parsed.signed, text[..text.rfind('.').unwrap()]);
-        assert_eq!(parsed.identity(), "access:ops@example.com");
+        assert_eq!(parsed.identity(), "ops@example.com");
         assert_eq!(parsed.check_claims(&config(), 1500.0), Ok(()));
         assert_eq!(
             parsed.check_claims(&config(), 999.0),
-            Err(Error::Unauthorized)
+            Err(EdgeError::Unauthorized)
         );
         assert_eq!(
             parsed.check_claims(&config(), 2000.0),
-            Err(Error::Unauthorized)
+            Err(EdgeError::Unauthorized)
         );
         let listed = token(
             json!({ "alg": "RS256", "kid": "k1" }),
@@ -296,7 +296,7 @@ mod tests {
             let parsed = AccessToken::parse::<Value>(&token(header.clone(), claims)).unwrap();
             assert_eq!(
                 parsed.check_claims(&config(), 1500.0),
-                Err(Error::Unauthorized)
+                Err(EdgeError::Unauthorized)
             );
         }
         for header in [
@@ -307,7 +307,7 @@ mod tests {
             let text = token(header, claims(json!("aud-tag")));
             assert_eq!(
                 AccessToken::parse::<Value>(&text).unwrap_err(),
-                Error::Unauthorized
+                EdgeError::Unauthorized
             );
         }
         let mut claims_of_wrong_type = Vec::new();
@@ -326,13 +326,13 @@ mod tests {
         for text in claims_of_wrong_type {
             assert_eq!(
                 AccessToken::parse::<Value>(&text).unwrap_err(),
-                Error::Unauthorized
+                EdgeError::Unauthorized
             );
         }
         for text in ["", "a.b", "a.b.c.d", "!!.??.##", "e30.e30.e30"] {
             assert_eq!(
                 AccessToken::parse::<Value>(text).unwrap_err(),
-                Error::Unauthorized,
+                EdgeError::Unauthorized,
                 "{text}"
             );
         }

@@ -10,29 +10,38 @@ use wasm_bindgen_futures::JsFuture;
 use web_sys::{RequestInit, Response, WorkerGlobalScope};
 use worker::{Context, Env, event};
 
-use crate::edge::{Upstream, UserSigCache};
+use crate::api::Call;
+use crate::edge::routes::path_of;
+use crate::edge::{UpstreamSettings, UserSigCache};
 use crate::upstream;
 
 thread_local! {
     /// The settings and the UserSig, read and signed once per isolate.
-    static STATE: RefCell<Option<(Upstream, UserSigCache)>> = const { RefCell::new(None) };
+    static STATE: RefCell<Option<(UpstreamSettings, UserSigCache)>> = const { RefCell::new(None) };
 }
 
 #[event(fetch)]
 async fn fetch(request: web_sys::Request, env: Env, _ctx: Context) -> worker::Result<Response> {
+    let Some(call) = Call::at(path_of(&request.url())) else {
+        return Err(worker::Error::RustError(
+            "not one of the eight calls".into(),
+        ));
+    };
     let url = STATE.with(|state| {
         let mut state = state.borrow_mut();
         let (upstream, usersigs) = match state.take() {
             Some(ready) => state.insert(ready),
             None => {
                 let lookup = |name: &str| env.var(name).ok().map(|v| v.to_string());
-                state.insert((Upstream::from_env(lookup)?, UserSigCache::default()))
+                let settings = UpstreamSettings::from_env(lookup).map_err(|e| e.to_string())?;
+                state.insert((settings, UserSigCache::default()))
             }
         };
         let usersig = usersigs.get(upstream, (js_sys::Date::now() / 1000.0) as u64);
-        Ok::<_, crate::Error>(upstream.url(&usersig, upstream::random()?, false))
+        let random = upstream::random().map_err(|e| e.to_string())?;
+        Ok::<_, String>(upstream.url(call, &usersig, random, false))
     });
-    let url = url.map_err(|error| worker::Error::RustError(error.to_string()))?;
+    let url = url.map_err(worker::Error::RustError)?;
     let init = RequestInit::new();
     init.set_method("POST");
     if let Some(body) = request.body() {

@@ -4,6 +4,27 @@
 //! The request body, the vendor's answer and Cloudflare Access tokens are all read through
 //! [`Json`], so the rules for what they must hold are written once and hold on both.
 
+/// A string as a JSON string literal, in its quotes, for messages: quotes, backslashes and
+/// control characters escaped, nothing else changed.
+pub fn quoted(value: &str) -> String {
+    let mut out = String::with_capacity(value.len() + 2);
+    out.push('"');
+    for c in value.chars() {
+        match c {
+            '"' | '\\' => {
+                out.push('\\');
+                out.push(c);
+            }
+            c if (c as u32) < 0x20 || c == '\u{7f}' => {
+                out.push_str(&format!("\\u{:04x}", c as u32));
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
 /// A parsed JSON value, as far as this crate reads one.
 pub trait Json: Sized {
     /// Parses a JSON text; the error says what is wrong with it.
@@ -18,6 +39,8 @@ pub trait Json: Sized {
     fn items(&self) -> Option<Vec<Self>>;
     /// Whether this is an object: not an array, not `null`.
     fn is_object(&self) -> bool;
+    /// The names of an object's fields (none for anything else).
+    fn keys(&self) -> Vec<String>;
 
     /// The string, if this is a well-formed one.
     fn string(&self) -> Option<String> {
@@ -69,6 +92,12 @@ impl Json for serde_json::Value {
     fn is_object(&self) -> bool {
         self.is_object()
     }
+
+    fn keys(&self) -> Vec<String> {
+        self.as_object()
+            .map(|object| object.keys().cloned().collect())
+            .unwrap_or_default()
+    }
 }
 
 #[cfg(target_arch = "wasm32")]
@@ -115,6 +144,15 @@ impl Json for wasm_bindgen::JsValue {
     fn is_object(&self) -> bool {
         self.is_object() && !js_sys::Array::is_array(self)
     }
+
+    fn keys(&self) -> Vec<String> {
+        if !Json::is_object(self) {
+            return Vec::new();
+        }
+        let keys =
+            js_sys::Object::keys(wasm_bindgen::JsCast::unchecked_ref::<js_sys::Object>(self));
+        keys.iter().filter_map(|key| key.as_string()).collect()
+    }
 }
 
 #[cfg(test)]
@@ -150,6 +188,26 @@ mod tests {
         let pair = <Value as Json>::parse(r#""\ud83d\ude00""#).unwrap();
         assert_eq!(pair.text(), Ok("😀".to_owned()));
         assert_eq!(json!(1).text(), Err(NotText::NotAString));
+    }
+
+    #[test]
+    fn quoted_strings_read_back_as_json() {
+        for text in [
+            "plain",
+            "say \"hi\"",
+            "back\\slash",
+            "line\nbreak\u{7f}",
+            "用户 😀",
+            "",
+        ] {
+            let written = quoted(text);
+            assert_eq!(
+                serde_json::from_str::<String>(&written).unwrap(),
+                text,
+                "{written}"
+            );
+        }
+        assert_eq!(quoted("a\"b\n"), "\"a\\\"b\\u000a\"");
     }
 
     #[test]

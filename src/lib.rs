@@ -2,12 +2,16 @@
 #![deny(missing_docs)]
 
 pub mod access_jwt;
+pub mod answer;
+pub mod api;
+pub mod body;
+pub mod client;
+pub mod codes;
 pub mod edge;
 #[cfg(all(feature = "emulator", not(target_arch = "wasm32")))]
 pub mod emulator;
-mod error;
 pub mod json;
-pub mod tags;
+pub mod retry;
 pub mod upstream;
 pub mod usersig;
 
@@ -23,8 +27,10 @@ mod worker;
 #[cfg(all(feature = "worker", feature = "bench-floor"))]
 compile_error!("`worker` and `bench-floor` each build a Worker: enable one of them");
 
-pub use error::{Action, Error, codes};
+pub use answer::{AccountError, Status, VendorError};
+pub use api::{Call, Operation, Scope, TagApi};
+pub use body::{BodyError, TagRequest, UserTags};
+pub use codes::{Action, Coded};
 pub use json::Json;
-pub use tags::{GetTagsRequest, GetTagsResponse, UserTags};
 pub use upstream::Region;
-pub use usersig::{Claims, SecretKey, Signer, UserSig};
+pub use usersig::{Claims, SecretKey, SigError, Signer, UserSig};

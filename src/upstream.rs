@@ -3,11 +3,7 @@
 use std::fmt;
 use std::str::FromStr;
 
-use crate::Error;
 use crate::usersig::UserSig;
-
-/// The path of the get-tags API, the same on every domain.
-pub const GET_TAG_PATH: &str = "/v4/all_member_push/im_get_tag";
 
 /// The region names, as the configuration spells them, for error messages.
 pub(crate) const REGION_NAMES: &str =
@@ -114,16 +110,21 @@ impl Region {
     }
 }
 
+/// A region name that is not one of the vendor's regions.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown region {}; expected one of {REGION_NAMES}", crate::json::quoted(.0))]
+pub struct UnknownRegion(pub String);
+
 impl FromStr for Region {
-    type Err = Error;
+    type Err = UnknownRegion;
 
     /// Reads a `TIM_REGION` value; case and surrounding spaces do not matter.
-    fn from_str(name: &str) -> Result<Self, Error> {
+    fn from_str(name: &str) -> Result<Self, UnknownRegion> {
         let wanted = name.trim();
         Region::ALL
             .into_iter()
             .find(|region| region.name().eq_ignore_ascii_case(wanted))
-            .ok_or_else(|| Error::UnknownRegion(name.into()))
+            .ok_or_else(|| UnknownRegion(name.into()))
     }
 }
 
@@ -133,20 +134,26 @@ impl fmt::Display for Region {
     }
 }
 
-/// The signed get-tags URL on `origin` (scheme and host, no trailing slash needed).
+/// The signed URL of the call at `path` on `origin` (scheme and host, no trailing slash needed).
 ///
 /// Every query value is URL-encoded; `random` must be fresh for each request ([`random`]).
-pub fn get_tag_url(
+pub fn url(
     origin: &str,
+    path: &str,
     sdkappid: u64,
     identifier: &str,
     usersig: &UserSig,
     random: u32,
 ) -> String {
-    get_tag_url_with(origin, &signed_query(sdkappid, identifier, usersig), random)
+    url_with(
+        origin,
+        path,
+        &signed_query(sdkappid, identifier, usersig),
+        random,
+    )
 }
 
-/// The part of the get-tags query that stays the same for as long as the UserSig does:
+/// The part of the query that stays the same for as long as the UserSig does:
 /// `usersig`, `identifier` and `sdkappid`, URL-encoded.
 pub fn signed_query(sdkappid: u64, identifier: &str, usersig: &UserSig) -> String {
     form_urlencoded::Serializer::new(String::new())
@@ -156,15 +163,20 @@ pub fn signed_query(sdkappid: u64, identifier: &str, usersig: &UserSig) -> Strin
         .finish()
 }
 
-/// The get-tags URL on `origin` for a query from [`signed_query`] and a fresh `random`.
-pub fn get_tag_url_with(origin: &str, signed_query: &str, random: u32) -> String {
+/// The URL of the call at `path` on `origin`, for a query from [`signed_query`] and a fresh `random`.
+pub fn url_with(origin: &str, path: &str, signed_query: &str, random: u32) -> String {
     let origin = origin.trim_end_matches('/');
-    format!("{origin}{GET_TAG_PATH}?{signed_query}&random={random}&contenttype=json")
+    format!("{origin}{path}?{signed_query}&random={random}&contenttype=json")
 }
 
+/// The platform has no cryptographic random source.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("no secure random source is available: {0}")]
+pub struct NoRandomness(pub String);
+
 /// A fresh 32-bit value from the platform's cryptographic random source.
-pub fn random() -> Result<u32, Error> {
-    getrandom::u32().map_err(|e| Error::NoRandomness(e.to_string()))
+pub fn random() -> Result<u32, NoRandomness> {
+    getrandom::u32().map_err(|e| NoRandomness(e.to_string()))
 }
 
 #[cfg(test)]
@@ -234,7 +246,7 @@ mod tests {
         );
         assert_eq!(
             "siliconvalley".parse::<Region>(),
-            Err(Error::UnknownRegion("siliconvalley".into()))
+            Err(UnknownRegion("siliconvalley".into()))
         );
         assert!("".parse::<Region>().is_err());
     }
@@ -242,8 +254,9 @@ mod tests {
     #[test]
     fn the_url_carries_every_parameter_encoded() {
         let sig = Signer::new(1_400_000_000, SecretKey::new("k")).sign("ad min&x=1", 1, 2, None);
-        let url = get_tag_url(
+        let url = url(
             "https://console.tim.qq.com/",
+            "/v4/all_member_push/im_get_tag",
             1_400_000_000,
             "ad min&x=1",
             &sig,
@@ -274,6 +287,13 @@ mod tests {
             query.starts_with(&format!("usersig={}&", sig.expose())),
             "{query}"
         );
+    }
+
+    #[test]
+    fn unknown_region_lists_the_known_ones() {
+        let message = "mars".parse::<Region>().unwrap_err().to_string();
+        assert!(message.contains("\"mars\""), "{message}");
+        assert!(message.contains("silicon-valley"), "{message}");
     }
 
     #[test]

@@ -11,7 +11,10 @@ use hmac::{Hmac, Mac};
 use serde::Deserialize;
 use sha2::Sha256;
 
-use crate::Error;
+use crate::codes::{
+    Coded, SIG_APP_MISMATCH, SIG_BAD_SIGNATURE, SIG_EMPTY, SIG_EXPIRED, SIG_IDENTIFIER_MISMATCH,
+    SIG_INVALID_DOCUMENT, SIG_MALFORMED,
+};
 
 /// The longest UserSig `verify` reads; real ones are a few hundred characters.
 const MAX_SIG_CHARS: usize = 8 * 1024;
@@ -19,6 +22,65 @@ const MAX_SIG_CHARS: usize = 8 * 1024;
 const MAX_DOCUMENT_BYTES: usize = 16 * 1024;
 /// The largest payload of one stored deflate block.
 const MAX_STORED_BLOCK: usize = u16::MAX as usize;
+
+/// Why a UserSig does not verify, with the vendor's code for each.
+///
+/// Messages never contain the key or the UserSig.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SigError {
+    /// The UserSig is the empty string.
+    #[error("UserSig is empty")]
+    Empty,
+    /// The UserSig cannot be decoded into a signature document.
+    #[error("UserSig is malformed: {0}")]
+    Malformed(&'static str),
+    /// The UserSig decodes, but its document is not a version 2.0 signature document.
+    #[error("UserSig document is invalid: {0}")]
+    InvalidDocument(&'static str),
+    /// The UserSig was signed for another SDKAppID.
+    #[error("UserSig was signed for SDKAppID {signed}, not {expected}")]
+    AppMismatch {
+        /// The SDKAppID in the UserSig.
+        signed: u64,
+        /// The SDKAppID it was checked against.
+        expected: u64,
+    },
+    /// The UserSig was signed for another account.
+    #[error(
+        "UserSig was signed for identifier {}, not {}",
+        crate::json::quoted(signed),
+        crate::json::quoted(expected)
+    )]
+    IdentifierMismatch {
+        /// The identifier in the UserSig.
+        signed: String,
+        /// The identifier it was checked against.
+        expected: String,
+    },
+    /// The HMAC does not match: the UserSig was not signed with this app's key, or was altered.
+    #[error("UserSig signature check failed: it was not signed with this app's key")]
+    BadSignature,
+    /// The UserSig is authentic but its validity has ended.
+    #[error("UserSig expired at {expired_at} (Unix seconds); sign a new one")]
+    Expired {
+        /// The Unix time at which it stopped being valid.
+        expired_at: u64,
+    },
+}
+
+impl Coded for SigError {
+    fn code(&self) -> i64 {
+        match self {
+            SigError::Empty => SIG_EMPTY,
+            SigError::Malformed(_) => SIG_MALFORMED,
+            SigError::InvalidDocument(_) => SIG_INVALID_DOCUMENT,
+            SigError::AppMismatch { .. } => SIG_APP_MISMATCH,
+            SigError::IdentifierMismatch { .. } => SIG_IDENTIFIER_MISMATCH,
+            SigError::BadSignature => SIG_BAD_SIGNATURE,
+            SigError::Expired { .. } => SIG_EXPIRED,
+        }
+    }
+}
 
 /// An app's secret key from the vendor console. Its `Debug` output never shows it.
 #[derive(Clone)]
@@ -151,26 +213,26 @@ impl Signer {
     ///
     /// The checks run in this order, and the error names the first that fails: encoding,
     /// document, SDKAppID, identifier, HMAC, expiry.
-    pub fn verify(&self, identifier: &str, sig: &str, now: u64) -> Result<Claims, Error> {
+    pub fn verify(&self, identifier: &str, sig: &str, now: u64) -> Result<Claims, SigError> {
         let document = decode(sig)?;
         if document.ver != "2.0" {
-            return Err(Error::SigInvalidDocument("TLS.ver is not \"2.0\""));
+            return Err(SigError::InvalidDocument("TLS.ver is not \"2.0\""));
         }
         if document.sdkappid != self.sdkappid {
-            return Err(Error::SigAppMismatch {
+            return Err(SigError::AppMismatch {
                 signed: document.sdkappid,
                 expected: self.sdkappid,
             });
         }
         if document.identifier != identifier {
-            return Err(Error::SigIdentifierMismatch {
+            return Err(SigError::IdentifierMismatch {
                 signed: document.identifier,
                 expected: identifier.into(),
             });
         }
         let signature = STANDARD
             .decode(&document.sig)
-            .map_err(|_| Error::SigInvalidDocument("TLS.sig is not base64"))?;
+            .map_err(|_| SigError::InvalidDocument("TLS.sig is not base64"))?;
         self.hmac(
             identifier,
             document.time,
@@ -178,12 +240,12 @@ impl Signer {
             document.userbuf.as_deref(),
         )
         .verify_slice(&signature)
-        .map_err(|_| Error::SigBadSignature)?;
+        .map_err(|_| SigError::BadSignature)?;
         let userbuf = document
             .userbuf
             .map(|text| STANDARD.decode(text))
             .transpose()
-            .map_err(|_| Error::SigInvalidDocument("TLS.userbuf is not base64"))?;
+            .map_err(|_| SigError::InvalidDocument("TLS.userbuf is not base64"))?;
         let claims = Claims {
             identifier: document.identifier,
             sdkappid: document.sdkappid,
@@ -192,7 +254,7 @@ impl Signer {
             userbuf,
         };
         if now > claims.expires_at() {
-            return Err(Error::SigExpired {
+            return Err(SigError::Expired {
                 expired_at: claims.expires_at(),
             });
         }
@@ -239,36 +301,36 @@ fn encode(bytes: &[u8]) -> String {
 }
 
 /// Undoes the UserSig encoding and parses the document, refusing anything not canonical.
-fn decode(sig: &str) -> Result<Document, Error> {
+fn decode(sig: &str) -> Result<Document, SigError> {
     if sig.is_empty() {
-        return Err(Error::SigEmpty);
+        return Err(SigError::Empty);
     }
     if sig.len() > MAX_SIG_CHARS {
-        return Err(Error::SigMalformed("longer than any UserSig"));
+        return Err(SigError::Malformed("longer than any UserSig"));
     }
     // Padding is `_`, and only at the end: `=`, `+` and `/` are refused, so that one UserSig
     // has one spelling.
     let body = sig.trim_end_matches('_');
     if body.contains('=') {
-        return Err(Error::SigMalformed(
+        return Err(SigError::Malformed(
             "a character outside the UserSig alphabet",
         ));
     }
     let padded = format!("{body}{}", "=".repeat(sig.len() - body.len()));
     let zlib = USERSIG_BASE64
         .decode(padded)
-        .map_err(|_| Error::SigMalformed("not valid base64"))?;
+        .map_err(|_| SigError::Malformed("not valid base64"))?;
     if has_stored_block_padding(&zlib) {
-        return Err(Error::SigMalformed("not a canonical zlib stream"));
+        return Err(SigError::Malformed("not a canonical zlib stream"));
     }
     let json = inflate_exactly(&zlib)?;
     serde_json::from_slice(json.as_slice()).map_err(|_| {
-        Error::SigInvalidDocument("not a JSON object with the TLS.* fields of version 2.0")
+        SigError::InvalidDocument("not a JSON object with the TLS.* fields of version 2.0")
     })
 }
 
 /// Inflates a zlib stream that must end, checksum included, exactly where the bytes end.
-fn inflate_exactly(zlib: &[u8]) -> Result<Vec<u8>, Error> {
+fn inflate_exactly(zlib: &[u8]) -> Result<Vec<u8>, SigError> {
     use miniz_oxide::inflate::TINFLStatus;
     use miniz_oxide::inflate::core::{DecompressorOxide, decompress, inflate_flags};
     let mut out = vec![0; MAX_DOCUMENT_BYTES];
@@ -281,11 +343,11 @@ fn inflate_exactly(zlib: &[u8]) -> Result<Vec<u8>, Error> {
             out.truncate(written);
             Ok(out)
         }
-        TINFLStatus::Done => Err(Error::SigMalformed(
+        TINFLStatus::Done => Err(SigError::Malformed(
             "bytes after the end of the zlib stream",
         )),
-        TINFLStatus::HasMoreOutput => Err(Error::SigMalformed("the document is too large")),
-        _ => Err(Error::SigMalformed("not a valid zlib stream")),
+        TINFLStatus::HasMoreOutput => Err(SigError::Malformed("the document is too large")),
+        _ => Err(SigError::Malformed("not a valid zlib stream")),
     }
 }
 
@@ -375,7 +437,7 @@ mod tests {
         );
         assert_eq!(
             signer().verify("xiaojun", VECTOR, TIME + EXPIRE + 1),
-            Err(Error::SigExpired {
+            Err(SigError::Expired {
                 expired_at: TIME + EXPIRE
             })
         );
@@ -386,14 +448,14 @@ mod tests {
         let other_app = Signer::new(1_400_000_001, SecretKey::new(KEY));
         assert_eq!(
             other_app.verify("xiaojun", VECTOR, TIME),
-            Err(Error::SigAppMismatch {
+            Err(SigError::AppMismatch {
                 signed: 1_400_000_000,
                 expected: 1_400_000_001
             })
         );
         assert_eq!(
             signer().verify("admin", VECTOR, TIME),
-            Err(Error::SigIdentifierMismatch {
+            Err(SigError::IdentifierMismatch {
                 signed: "xiaojun".into(),
                 expected: "admin".into()
             })
@@ -401,9 +463,9 @@ mod tests {
         let other_key = Signer::new(1_400_000_000, SecretKey::new("another key"));
         assert_eq!(
             other_key.verify("xiaojun", VECTOR, TIME),
-            Err(Error::SigBadSignature)
+            Err(SigError::BadSignature)
         );
-        assert_eq!(signer().verify("xiaojun", "", TIME), Err(Error::SigEmpty));
+        assert_eq!(signer().verify("xiaojun", "", TIME), Err(SigError::Empty));
         assert_eq!(
             signer().verify("xiaojun", "abc+", TIME).unwrap_err().code(),
             70003
@@ -423,7 +485,7 @@ mod tests {
         let sig = encode(&zlib_stored(forged));
         assert_eq!(
             signer().verify("xiaojun", &sig, TIME),
-            Err(Error::SigBadSignature)
+            Err(SigError::BadSignature)
         );
     }
 
@@ -433,7 +495,7 @@ mod tests {
         let v1 = encode(br#"{"TLS.ver":"1.0","TLS.identifier":"xiaojun","TLS.sdkappid":1400000000,"TLS.time":1,"TLS.expire":1,"TLS.sig":""}"#);
         assert_eq!(
             signer().verify("xiaojun", &v1, TIME),
-            Err(Error::SigInvalidDocument("TLS.ver is not \"2.0\""))
+            Err(SigError::InvalidDocument("TLS.ver is not \"2.0\""))
         );
         let missing = encode(br#"{"TLS.ver":"2.0"}"#);
         assert_eq!(
@@ -453,7 +515,7 @@ mod tests {
         let trailing = [&zlib[..], &[0]].concat();
         assert_eq!(
             signer().verify("xiaojun", &respell(&trailing), TIME),
-            Err(Error::SigMalformed(
+            Err(SigError::Malformed(
                 "bytes after the end of the zlib stream"
             ))
         );
@@ -461,7 +523,7 @@ mod tests {
         padded[2] |= 0b1000_0000;
         assert_eq!(
             signer().verify("xiaojun", &respell(&padded), TIME),
-            Err(Error::SigMalformed("not a canonical zlib stream"))
+            Err(SigError::Malformed("not a canonical zlib stream"))
         );
         let standard_alphabet = VECTOR.replace('-', "/");
         assert_eq!(
@@ -497,7 +559,7 @@ mod tests {
         assert!(bomb.len() < MAX_SIG_CHARS);
         assert_eq!(
             signer().verify("xiaojun", &bomb, TIME),
-            Err(Error::SigMalformed("the document is too large"))
+            Err(SigError::Malformed("the document is too large"))
         );
     }
 

@@ -1,9 +1,10 @@
-//! The Cloudflare Worker: translates between the runtime and the decisions in [`crate::edge`].
+//! The Cloudflare Worker: carries requests and answers between the runtime and the decisions
+//! of [`crate::edge`], which holds every rule that needs no runtime.
 //!
 //! Requests, answers and the upstream fetch use the runtime's own objects through web-sys,
 //! and JSON is read with the runtime's `JSON.parse`: bodies stay in JavaScript and only the
-//! account names and codes cross into wasm. workers-rs provides the entry point, the
-//! environment and timers.
+//! values checked cross into wasm. workers-rs provides the entry point, the environment and
+//! timers.
 
 use std::cell::{OnceCell, RefCell};
 use std::rc::Rc;
@@ -21,12 +22,20 @@ use web_sys::{
 use worker::{Context, Delay, Env, console_error, console_log, event};
 
 use crate::access_jwt::{AccessConfig, AccessToken, KeySet, PublicKey};
-use crate::edge::{
-    Access, MAX_BODY_BYTES, Next, RequestLog, Retries, Route, TryOutcome, Upstream, UserSigCache,
-    refusal_header, request_id, route,
+use crate::answer::{AccountError, Answer, Status, VendorError, failed_accounts};
+use crate::api::{Call, Scope};
+use crate::body::{BodyError, TagRequest};
+use crate::codes::Coded;
+use crate::edge::routes::{
+    BodyPart, COMMON_HEADERS, JSON_HEADERS, PREFLIGHT_HEADERS, body_part, declared_length,
+    origin_of, path_of, refusal_header,
 };
-use crate::tags::{answer_code, invalid_json};
-use crate::{Error, GetTagsRequest, GetTagsResponse, upstream};
+use crate::edge::{
+    AuditLog, Caller, Callers, EdgeError, RequestLog, Route, Session, UpstreamSettings,
+    UserSigCache, request_id, route,
+};
+use crate::retry::{Next, Retries, RetryPolicy, TryOutcome};
+use crate::upstream;
 
 #[wasm_bindgen]
 extern "C" {
@@ -44,24 +53,22 @@ extern "C" {
 
 /// The rate-limit binding of `wrangler.toml`; without it, callers are not limited.
 const RATE_LIMIT_BINDING: &str = "CALLER_LIMIT";
-/// How much of a body streamed past [`MAX_BODY_BYTES`] is read, and dropped, before refusing it.
-const DRAIN_LIMIT_BYTES: usize = 16 * MAX_BODY_BYTES;
 /// How long the Access key set may take to fetch.
 const KEY_SET_TIMEOUT_MS: u32 = 5_000;
 
 /// Settings read once per isolate: a Worker's environment does not change while it runs.
-type Cached<T> = OnceCell<std::result::Result<Rc<T>, Error>>;
+type PerIsolate<T> = OnceCell<Result<Rc<T>, EdgeError>>;
 
-fn settings<T>(
-    cell: &'static LocalKey<Cached<T>>,
-    read: impl FnOnce() -> std::result::Result<T, Error>,
-) -> std::result::Result<Rc<T>, Error> {
+fn per_isolate<T>(
+    cell: &'static LocalKey<PerIsolate<T>>,
+    read: impl FnOnce() -> Result<T, EdgeError>,
+) -> Result<Rc<T>, EdgeError> {
     cell.with(|cell| cell.get_or_init(|| read().map(Rc::new)).clone())
 }
 
 thread_local! {
-    static ACCESS: Cached<Access> = const { OnceCell::new() };
-    static UPSTREAM: Cached<Upstream> = const { OnceCell::new() };
+    static CALLERS: PerIsolate<Callers> = const { OnceCell::new() };
+    static UPSTREAM: PerIsolate<UpstreamSettings> = const { OnceCell::new() };
     /// One admin UserSig per isolate, shared by its requests.
     static USERSIG: RefCell<UserSigCache> = RefCell::default();
     /// The Access team's keys, per isolate.
@@ -75,10 +82,10 @@ thread_local! {
 }
 
 /// What a request turned into: an answer, or a refusal to be written in the vendor's shape.
-type Outcome = std::result::Result<Answer, Error>;
+type Outcome = Result<Reply, EdgeError>;
 
 /// An answer before it becomes the runtime's `Response`, which is built once, in [`respond`].
-struct Answer {
+struct Reply {
     status: u16,
     body: Body,
     kind: Kind,
@@ -103,7 +110,7 @@ enum Kind {
     Preflight,
 }
 
-impl Answer {
+impl Reply {
     fn json(status: u16, body: Body) -> Self {
         Self {
             status,
@@ -115,6 +122,19 @@ impl Answer {
     }
 }
 
+/// What a request's log line tells beside its answer, gathered while it is handled.
+#[derive(Default)]
+struct Trace {
+    /// The allowed origin to echo, for a cross-origin call.
+    cors: Option<String>,
+    /// Who called, once admitted.
+    caller: Option<String>,
+    /// Calls made to the vendor.
+    tries: u32,
+    /// Milliseconds spent on them, from the first call to the last answer.
+    upstream_ms: Option<u64>,
+}
+
 #[event(fetch)]
 async fn fetch(request: web_sys::Request, env: Env, _ctx: Context) -> worker::Result<Response> {
     let started_ms = js_sys::Date::now();
@@ -122,17 +142,20 @@ async fn fetch(request: web_sys::Request, env: Env, _ctx: Context) -> worker::Re
     let url = request.url();
     let path = path_of(&url);
     let headers = request.headers();
-    let mut trace = Trace::default();
-    let outcome = handle(&request, &headers, &method, path, &url, &env, &mut trace).await;
-    let (answer, info) = match outcome {
-        Ok(answer) => (answer, None),
-        Err(error) => (refusal(&error), Some(error.to_string())),
-    };
     let random = || u64::from(upstream::random().unwrap_or_default());
     let id = request_id(
         header(&headers, "cf-ray").as_deref(),
         random() << 32 | random(),
     );
+    let mut trace = Trace::default();
+    let outcome = handle(
+        &request, &headers, &method, path, &url, &env, &id, &mut trace,
+    )
+    .await;
+    let (answer, info) = match outcome {
+        Ok(answer) => (answer, None),
+        Err(error) => (refusal(&error), Some(error.to_string())),
+    };
     let line = RequestLog {
         event: "request",
         id: &id,
@@ -151,19 +174,9 @@ async fn fetch(request: web_sys::Request, env: Env, _ctx: Context) -> worker::Re
         .map_err(|_| worker::Error::RustError("cannot build the answer".into()))
 }
 
-/// What a request's log line tells beside its answer, gathered while it is handled.
-#[derive(Default)]
-struct Trace {
-    /// The allowed origin to echo, for a cross-origin call.
-    cors: Option<String>,
-    /// Who called, once admitted.
-    caller: Option<String>,
-    /// Calls made to the vendor.
-    tries: u32,
-    /// Milliseconds spent on them, from the first call to the last answer.
-    upstream_ms: Option<u64>,
-}
-
+/// The checks in their order: method and path, origin, credentials, rate limit, scope,
+/// configuration, body size, body shape; then the call.
+#[allow(clippy::too_many_arguments)]
 async fn handle(
     request: &web_sys::Request,
     headers: &web_sys::Headers,
@@ -171,17 +184,18 @@ async fn handle(
     path: &str,
     url: &str,
     env: &Env,
+    id: &str,
     trace: &mut Trace,
 ) -> Outcome {
     let lookup = |name: &str| setting(env, name);
     let route = route(method, path)?;
     if route == Route::Health {
-        return Ok(Answer::json(200, Body::Text(r#"{"ok":true}"#.into())));
+        return Ok(Reply::json(200, Body::Text(r#"{"ok":true}"#.into())));
     }
-    let access = settings(&ACCESS, || Access::from_env(lookup))?;
-    trace.cors = access.check_origin(header(headers, "Origin").as_deref(), origin_of(url))?;
+    let callers = per_isolate(&CALLERS, || Callers::from_env(lookup))?;
+    trace.cors = callers.check_origin(header(headers, "Origin").as_deref(), origin_of(url))?;
     if route == Route::Preflight {
-        return Ok(Answer {
+        return Ok(Reply {
             status: 204,
             body: Body::Empty,
             kind: Kind::Preflight,
@@ -189,38 +203,58 @@ async fn handle(
             code: 0,
         });
     }
-    let caller = authenticate(&access, headers).await?;
-    limit_rate(env, &caller).await?;
-    trace.caller = Some(caller);
-    let upstream = settings(&UPSTREAM, || Upstream::from_env(lookup))?;
-    let body = read_body(request, headers).await?;
-    let body = read_json(&body).map_err(|unreadable| match unreadable {
-        Unreadable::NotUtf8 => Error::InvalidBody("not valid UTF-8".into()),
-        Unreadable::NotJson(detail) => invalid_json(detail),
-    })?;
-    forward(&upstream, &GetTagsRequest::from_value(&body)?, trace).await
+    let caller = authenticate(&callers, headers).await?;
+    trace.caller = Some(caller.name.clone());
+    limit_rate(env, &caller.rate_limit_key()).await?;
+    if let Route::Call(call) = route
+        && !caller.may(call.row().scope)
+    {
+        return Err(EdgeError::ReadOnly {
+            caller: caller.name,
+            path: call.path(),
+        });
+    }
+    let upstream = per_isolate(&UPSTREAM, || UpstreamSettings::from_env(lookup))?;
+    let Route::Call(call) = route else {
+        // What is left after the health check and the preflight: the session.
+        let session = Session::new(&caller, upstream.api()).to_json();
+        return Ok(Reply::json(200, Body::Text(session)));
+    };
+    let body = read_body(request, headers, call.row().max_body_bytes).await?;
+    let checked = call.check(&read_json(&body)?)?;
+    let forwarded = forward(&upstream, call, &checked, trace).await;
+    if call.row().scope == Scope::Write && trace.tries > 0 {
+        let (code, failed) = match &forwarded {
+            Ok(answer) => (answer.code, answer.failed.as_slice()),
+            Err(error) => (error.code(), &[][..]),
+        };
+        let audit = AuditLog::new(id, &caller, call, &checked, code, failed);
+        console_log!("{}", audit.to_json());
+    }
+    let forwarded = forwarded?;
+    Ok(Reply {
+        code: forwarded.code,
+        ..Reply::json(200, Body::Bytes(forwarded.body))
+    })
 }
 
-/// Admits a caller by panel token or, when configured, by Cloudflare Access; returns who it is.
-async fn authenticate(
-    access: &Access,
-    headers: &web_sys::Headers,
-) -> std::result::Result<String, Error> {
-    let refusal = match access.check_credentials(header(headers, "Authorization").as_deref()) {
+/// Admits a caller by panel token or, when configured, by Cloudflare Access.
+async fn authenticate(callers: &Callers, headers: &web_sys::Headers) -> Result<Caller, EdgeError> {
+    let refusal = match callers.by_token(header(headers, "Authorization").as_deref()) {
         Ok(caller) => return Ok(caller),
         Err(refusal) => refusal,
     };
-    match (access.jwt(), header(headers, "Cf-Access-Jwt-Assertion")) {
-        (Some(config), Some(assertion)) => check_access_token(config, &assertion).await,
+    match (callers.access(), header(headers, "Cf-Access-Jwt-Assertion")) {
+        (Some(config), Some(assertion)) => {
+            let identity = check_access_token(config, &assertion).await?;
+            Ok(callers.by_access(&identity))
+        }
         _ => Err(refusal),
     }
 }
 
 /// Checks a Cloudflare Access token: its claims, then its RS256 signature with the team's key.
-async fn check_access_token(
-    config: &AccessConfig,
-    assertion: &str,
-) -> std::result::Result<String, Error> {
+async fn check_access_token(config: &AccessConfig, assertion: &str) -> Result<String, EdgeError> {
     let token = AccessToken::parse::<JsValue>(assertion)?;
     let now_ms = js_sys::Date::now();
     token.check_claims(config, now_ms / 1000.0)?;
@@ -238,16 +272,16 @@ async fn check_access_token(
         })?;
     }
     let key = ACCESS_KEYS.with(|keys| keys.borrow().find(&token.kid).cloned());
-    let key = key.ok_or(Error::Unauthorized)?;
+    let key = key.ok_or(EdgeError::Unauthorized)?;
     match verify_rs256(&key, &token.signed, &token.signature).await {
-        Ok(true) => Ok(token.identity()),
-        Ok(false) => Err(Error::Unauthorized),
-        Err(_) => Err(Error::Internal("cannot check an Access token")),
+        Ok(true) => Ok(token.identity().to_owned()),
+        Ok(false) => Err(EdgeError::Unauthorized),
+        Err(_) => Err(EdgeError::Internal("cannot check an Access token")),
     }
 }
 
-async fn fetch_key_set(url: &str) -> std::result::Result<JsValue, Error> {
-    let unreadable = || Error::Internal("the Access key set could not be fetched");
+async fn fetch_key_set(url: &str) -> Result<JsValue, EdgeError> {
+    let unreadable = || EdgeError::Internal("the Access key set could not be fetched");
     let init = RequestInit::new();
     init.set_signal(Some(&AbortSignal::timeout_with_u32(KEY_SET_TIMEOUT_MS)));
     let response = send_request(url, &init).await.map_err(|_| unreadable())?;
@@ -259,7 +293,7 @@ async fn fetch_key_set(url: &str) -> std::result::Result<JsValue, Error> {
 }
 
 /// `fetch(url, init)`, with the runtime's own objects.
-async fn send_request(url: &str, init: &RequestInit) -> std::result::Result<Response, JsValue> {
+async fn send_request(url: &str, init: &RequestInit) -> Result<Response, JsValue> {
     let scope: WorkerGlobalScope = js_sys::global().unchecked_into();
     Ok(JsFuture::from(scope.fetch_with_str_and_init(url, init))
         .await?
@@ -267,25 +301,18 @@ async fn send_request(url: &str, init: &RequestInit) -> std::result::Result<Resp
 }
 
 /// The whole body, as an `ArrayBuffer` that stays in JavaScript.
-async fn read_bytes(response: &Response) -> std::result::Result<Object, JsValue> {
+async fn read_bytes(response: &Response) -> Result<Object, JsValue> {
     Ok(JsFuture::from(response.array_buffer()?)
         .await?
         .unchecked_into())
 }
 
-/// Why bytes could not be read as JSON.
-enum Unreadable {
-    NotUtf8,
-    /// The parser's account of what is wrong.
-    NotJson(String),
-}
-
 /// Parses JSON with the runtime's parser; the bytes and the text stay in JavaScript.
-fn read_json(bytes: &Object) -> std::result::Result<JsValue, Unreadable> {
+fn read_json(bytes: &Object) -> Result<JsValue, BodyError> {
     let text = UTF8
         .with(|decoder| decoder.decode(bytes))
-        .map_err(|_| Unreadable::NotUtf8)?;
-    parse_json(&text).map_err(|error| Unreadable::NotJson(message_of(&error)))
+        .map_err(|_| BodyError::NotUtf8)?;
+    parse_json(&text).map_err(|error| BodyError::NotJson(message_of(&error)))
 }
 
 fn message_of(error: &JsValue) -> String {
@@ -296,11 +323,7 @@ fn message_of(error: &JsValue) -> String {
 }
 
 /// RSASSA-PKCS1-v1_5 with SHA-256, by the runtime's WebCrypto.
-async fn verify_rs256(
-    key: &PublicKey,
-    signed: &str,
-    signature: &[u8],
-) -> std::result::Result<bool, JsValue> {
+async fn verify_rs256(key: &PublicKey, signed: &str, signature: &[u8]) -> Result<bool, JsValue> {
     let subtle = js_sys::global()
         .unchecked_into::<WorkerGlobalScope>()
         .crypto()?
@@ -333,7 +356,7 @@ async fn verify_rs256(
 }
 
 /// Applies the per-caller rate limit, when the binding is configured.
-async fn limit_rate(env: &Env, caller: &str) -> std::result::Result<(), Error> {
+async fn limit_rate(env: &Env, caller: &str) -> Result<(), EdgeError> {
     let limiter = Reflect::get(env, &RATE_LIMIT_BINDING.into()).unwrap_or_default();
     if limiter.is_undefined() {
         return Ok(());
@@ -347,7 +370,7 @@ async fn limit_rate(env: &Env, caller: &str) -> std::result::Result<(), Error> {
     };
     match outcome.await.map(|success| success.as_bool()) {
         Ok(Some(true)) => Ok(()),
-        Ok(_) => Err(Error::RateLimited),
+        Ok(_) => Err(EdgeError::RateLimited),
         Err(_) => {
             // The limiter is a safeguard, not a gate: its failure lets the call through.
             let caller = serde_json::to_string(caller).unwrap_or_default();
@@ -357,17 +380,16 @@ async fn limit_rate(env: &Env, caller: &str) -> std::result::Result<(), Error> {
     }
 }
 
-/// Reads the body, which stays in JavaScript, and refuses it when it is over the limit.
+/// Reads the body, which stays in JavaScript, and refuses it when it is over `limit`.
 async fn read_body(
     request: &web_sys::Request,
     headers: &web_sys::Headers,
-) -> std::result::Result<Object, Error> {
-    let too_large = Error::BodyTooLarge {
-        limit: MAX_BODY_BYTES,
-    };
-    let unreadable = |_| Error::InvalidBody("the body could not be read".into());
-    let declared = header(headers, "Content-Length").and_then(|v| v.parse::<usize>().ok());
-    if declared.is_some_and(|length| length > MAX_BODY_BYTES) {
+    limit: usize,
+) -> Result<Object, EdgeError> {
+    let too_large = EdgeError::BodyTooLarge { limit };
+    let unreadable = |_| BodyError::Invalid("the body could not be read".into());
+    let declared = declared_length(header(headers, "Content-Length").as_deref());
+    if declared.is_some_and(|length| length > limit) {
         return Err(too_large);
     }
     if declared.is_some() {
@@ -384,38 +406,49 @@ async fn read_body(
     loop {
         let read = JsFuture::from(reader.read()).await.map_err(unreadable)?;
         if Reflect::get(&read, &"done".into()).is_ok_and(|done| done.is_truthy()) {
-            if received > MAX_BODY_BYTES {
-                return Err(too_large);
-            }
-            return Ok(Uint8Array::from(body.as_slice()).into());
+            return match body_part(received, limit) {
+                BodyPart::Keep => Ok(Uint8Array::from(body.as_slice()).into()),
+                BodyPart::Drop | BodyPart::Refuse => Err(too_large),
+            };
         }
         let chunk: Uint8Array = Reflect::get(&read, &"value".into())
             .map_err(unreadable)?
             .dyn_into()
             .map_err(unreadable)?;
         received += chunk.length() as usize;
-        if received > MAX_BODY_BYTES {
-            // Past the limit nothing is kept, but the rest is read up to the drain limit, so
-            // that a client still sending sees the refusal rather than a cut connection.
-            if received > DRAIN_LIMIT_BYTES {
-                return Err(too_large);
+        match body_part(received, limit) {
+            BodyPart::Keep => {
+                let start = body.len();
+                body.resize(received, 0);
+                chunk.copy_to(&mut body[start..]);
             }
-            continue;
+            BodyPart::Drop => {}
+            BodyPart::Refuse => return Err(too_large),
         }
-        let start = body.len();
-        body.resize(received, 0);
-        chunk.copy_to(&mut body[start..]);
     }
 }
 
-/// Signs and sends the request to the vendor, trying again as [`Retries`] says within the
-/// upstream timeout, and passes the last answer through once it reads as one.
-async fn forward(upstream: &Upstream, tags_request: &GetTagsRequest, trace: &mut Trace) -> Outcome {
-    let body = tags_request.to_json();
+/// What the vendor's last answer to a forwarded call said, and the answer as it came.
+struct Forwarded {
+    code: i64,
+    /// The accounts its `ErrorList` names (read for writes only).
+    failed: Vec<AccountError>,
+    body: Object,
+}
+
+/// Signs and sends the checked body to the vendor, trying again as [`Retries`] says within
+/// the upstream timeout, and passes the last answer through once it reads as the vendor's.
+async fn forward(
+    upstream: &UpstreamSettings,
+    call: Call,
+    checked: &TagRequest,
+    trace: &mut Trace,
+) -> Result<Forwarded, EdgeError> {
+    let body = checked.to_json();
     let mut now_ms = js_sys::Date::now();
     let started_ms = now_ms;
     let deadline = now_ms + f64::from(upstream.timeout_ms());
-    let mut retries = Retries::default();
+    let mut retries = Retries::new(RetryPolicy::EDGE);
     let (mut sign_again, mut use_backup) = (false, false);
     loop {
         let signed = USERSIG.with(|cache| {
@@ -426,26 +459,19 @@ async fn forward(upstream: &Upstream, tags_request: &GetTagsRequest, trace: &mut
             cache.get(upstream, (now_ms / 1000.0) as u64)
         });
         // One draw per try: the request's nonce, and the pause before the next try if any.
-        let random = upstream::random()?;
-        let url = upstream.url(&signed, random, use_backup);
+        let random = upstream::random().map_err(|_| EdgeError::Internal("no random source"))?;
+        let url = upstream.url(call, &signed, random, use_backup);
         let remaining_ms = deadline - now_ms;
-        let result = send(&url, &body, remaining_ms, upstream.timeout_ms()).await;
-        trace.tries += 1;
+        let result = send(call, &url, &body, remaining_ms, upstream.timeout_ms()).await;
+        trace.tries = retries.tries() + 1;
         let outcome = match &result {
-            Ok((code, _)) => TryOutcome::Answered(*code),
-            Err(Error::UpstreamTimeout { .. }) => TryOutcome::TimedOut,
-            Err(Error::UpstreamUnreachable) => TryOutcome::Unreachable,
-            Err(_) => TryOutcome::Unreadable,
+            Ok(answer) => TryOutcome::Answered(answer.code),
+            Err(error) => error.try_outcome(),
         };
         now_ms = js_sys::Date::now();
         trace.upstream_ms = Some((now_ms - started_ms).max(0.0) as u64);
         match retries.after(outcome, deadline - now_ms, random) {
-            Next::Stop => {
-                return result.map(|(code, answer)| Answer {
-                    code,
-                    ..Answer::json(200, Body::Bytes(answer))
-                });
-            }
+            Next::Stop => return result,
             Next::Retry {
                 after_ms,
                 sign_again: again,
@@ -460,13 +486,14 @@ async fn forward(upstream: &Upstream, tags_request: &GetTagsRequest, trace: &mut
     }
 }
 
-/// One try: the vendor's `ErrorCode` and its answer as sent, once it reads as a get-tags answer.
+/// One try: the vendor's answer, once it reads as one of the vendor's shape.
 async fn send(
+    call: Call,
     url: &str,
     body: &str,
     remaining_ms: f64,
     timeout_ms: u32,
-) -> std::result::Result<(i64, Object), Error> {
+) -> Result<Forwarded, EdgeError> {
     let signal = AbortSignal::timeout_with_f64(remaining_ms.max(1.0));
     let init = RequestInit::new();
     init.set_method("POST");
@@ -475,39 +502,45 @@ async fn send(
     init.set_signal(Some(&signal));
     let failed = |_: JsValue| {
         if signal.aborted() {
-            Error::UpstreamTimeout { timeout_ms }
+            EdgeError::UpstreamTimeout { timeout_ms }
         } else {
-            Error::UpstreamUnreachable
+            EdgeError::UpstreamUnreachable
         }
     };
     let answer = send_request(url, &init).await.map_err(failed)?;
     if answer.status() != 200 {
-        return Err(Error::UpstreamUnreadable(format!(
-            "HTTP {}",
-            answer.status()
-        )));
+        let status = answer.status();
+        return Err(EdgeError::UpstreamNotAnAnswer(format!("HTTP {status}")));
     }
     let bytes = read_bytes(&answer)
         .await
         .map_err(|error| match failed(error) {
-            Error::UpstreamUnreachable => {
-                Error::UpstreamUnreadable("the answer was cut short".into())
+            EdgeError::UpstreamUnreachable => {
+                EdgeError::UpstreamNotAnAnswer("the answer was cut short".into())
             }
             other => other,
         })?;
-    match read_json(&bytes).ok().as_ref().and_then(answer_code) {
-        Some(code) => Ok((code, bytes)),
-        None => Err(Error::UpstreamUnreadable("not a get-tags answer".into())),
-    }
+    let not_an_answer = || EdgeError::UpstreamNotAnAnswer(format!("not an answer to {call}"));
+    let json = read_json(&bytes).map_err(|_| not_an_answer())?;
+    let status = Status::read(&json).ok_or_else(not_an_answer)?;
+    let failed = match call.row().scope {
+        Scope::Write => failed_accounts(&json).ok_or_else(not_an_answer)?,
+        Scope::Read => Vec::new(),
+    };
+    Ok(Forwarded {
+        code: status.code,
+        failed,
+        body: bytes,
+    })
 }
 
 /// A vendor-shaped answer for a refusal, with the status that says why.
-fn refusal(error: &Error) -> Answer {
-    let body = GetTagsResponse::failure(error).to_json();
-    Answer {
+fn refusal(error: &EdgeError) -> Reply {
+    let body = Answer::failure(&VendorError::from_error(error)).to_json();
+    Reply {
         extra: refusal_header(error),
         code: error.code(),
-        ..Answer::json(error.http_status(), Body::Text(body))
+        ..Reply::json(error.http_status(), Body::Text(body))
     }
 }
 
@@ -520,33 +553,24 @@ thread_local! {
     };
     /// The headers of each kind of answer, built once per isolate as plain objects that the
     /// runtime reads when it builds a `Response`.
-    static JSON_HEADERS: Object = headers(&[("Content-Type", "application/json; charset=utf-8")]);
-    static PREFLIGHT_HEADERS: Object = headers(&[
-        ("Access-Control-Allow-Methods", "POST, OPTIONS"),
-        ("Access-Control-Allow-Headers", "Authorization, Content-Type"),
-        ("Access-Control-Max-Age", "600"),
-    ]);
+    static JSON_TEMPLATE: Object = headers(&JSON_HEADERS);
+    static PREFLIGHT_TEMPLATE: Object = headers(&PREFLIGHT_HEADERS);
 }
 
-/// Headers every answer carries, and those of its kind.
+/// The headers every answer carries, and those of its kind.
 fn headers(of_kind: &[(&str, &str)]) -> Object {
     let headers = Object::new();
-    let every = [
-        ("Cache-Control", "no-store"),
-        ("X-Content-Type-Options", "nosniff"),
-        ("Vary", "Origin"),
-    ];
-    for (name, value) in every.iter().chain(of_kind) {
+    for (name, value) in COMMON_HEADERS.iter().chain(of_kind) {
         let _ = Reflect::set(&headers, &(*name).into(), &(*value).into());
     }
     headers
 }
 
 /// Builds the runtime's `Response`: the headers of its kind, and those of this answer alone.
-fn respond(answer: Answer, cors: Option<&str>, id: &str) -> std::result::Result<Response, JsValue> {
+fn respond(answer: Reply, cors: Option<&str>, id: &str) -> Result<Response, JsValue> {
     let template = match answer.kind {
-        Kind::Json => &JSON_HEADERS,
-        Kind::Preflight => &PREFLIGHT_HEADERS,
+        Kind::Json => &JSON_TEMPLATE,
+        Kind::Preflight => &PREFLIGHT_TEMPLATE,
     };
     let cors = cors.map(|origin| ("Access-Control-Allow-Origin", origin));
     let headers = template.with(|template| Object::assign(&Object::new(), template));
@@ -564,21 +588,6 @@ fn respond(answer: Answer, cors: Option<&str>, id: &str) -> std::result::Result<
         Body::Empty => Response::new_with_opt_str_and_init(None, &init),
         Body::Text(text) => Response::new_with_opt_str_and_init(Some(&text), &init),
         Body::Bytes(bytes) => Response::new_with_opt_buffer_source_and_init(Some(&bytes), &init),
-    }
-}
-
-/// The scheme and host of a serialized URL, as the runtime hands it over already parsed.
-fn origin_of(url: &str) -> &str {
-    let host = url.find("://").map_or(0, |i| i + 3);
-    &url[..url[host..].find('/').map_or(url.len(), |i| host + i)]
-}
-
-/// The path of a serialized URL, without its query or fragment.
-fn path_of(url: &str) -> &str {
-    let rest = &url[origin_of(url).len()..];
-    match &rest[..rest.find(['?', '#']).unwrap_or(rest.len())] {
-        "" => "/",
-        path => path,
     }
 }
 

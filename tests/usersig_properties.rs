@@ -2,7 +2,7 @@
 #![cfg(not(target_arch = "wasm32"))]
 
 use proptest::prelude::*;
-use tim_tags::{Error, SecretKey, Signer};
+use tim_tags::{SecretKey, SigError, Signer};
 
 /// Characters a UserSig may hold, and a few it may not.
 const ALPHABET: &str = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789*-_+/= é";
@@ -88,6 +88,6 @@ fn a_refusal_never_quotes_the_sig_or_the_key() {
     }
     assert!(matches!(
         signer.verify("admin", sig.expose(), 2_000),
-        Err(Error::SigExpired { expired_at: 1_010 })
+        Err(SigError::Expired { expired_at: 1_010 })
     ));
 }

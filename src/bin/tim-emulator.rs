@@ -1,4 +1,4 @@
-//! `tim-emulator`: a local stand-in for the vendor's get-tags API. See `tim_tags::emulator`.
+//! `tim-emulator`: a local stand-in for the vendor's tag API. See `tim_tags::emulator`.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -6,10 +6,10 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use hyper::header::HeaderValue;
-use tim_tags::SecretKey;
-use tim_tags::emulator::{CALLS_PER_SECOND, Config, DEMO_TAGS, parse_tags, serve};
+use tim_tags::emulator::{CALLS_PER_SECOND, Config, DEMO_TAGS, Store, parse_tags, serve};
+use tim_tags::{SecretKey, TagApi};
 
-/// Emulates the vendor's get-tags API, checking UserSigs for real.
+/// Emulates the vendor's tag API, both generations, checking UserSigs for real.
 #[derive(Parser)]
 #[command(version)]
 struct Args {
@@ -36,6 +36,13 @@ struct Args {
     /// A JSON file of tags by account; the demo data set when absent.
     #[arg(long)]
     seed: Option<PathBuf>,
+    /// More accounts that exist in the current generation (comma-separated), besides the seed's.
+    #[arg(long, value_delimiter = ',', value_name = "ACCOUNTS")]
+    known: Vec<String>,
+    /// The one generation the app has switched on, all_member_push or timpush; calls of the
+    /// other get an error code. Both are served when absent.
+    #[arg(long, env = "TIM_TAG_API")]
+    api: Option<TagApi>,
     /// Calls allowed in any one second.
     #[arg(long, default_value_t = CALLS_PER_SECOND)]
     calls_per_second: usize,
@@ -76,13 +83,17 @@ async fn main() -> ExitCode {
         sdkappid: args.sdkappid,
         key: SecretKey::new(args.key),
         admin: args.admin,
-        tags,
+        store: Store::new(tags, args.known),
+        api: args.api,
         calls_per_second: args.calls_per_second,
         allow_origin,
     };
-    let accounts = config.tags.len();
+    let accounts = config.store.accounts();
+    let generations = args
+        .api
+        .map_or("both tag APIs".into(), |api| format!("the {api} tag API"));
     let served = serve(config, args.listen, |address| {
-        println!("tim-emulator listening on http://{address} ({accounts} accounts)");
+        println!("tim-emulator listening on http://{address} ({accounts} accounts, {generations})");
     });
     let result = tokio::select! {
         result = served => result,

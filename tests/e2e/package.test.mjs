@@ -9,7 +9,7 @@ import { build } from 'vite';
 import { TOKEN, bindingsFor, startEmulator, startWorker } from '../worker/harness.mjs';
 import { launch, root, screenshots, serveFiles } from './chromium.mjs';
 
-const seed = JSON.parse(await readFile(join(root, 'src/emulator-demo-tags.json'), 'utf8'));
+const seed = JSON.parse(await readFile(join(root, 'src/emulator/demo-tags.json'), 'utf8'));
 let emulator, worker, site, viteSite, browser;
 const WORKER_PORT = 8798;
 

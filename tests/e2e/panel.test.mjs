@@ -12,7 +12,7 @@ import { after, before, test } from 'node:test';
 import { KEY, TOKEN, startEmulator, transcript } from '../worker/harness.mjs';
 import { launch, root, screenshots, serveFiles } from './chromium.mjs';
 
-const seed = JSON.parse(await readFile(join(root, 'src/emulator-demo-tags.json'), 'utf8'));
+const seed = JSON.parse(await readFile(join(root, 'src/emulator/demo-tags.json'), 'utf8'));
 const PORT = 8797;
 const PANEL = `http://127.0.0.1:${PORT}/`;
 let emulator, wrangler, browser, page;

@@ -17,7 +17,7 @@ test('a strict TypeScript program uses the package as documented, and misuse doe
 test('the public declarations hold no `any`', async () => {
   const declarations = await readFile(join(root, 'pkg/tim_tags.d.ts'), 'utf8');
   const publicPart = declarations.slice(0, declarations.indexOf('export type InitInput'));
-  for (const name of ['interface UserTags', 'interface GetTagsOptions', 'class TimError', 'function getTags']) {
+  for (const name of ['type TagApi', 'interface UserTags', 'interface Options', 'class TimError', 'function getTags']) {
     assert.ok(publicPart.includes(name), `${name} is not declared`);
   }
   const code = publicPart.replace(/\/\*[\s\S]*?\*\//g, '');

@@ -1,10 +1,12 @@
 // Compiled with --strict by types.test.mjs: what the declarations allow, and what they refuse.
-import init, { getTags, TimError, type GetTagsOptions, type UserTags } from '../../pkg/tim_tags.js';
+import init, { getTags, TimError, type Options, type TagApi, type UserTags } from '../../pkg/tim_tags.js';
 
 await init();
 const controller = new AbortController();
-const options: GetTagsOptions = {
+const api: TagApi = 'timpush';
+const options: Options = {
   endpoint: 'https://tags.example.workers.dev',
+  api,
   token: 'a-panel-token',
   signal: controller.signal,
   timeoutMs: 5000,
@@ -13,7 +15,8 @@ const options: GetTagsOptions = {
 };
 const tags: UserTags[] = await getTags(['xiaojun'], options);
 const first: string[] = tags[0].Tags;
-console.log(first);
+const failed: number | undefined = tags[0].ErrorCode;
+console.log(first, failed, tags[0].ErrorInfo);
 try {
   await getTags([]);
 } catch (error) {
@@ -31,6 +34,8 @@ await getTags([42]);
 await getTags(['a'], { timeoutMs: '5000' });
 // @ts-expect-error there is no such option
 await getTags(['a'], { retries: 3 });
+// @ts-expect-error api is one of the two generations
+await getTags(['a'], { api: 'v4' });
 // @ts-expect-error Tags are strings
 const wrong: number[] = tags[0].Tags;
 console.log(wrong);

@@ -1,7 +1,7 @@
 //! The core inside WebAssembly: signing, verifying and randomness.
 
-use tim_tags::upstream::{get_tag_url, random};
-use tim_tags::{Error, SecretKey, Signer};
+use tim_tags::upstream::{random, url};
+use tim_tags::{SecretKey, SigError, Signer};
 use wasm_bindgen_test::wasm_bindgen_test;
 
 const KEY: &str = "5bd2850fff3ecb11d7c805251c51ee463a25727bddc2385f3fa8bfee1bb93b5e";
@@ -24,7 +24,7 @@ fn usersig_verifies_and_refuses() {
     assert!(signer.verify("xiaojun", VECTOR, 1_700_000_000).is_ok());
     assert_eq!(
         signer.verify("xiaojun", VECTOR, 1_715_552_001),
-        Err(Error::SigExpired {
+        Err(SigError::Expired {
             expired_at: 1_715_552_000
         })
     );
@@ -38,7 +38,14 @@ fn random_comes_from_the_platform() {
         "{values:?}"
     );
     let sig = Signer::new(1, SecretKey::new("k")).sign("admin", 0, 1, None);
-    let url = get_tag_url("http://127.0.0.1:9000", 1, "admin", &sig, values[0]);
+    let url = url(
+        "http://127.0.0.1:9000",
+        "/v4/timpush/get_tag",
+        1,
+        "admin",
+        &sig,
+        values[0],
+    );
     assert!(
         url.ends_with(&format!("&random={}&contenttype=json", values[0])),
         "{url}"

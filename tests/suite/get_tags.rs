@@ -16,7 +16,7 @@ const EMULATOR: &str = "http://127.0.0.1:9788";
 const TOKEN: &str = "test-panel-token-0123456789abcdef";
 /// The header the emulator's control endpoints ask for.
 const CONTROL: (&str, &str) = ("X-Tim-Emulator", "control");
-const SEED: &str = include_str!("../../src/emulator-demo-tags.json");
+const SEED: &str = include_str!("../../src/emulator/demo-tags.json");
 
 fn seed() -> HashMap<String, Vec<String>> {
     serde_json::from_str(SEED).unwrap()
@@ -145,16 +145,12 @@ async fn invalid_input_is_refused_before_any_call() {
     let (code, info, status) = refused("xiaojun".into()).await;
     assert_eq!(
         (code, info.as_str(), status),
-        (
-            90001,
-            "invalid accounts: accounts must be an array of strings",
-            None
-        )
+        (90001, "accounts must be an array of strings", None)
     );
     let (_, info, _) = refused(Array::of2(&"a".into(), &7.into()).into()).await;
-    assert_eq!(info, "invalid accounts: accounts[1] is not a string");
+    assert_eq!(info, "accounts[1] is not a string");
     let (code, info, _) = refused(accounts(&names(&["ok", ""]))).await;
-    assert_eq!((code, info.as_str()), (90001, "account #1 is empty"));
+    assert_eq!((code, info.as_str()), (90001, "accounts[1] is empty"));
     // "a", a lone low surrogate, "b": not text; sent, it would name another account.
     let lone = js_sys::JsString::from_char_code(&[0x61, 0xdfff, 0x62]);
     let (code, info, _) = refused(Array::of2(&"ok".into(), &lone).into()).await;
@@ -162,7 +158,7 @@ async fn invalid_input_is_refused_before_any_call() {
         (code, info.as_str()),
         (
             90001,
-            "invalid accounts: accounts[1] is not well-formed Unicode: it holds a lone surrogate"
+            "accounts[1] is not well-formed Unicode: it holds a lone surrogate"
         )
     );
     let (code, info, _) = refused(accounts(&["x".repeat(33)])).await;
@@ -194,7 +190,7 @@ async fn a_vendor_error_carries_its_code() {
     inject(serde_json::json!([{ "kind": "error", "code": 70009 }])).await;
     let (code, info, status) = tim_error(lookup(&names(&["a"]), options(&[])).await.unwrap_err());
     assert_eq!((code, status), (70009, Some(200)));
-    assert_eq!(info, "vendor error 70009: injected error 70009");
+    assert_eq!(info, "injected error 70009");
 }
 
 #[wasm_bindgen_test]
@@ -289,7 +285,49 @@ async fn an_endpoint_that_is_not_the_worker_is_a_502_with_its_status() {
     let (code, info, status) = tim_error(thrown.unwrap_err());
     assert_eq!((code, status), (80502, Some(404)));
     assert!(
-        info.contains("is not a get-tags answer (HTTP 404)"),
+        info.contains("is not an answer of the Worker (HTTP 404)"),
         "{info}"
     );
+}
+
+#[wasm_bindgen_test]
+async fn on_timpush_a_failed_account_comes_back_with_its_reason_never_as_no_tags() {
+    let device = "379C2F0D-290D-47AE-94D1-919058C39C77";
+    let asked = names(&["xiaojun", "nobody_known", device]);
+    let tags = get_tags(
+        accounts(&asked),
+        Some(options(&[("api", "timpush".into())]).unchecked_into()),
+    )
+    .await
+    .unwrap();
+    let entries: Vec<JsValue> = tags.unchecked_into::<Array>().iter().collect();
+    let field = |entry: &JsValue, name: &str| Reflect::get(entry, &name.into()).unwrap();
+    let seed = seed();
+    assert_eq!(entries.len(), 3);
+    let read: Vec<UserTags> = entries
+        .iter()
+        .map(|e| serde_wasm_bindgen::from_value(e.clone()).unwrap())
+        .collect();
+    assert_eq!(read[0].tags, seed["xiaojun"]);
+    assert_eq!(read[2].tags, seed[device]);
+    assert!(field(&entries[0], "ErrorCode").is_undefined());
+    assert_eq!(read[1].to_account, "nobody_known");
+    assert!(read[1].tags.is_empty());
+    assert_eq!(field(&entries[1], "ErrorCode").as_f64(), Some(70107.0));
+    assert_eq!(
+        field(&entries[1], "ErrorInfo").as_string().as_deref(),
+        Some("account does not exist")
+    );
+}
+
+#[wasm_bindgen_test]
+async fn a_registration_id_is_refused_on_the_legacy_api_before_any_call() {
+    let before = calls_received().await;
+    let device = names(&["379C2F0D-290D-47AE-94D1-919058C39C77"]);
+    let (code, info, _) = tim_error(lookup(&device, options(&[])).await.unwrap_err());
+    assert_eq!(code, 90001);
+    assert!(info.contains("only the timpush calls take"), "{info}");
+    let bad_api = lookup(&device, options(&[("api", "v5".into())])).await;
+    assert_eq!(tim_error(bad_api.unwrap_err()).0, 80400);
+    assert_eq!(calls_received().await, before);
 }

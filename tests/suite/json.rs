@@ -1,11 +1,12 @@
-//! The runtime's `JSON.parse` and `serde_json` read every document alike: request bodies,
-//! vendor answers and Access tokens give the same result, or the same refusal, through both.
+//! The runtime's `JSON.parse` and `serde_json` read every document alike: the bodies of the
+//! eight calls, vendor answers and Access tokens give the same result, or the same refusal,
+//! through both.
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use tim_tags::access_jwt::{AccessConfig, AccessToken, KeySet};
-use tim_tags::tags::answer_code;
-use tim_tags::{GetTagsRequest, Json};
+use tim_tags::answer::{failed_accounts, user_tags};
+use tim_tags::{Call, Coded, Json, Status};
 use wasm_bindgen::JsValue;
 use wasm_bindgen_test::wasm_bindgen_test;
 
@@ -16,13 +17,17 @@ fn parse_both(text: &str) -> (serde_json::Value, JsValue) {
 }
 
 #[wasm_bindgen_test]
-fn request_bodies_read_alike() {
+fn request_bodies_read_alike_for_every_call() {
     let long = "x".repeat(33);
     let many = format!(r#"{{"To_Account":[{}]}}"#, vec![r#""a""#; 101].join(","));
+    let device = "379C2F0D-290D-47AE-94D1-919058C39C77";
     let bodies = [
-        r#"{"To_Account":["user_a","用户","😀"],"Extra":1}"#.to_owned(),
+        r#"{"To_Account":["user_a","用户","😀"]}"#.to_owned(),
+        r#"{"To_Account":["user_a"],"Extra":1}"#.to_owned(),
         r#"{"To_Account":["a\u0000b","\"q\""]}"#.to_owned(),
         r#"{"To_Account":["a"],"To_Account":["b"]}"#.to_owned(),
+        r#"{"To_Account":["a","a"]}"#.to_owned(),
+        format!(r#"{{"To_Account":["{device}"]}}"#),
         r#"["a"]"#.to_owned(),
         "null".to_owned(),
         "{}".to_owned(),
@@ -33,12 +38,42 @@ fn request_bodies_read_alike() {
         r#"{"To_Account":["a",""]}"#.to_owned(),
         format!(r#"{{"To_Account":["{long}"]}}"#),
         many,
+        r#"{"UserTags":[{"To_Account":"a","Tags":["vip","cn"]}]}"#.to_owned(),
+        r#"{"UserTags":[{"To_Account":"a","Tags":["vip"]}],"Replace":1}"#.to_owned(),
+        r#"{"UserTags":[{"To_Account":"a","Tags":["vip"]}],"Replace":true}"#.to_owned(),
+        r#"{"UserTags":[{"To_Account":"a","Tags":[]}]}"#.to_owned(),
+        r#"{"UserTags":[{"To_Account":"a","Tags":["x"],"Note":1}]}"#.to_owned(),
+        r#"{"UserTags":[{"To_Account":"a","Tags":["x"]},{"To_Account":"a","Tags":["y"]}]}"#
+            .to_owned(),
+        format!(
+            r#"{{"UserTags":[{{"To_Account":"a","Tags":["{}"]}}]}}"#,
+            "t".repeat(51)
+        ),
+        r#"{"UserTags":["a"]}"#.to_owned(),
     ];
-    for body in bodies {
-        let (native, runtime) = parse_both(&body);
-        let native = GetTagsRequest::from_value(&native);
-        assert_eq!(native, GetTagsRequest::from_value(&runtime), "{body}");
-        assert_eq!(GetTagsRequest::from_json(body.as_bytes()), native, "{body}");
+    for body in &bodies {
+        let (native, runtime) = parse_both(body);
+        for call in Call::all() {
+            let checked = call.check(&native);
+            assert_eq!(checked, call.check(&runtime), "{call}: {body}");
+            assert_eq!(call.parse(body.as_bytes()), checked, "{call}: {body}");
+        }
+    }
+}
+
+#[wasm_bindgen_test]
+fn a_lone_surrogate_is_refused_by_both_never_replaced() {
+    let body = r#"{"To_Account":["a\udfffb"]}"#;
+    let runtime = <JsValue as Json>::parse(body).unwrap();
+    for call in Call::all().filter(|c| c.row().operation == tim_tags::Operation::Get) {
+        let native = call.parse(body.as_bytes()).unwrap_err();
+        let refused = call.check(&runtime).unwrap_err();
+        assert_eq!((native.code(), refused.code()), (90001, 90001));
+        assert!(native.to_string().contains("not valid JSON"), "{native}");
+        assert_eq!(
+            refused.to_string(),
+            "To_Account[0] is not well-formed Unicode: it holds a lone surrogate"
+        );
     }
 }
 
@@ -46,7 +81,11 @@ fn request_bodies_read_alike() {
 fn answers_read_alike() {
     for answer in [
         r#"{"ActionStatus":"OK","ErrorCode":0,"ErrorInfo":"","UserTags":[]}"#,
+        r#"{"ActionStatus":"OK","ErrorCode":0,"UserTags":[{"To_Account":"a","Tags":["x"]}],"ErrorList":[{"To_Account":"b","ErrorCode":70107}]}"#,
+        r#"{"ActionStatus":"OK","ErrorList":[{"To_Account":"b","ErrorCode":70107,"ErrorInfo":"gone"}]}"#,
+        r#"{"ActionStatus":"OK","UserTags":[{"To_Account":"a","Tags":[1]}],"ErrorList":[{"To_Account":"b"}]}"#,
         r#"{"ActionStatus":"FAIL","ErrorCode":70001,"ErrorInfo":"expired"}"#,
+        r#"{"ActionStatus":"FAIL","ErrorCode":0}"#,
         r#"{"ActionStatus":"OK"}"#,
         r#"{"ActionStatus":"OK","ErrorCode":0.5}"#,
         r#"{"ActionStatus":"OK","ErrorCode":"0"}"#,
@@ -55,7 +94,17 @@ fn answers_read_alike() {
         r#""OK""#,
     ] {
         let (native, runtime) = parse_both(answer);
-        assert_eq!(answer_code(&native), answer_code(&runtime), "{answer}");
+        assert_eq!(Status::read(&native), Status::read(&runtime), "{answer}");
+        assert_eq!(
+            failed_accounts(&native),
+            failed_accounts(&runtime),
+            "{answer}"
+        );
+        let native_accounts =
+            user_tags(&native).map(|list| list.into_iter().map(|e| e.0).collect::<Vec<_>>());
+        let runtime_accounts =
+            user_tags(&runtime).map(|list| list.into_iter().map(|e| e.0).collect::<Vec<_>>());
+        assert_eq!(native_accounts, runtime_accounts, "{answer}");
     }
 }
 
@@ -78,7 +127,12 @@ fn access_tokens_and_key_sets_read_alike() {
     ] {
         let token = format!("{header}.{}.{}", part(claims), part("sig"));
         let read = |parsed: Result<AccessToken, _>| {
-            parsed.map(|token| (token.check_claims(&config, 1500.0), token.identity()))
+            parsed.map(|token| {
+                (
+                    token.check_claims(&config, 1500.0),
+                    token.identity().to_owned(),
+                )
+            })
         };
         assert_eq!(
             read(AccessToken::parse::<serde_json::Value>(&token)),

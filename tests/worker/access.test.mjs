@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { createSign, generateKeyPairSync } from 'node:crypto';
 import { createServer } from 'node:http';
 import { after, before, describe, test } from 'node:test';
-import { API, bindingsFor, startEmulator, startWorker } from './harness.mjs';
+import { API, PATHS, SECOND_TOKEN, WRITE_TOKEN, bindingsFor, startEmulator, startWorker } from './harness.mjs';
 
 const TEAM = 'tim-tags-test.cloudflareaccess.com';
 const AUD = 'test-application-audience-tag';
@@ -49,8 +49,10 @@ const accessOnly = () => {
     ACCESS_TEAM_DOMAIN: TEAM,
     ACCESS_AUD: AUD,
     ACCESS_CERTS_URL: `http://127.0.0.1:${certs.address().port}/certs`,
+    ACCESS_WRITERS: 'lead@example.com, *@ops.example.com',
   });
   delete bindings.PANEL_TOKENS;
+  delete bindings.PANEL_WRITE_TOKENS;
   return startWorker(bindings);
 };
 
@@ -68,6 +70,28 @@ describe('Cloudflare Access', () => {
     assert.equal(answer.status, 200, answer.text);
     assert.deepEqual(answer.json.UserTags, [{ To_Account: 'xiaojun', Tags: ['cn', 'trial'] }]);
     assert.equal(keySetFetches, 1);
+  });
+
+  test('an Access identity reads, and writes when ACCESS_WRITERS lists it or its domain', async () => {
+    const session = async (email) => {
+      const answer = await worker.send('/session', { method: 'GET', token: null, headers: { 'Cf-Access-Jwt-Assertion': jwt({ claims: { email } }) } });
+      assert.equal(answer.status, 200, answer.text);
+      return answer.json;
+    };
+    assert.deepEqual(await session('ops@example.com'), { caller: 'ops@example.com', scopes: ['read'], api: 'all_member_push' });
+    assert.deepEqual(await session('lead@example.com'), { caller: 'lead@example.com', scopes: ['read', 'write'], api: 'all_member_push' });
+    assert.deepEqual((await session('anyone@ops.example.com')).scopes, ['read', 'write']);
+    const add = (email) => worker.send(PATHS.all_member_push.add, {
+      token: null,
+      headers: { 'Cf-Access-Jwt-Assertion': jwt({ claims: { email } }) },
+      body: { UserTags: [{ To_Account: 'access_user', Tags: ['vip'] }] },
+    });
+    const reader = await add('ops@example.com');
+    assert.equal(reader.status, 403, reader.text);
+    assert.match(reader.json.ErrorInfo, /ops@example.com may only read tags/);
+    const writer = await add('lead@example.com');
+    assert.equal(writer.status, 200, writer.text);
+    assert.equal(writer.json.ErrorCode, 0);
   });
 
   test('tokens whose claims or signature do not hold are refused with 401', async () => {
@@ -140,8 +164,22 @@ test('when the key set cannot be fetched, Access callers are refused and nothing
 });
 
 describe('rate limit per caller', () => {
+  test('writes and reads count alike against a caller\'s limit', async () => {
+    const worker = await startWorker(bindingsFor(emulator), {
+      ratelimits: { CALLER_LIMIT: { namespace_id: '1002', simple: { limit: 3, period: 60 } } },
+    });
+    try {
+      const get = () => worker.send(API, { token: WRITE_TOKEN, body: { To_Account: ['alice'] } });
+      const add = () => worker.send(PATHS.all_member_push.add, { token: WRITE_TOKEN, body: { UserTags: [{ To_Account: 'alice', Tags: ['x'] }] } });
+      const statuses = [];
+      for (const send of [get, add, get, add, get]) statuses.push((await send()).status);
+      assert.deepEqual(statuses, [200, 200, 200, 429, 429]);
+    } finally {
+      await worker.dispose();
+    }
+  });
+
   test('a caller over its limit gets 429 / 80429; other callers do not', async () => {
-    const second = 'second-token-abcdefghijklmnop';
     const worker = await startWorker(bindingsFor(emulator), {
       ratelimits: { CALLER_LIMIT: { namespace_id: '1001', simple: { limit: 3, period: 60 } } },
     });
@@ -154,7 +192,7 @@ describe('rate limit per caller', () => {
       assert.equal(limited.json.ErrorCode, 80429);
       assert.equal(limited.headers.get('retry-after'), '60');
       assert.match(limited.json.ErrorInfo, /too many calls/);
-      assert.equal((await worker.send(API, { token: second, body })).status, 200);
+      assert.equal((await worker.send(API, { token: SECOND_TOKEN, body })).status, 200);
     } finally {
       await worker.dispose();
     }

@@ -4,7 +4,7 @@ import { execFile } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { promisify } from 'node:util';
 import { after, before, describe, test } from 'node:test';
-import { API, CONTROL_HEADER, KEY, SDKAPPID, emulatorBin, startEmulator } from './harness.mjs';
+import { API, CONTROL_HEADER, KEY, PATHS, SDKAPPID, emulatorBin, startEmulator } from './harness.mjs';
 
 const { Api } = createRequire(import.meta.url)('tls-sig-api-v2');
 
@@ -28,7 +28,7 @@ before(async () => {
 after(() => emulator?.stop());
 
 /** Calls the emulator with these query parameters (merged over valid ones) and body. */
-async function call({ query = {}, body = { To_Account: ['xiaojun'] }, method = 'POST' } = {}) {
+async function call({ query = {}, body = { To_Account: ['xiaojun'] }, method = 'POST', path = API } = {}) {
   const params = new URLSearchParams({
     usersig: sign('administrator'),
     identifier: 'administrator',
@@ -37,7 +37,7 @@ async function call({ query = {}, body = { To_Account: ['xiaojun'] }, method = '
     contenttype: 'json',
     ...query,
   });
-  const response = await fetch(`${emulator.url}${API}?${params}`, {
+  const response = await fetch(`${emulator.url}${path}?${params}`, {
     method,
     body: method === 'POST' ? (typeof body === 'string' ? body : JSON.stringify(body)) : undefined,
   });
@@ -181,5 +181,29 @@ describe('tim-emulator', () => {
     const taken = await run('--listen', `127.0.0.1:${port}`);
     assert.equal(taken.code, 1);
     assert.match(taken.stderr, new RegExp(`cannot listen on 127\\.0\\.0\\.1:${port}: .*in use`, 'i'));
+  });
+
+  test('serves the one generation it is told to, and answers the other with an error code', async () => {
+    const timpushOnly = await startEmulator({ api: 'timpush' });
+    const saved = emulator;
+    emulator = timpushOnly;
+    try {
+      const current = await call({ path: PATHS.timpush.get });
+      assert.equal(current.json.ErrorCode, 0, current.text);
+      await fails({ path: PATHS.all_member_push.get }, 90010, /has the timpush tag API switched on, not all_member_push/);
+    } finally {
+      emulator = saved;
+      await timpushOnly.stop();
+    }
+  });
+
+  test('checks write bodies as the vendor does, and keeps what they change', async () => {
+    await new Promise((resolve) => setTimeout(resolve, 1100)); // past the tests that flood the rate limit
+    await fails({ path: PATHS.timpush.add, body: { UserTags: [{ To_Account: 'a', Tags: Array(11).fill('t') }] } }, 90001, /at most 10/);
+    await fails({ path: PATHS.all_member_push.add, body: { UserTags: [{ To_Account: 'a', Tags: ['t'] }], Replace: 1 } }, 90001, /Replace/);
+    const added = await call({ path: PATHS.all_member_push.add, body: { UserTags: [{ To_Account: 'emulated', Tags: ['kept'] }] } });
+    assert.deepEqual(added.json, { ActionStatus: 'OK', ErrorCode: 0, ErrorInfo: '' });
+    const got = await call({ body: { To_Account: ['emulated'] } });
+    assert.deepEqual(got.json.UserTags, [{ To_Account: 'emulated', Tags: ['kept'] }]);
   });
 });

@@ -32,7 +32,7 @@ const matrix = [
   ['90009 not admin: never retried', [{ kind: 'error', code: 90009 }], 1, { status: 200, code: 90009 }],
   ['one HTTP 503, then success', [{ kind: 'status', status: 503 }], 2, ok],
   ['HTTP 502 every time', [{ kind: 'status', status: 502, times: 3 }], 3, { status: 502, code: 80502, info: /HTTP 502/ }],
-  ['malformed JSON every time', [{ kind: 'malformed', times: 3 }], 3, { status: 502, code: 80502, info: /not a get-tags answer/ }],
+  ['malformed JSON every time', [{ kind: 'malformed', times: 3 }], 3, { status: 502, code: 80502, info: /not an answer to/ }],
   ['truncated JSON every time', [{ kind: 'truncated', times: 3 }], 3, { status: 502, code: 80502 }],
   ['one dropped connection, then success', [{ kind: 'drop' }], 2, ok],
   ['dropped connections every time', [{ kind: 'drop', times: 3 }], 3, { status: 502, code: 80502, info: /could not be reached/ }],

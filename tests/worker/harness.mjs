@@ -13,10 +13,31 @@ const root = fileURLToPath(new URL('../..', import.meta.url));
 
 export const SDKAPPID = '1400000000';
 export const KEY = 'test-secret-key-5bd2850fff3ecb11d7c805251c51ee46';
+/** A token that may read (`PANEL_TOKENS`), and one that may also write (`PANEL_WRITE_TOKENS`). */
 export const TOKEN = 'test-panel-token-0123456789abcdef';
+export const WRITE_TOKEN = 'test-write-token-0123456789abcdef';
+export const SECOND_TOKEN = 'second-token-abcdefghijklmnop';
+/** The legacy get, the call most tests make. */
 export const API = '/v4/all_member_push/im_get_tag';
+/** Each call's path, by generation and operation. */
+export const PATHS = {
+  all_member_push: {
+    get: '/v4/all_member_push/im_get_tag',
+    add: '/v4/all_member_push/im_add_tag',
+    remove: '/v4/all_member_push/im_remove_tag',
+    clear: '/v4/all_member_push/im_remove_all_tags',
+  },
+  timpush: {
+    get: '/v4/timpush/get_tag',
+    add: '/v4/timpush/add_tag',
+    remove: '/v4/timpush/remove_tag',
+    clear: '/v4/timpush/clear_all_tags',
+  },
+};
+/** A device the demo seed knows, by its RegistrationID. */
+export const DEVICE = '379C2F0D-290D-47AE-94D1-919058C39C77';
 /** Secrets that tests give the Worker; none may ever come back out. */
-export const SECRETS = [KEY, TOKEN, 'not-the-app-key', 'second-token-abcdefghijklmnop'];
+export const SECRETS = [KEY, TOKEN, WRITE_TOKEN, SECOND_TOKEN, 'not-the-app-key'];
 
 /** The header every request to the emulator's control endpoints carries. */
 export const CONTROL_HEADER = { 'X-Tim-Emulator': 'control' };
@@ -52,10 +73,12 @@ if (process.env.NODE_TEST_CONTEXT) after(assertNoSecrets);
 export const emulatorBin = process.env.TIM_EMULATOR_BIN ?? `${root}/target/debug/tim-emulator`;
 
 /** Starts `tim-emulator` on a free loopback port. */
-export async function startEmulator({ key = KEY, sdkappid = SDKAPPID, callsPerSecond, listen = '127.0.0.1:0', allowOrigin } = {}) {
+export async function startEmulator({ key = KEY, sdkappid = SDKAPPID, callsPerSecond, listen = '127.0.0.1:0', allowOrigin, api, known } = {}) {
   const args = ['--listen', listen, '--sdkappid', sdkappid, '--key', key];
   if (callsPerSecond) args.push('--calls-per-second', String(callsPerSecond));
   if (allowOrigin) args.push('--allow-origin', allowOrigin);
+  if (api) args.push('--api', api);
+  if (known) args.push('--known', known.join(','));
   const child = spawn(emulatorBin, args, { stdio: ['ignore', 'pipe', 'inherit'] });
   const lines = createInterface({ input: child.stdout });
   const [line] = await once(lines, 'line');
@@ -105,14 +128,22 @@ export const logEvents = (event) =>
   });
 
 /** The `request` log line of an answer, found by its `X-Request-Id`; waits for it a little. */
-export async function requestLine(answer) {
+export const requestLine = (answer) => lineOf('request', answer);
+
+/** The `audit` log lines of an answer (none or one), found by its `X-Request-Id`. */
+export async function auditLines(answer) {
+  await requestLine(answer);
+  return logEvents('audit').filter((l) => l.id === answer.headers.get('x-request-id'));
+}
+
+async function lineOf(event, answer) {
   const id = answer.headers.get('x-request-id');
   for (let i = 0; i < 50; i++) {
-    const line = logEvents('request').find((l) => l.id === id);
+    const line = logEvents(event).find((l) => l.id === id);
     if (line) return line;
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
-  throw new Error(`no request line with id ${id}`);
+  throw new Error(`no ${event} line with id ${id}`);
 }
 
 /**
@@ -173,7 +204,8 @@ export const bindingsFor = (emulator, extra = {}) => ({
   TIM_SECRET_KEY: KEY,
   TIM_REGION: 'singapore',
   TIM_API_ORIGIN: emulator.url,
-  PANEL_TOKENS: `${TOKEN},second-token-abcdefghijklmnop`,
+  PANEL_TOKENS: `${TOKEN},night-shift:${SECOND_TOKEN}`,
+  PANEL_WRITE_TOKENS: `ops:${WRITE_TOKEN}`,
   ALLOWED_ORIGINS: 'https://panel.example.com',
   ...extra,
 });

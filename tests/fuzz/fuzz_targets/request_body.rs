@@ -1,17 +1,34 @@
-//! The Worker's and the emulator's parser and validator of untrusted request bodies.
+//! The Worker's and the emulator's parser and checks of untrusted request bodies, for each of
+//! the eight calls.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use tim_tags::GetTagsRequest;
-use tim_tags::tags::{MAX_ACCOUNT_BYTES, MAX_ACCOUNTS};
+use tim_tags::api::Scope;
+use tim_tags::body::{MAX_ACCOUNTS, MAX_TAG_BYTES, account_problem};
+use tim_tags::{Call, TagRequest};
 
 fuzz_target!(|body: &[u8]| {
-    if let Ok(request) = GetTagsRequest::from_json(body) {
-        // Whatever is accepted is within the vendor's limits and forwards as it parsed.
+    for call in Call::all() {
+        let Ok(request) = call.parse(body) else {
+            continue;
+        };
+        // Whatever is accepted is within the vendor's limits for this call, and forwards as
+        // it parsed.
         let accounts = request.accounts();
         assert!((1..=MAX_ACCOUNTS).contains(&accounts.len()));
-        assert!(accounts.iter().all(|a| !a.is_empty() && a.len() <= MAX_ACCOUNT_BYTES));
-        let again = GetTagsRequest::from_json(request.to_json().as_bytes()).unwrap();
+        assert!(accounts.iter().all(|a| account_problem(call.api, a).is_none()));
+        if call.row().scope == Scope::Write {
+            for (i, account) in accounts.iter().enumerate() {
+                assert!(!accounts[..i].contains(account), "{call}: {account} twice");
+            }
+        }
+        if let TagRequest::UserTags { entries, .. } = &request {
+            for entry in entries {
+                assert!((1..=100).contains(&entry.tags.len()));
+                assert!(entry.tags.iter().all(|t| (1..=MAX_TAG_BYTES).contains(&t.len())));
+            }
+        }
+        let again = call.parse(request.to_json().as_bytes()).unwrap();
         assert_eq!(again, request);
     }
 });

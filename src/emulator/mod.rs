@@ -1,17 +1,23 @@
-//! A local stand-in for the vendor's get-tags endpoint: it checks every query parameter and
-//! the UserSig as the vendor does, enforces the vendor's limits, serves tags from a seed, and
-//! injects faults on request so that clients can be tested against them.
+//! A local stand-in for the vendor's tag API, both generations: it checks every query
+//! parameter and the UserSig as the vendor does, enforces the vendor's limits, keeps tags in
+//! a [`Store`] seeded at start, and injects faults on request so that clients can be tested
+//! against them.
 //!
-//! Besides `POST /v4/all_member_push/im_get_tag` it serves, for tests, control endpoints.
+//! Besides the eight calls it serves, for tests, control endpoints.
 //! Each control request must carry the header `X-Tim-Emulator: control`, which no web page
 //! can send to another origin without a CORS preflight; the emulator grants CORS only to the
 //! one origin it is told to (`allow_origin`), so no other page can drive it or read it.
 //! - `POST /_emulator/faults` with a JSON array of faults, each applied to one coming call in
 //!   order (`{"kind":"error","code":91000}`, `{"kind":"delay","ms":3000}`,
 //!   `{"kind":"status","status":502}`, `{"kind":"malformed"}`, `{"kind":"truncated"}`,
-//!   `{"kind":"drop"}`; `"times": N` repeats one); `DELETE` clears them.
+//!   `{"kind":"drop"}`; `"times": N` repeats one; `"path": "/v4/timpush/add_tag"` keeps it for
+//!   calls at that path); `DELETE` clears them.
 //! - `GET /_emulator/calls`: the calls received, with a SHA-256 of each UserSig (never the
 //!   UserSig itself); `DELETE` clears them.
+
+mod store;
+
+pub use store::{MAX_TAGS_PER_APP, MAX_TAGS_PER_USER, Outcome, Store};
 
 use std::collections::{HashMap, VecDeque};
 use std::convert::Infallible;
@@ -29,18 +35,23 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use tokio::net::TcpListener;
 
-use crate::codes::{NOT_ADMIN, RATE_LIMITED};
-use crate::upstream::GET_TAG_PATH;
-use crate::{Error, GetTagsRequest, GetTagsResponse, SecretKey, Signer, UserTags};
+use crate::answer::{Answer, VendorError};
+use crate::api::{Call, TagApi};
+use crate::body::{TagRequest, UserTags, account_problem};
+use crate::codes::{KEY_OR_APP_NOT_FOUND, NOT_ADMIN, RATE_LIMITED};
+use crate::{SecretKey, Signer};
 
-/// The demo data set: a few hundred accounts and their tags.
-pub const DEMO_TAGS: &str = include_str!("emulator-demo-tags.json");
+/// The demo data set: a few hundred accounts (two of them devices' RegistrationIDs) and their tags.
+pub const DEMO_TAGS: &str = include_str!("demo-tags.json");
 /// The vendor's rate limit for this API, per app.
 pub const CALLS_PER_SECOND: usize = 100;
-/// The largest body the emulator reads.
-const MAX_BODY_BYTES: usize = 1024 * 1024;
+/// The largest body the emulator reads: more than any call's largest valid body.
+const MAX_READ_BYTES: usize = 2 * 1024 * 1024;
 /// The vendor's code for a request URL it cannot parse.
 const BAD_URL: i64 = 60002;
+/// The emulator's code for a call of the generation the app does not have switched on (the
+/// vendor documents none).
+pub const GENERATION_OFF: i64 = 90010;
 /// The header every control request carries, and its value.
 pub const CONTROL_HEADER: (&str, &str) = ("x-tim-emulator", "control");
 
@@ -52,8 +63,11 @@ pub struct Config {
     pub key: SecretKey,
     /// The app's administrator account.
     pub admin: String,
-    /// Tags by account; accounts not in it have none.
-    pub tags: HashMap<String, Vec<String>>,
+    /// The app's tags at start: each account's, and with them the accounts that exist in the
+    /// current generation.
+    pub store: Store,
+    /// The one generation the app has switched on; both, when `None`.
+    pub api: Option<TagApi>,
     /// Calls allowed in any one second.
     pub calls_per_second: usize,
     /// The one web origin whose pages may call the emulator (a browser test suite's), which
@@ -94,15 +108,20 @@ struct FaultEntry {
     fault: Fault,
     #[serde(default = "one")]
     times: usize,
+    /// Only calls at this path take it; any call, when absent.
+    #[serde(default)]
+    path: Option<String>,
 }
 
 fn one() -> usize {
     1
 }
 
-/// One get-tags call as the emulator received it.
+/// One call as the emulator received it.
 #[derive(Debug, Clone, Serialize)]
-pub struct Call {
+pub struct Received {
+    /// The path called.
+    pub path: String,
     /// The `identifier` query parameter.
     pub identifier: Option<String>,
     /// The `sdkappid` query parameter.
@@ -111,8 +130,12 @@ pub struct Call {
     pub random: Option<String>,
     /// SHA-256 (hex) of the `usersig` query parameter.
     pub usersig_sha256: Option<String>,
-    /// The accounts asked for, when the body was valid.
+    /// The accounts named, when the body was valid.
     pub accounts: Vec<String>,
+    /// The tags named by a write, when the body was valid.
+    pub tags: Vec<String>,
+    /// `Replace`, as given.
+    pub replace: Option<bool>,
     /// The `ErrorCode` answered (0 on success); none while the call is under way, or when a
     /// fault answered it with something else than a vendor error.
     pub error_code: Option<i64>,
@@ -120,8 +143,9 @@ pub struct Call {
 
 struct State {
     config: Config,
-    faults: Mutex<VecDeque<Fault>>,
-    calls: Mutex<Vec<Call>>,
+    store: Mutex<Store>,
+    faults: Mutex<VecDeque<(Fault, Option<String>)>>,
+    calls: Mutex<Vec<Received>>,
     recent: Mutex<VecDeque<Instant>>,
 }
 
@@ -139,14 +163,23 @@ impl std::error::Error for Dropped {}
 
 type Body = BoxBody<Bytes, std::io::Error>;
 
-/// Parses a seed file: a JSON object from account to its tags.
-pub fn parse_tags(json: &str) -> Result<HashMap<String, Vec<String>>, serde_json::Error> {
-    serde_json::from_str(json)
+/// Parses a seed file: a JSON object from account to its tags; every account must be a
+/// UserID or a RegistrationID.
+pub fn parse_tags(json: &str) -> Result<HashMap<String, Vec<String>>, String> {
+    let tags: HashMap<String, Vec<String>> =
+        serde_json::from_str(json).map_err(|e| e.to_string())?;
+    match tags
+        .keys()
+        .find_map(|a| account_problem(TagApi::Timpush, a).map(|p| format!("account {a:?} {p}")))
+    {
+        Some(problem) => Err(problem),
+        None => Ok(tags),
+    }
 }
 
 /// Serves until the process ends; `on_ready` is called with the bound address.
 pub async fn serve(
-    config: Config,
+    mut config: Config,
     listen: SocketAddr,
     on_ready: impl FnOnce(SocketAddr),
 ) -> std::io::Result<()> {
@@ -154,8 +187,10 @@ pub async fn serve(
         std::io::Error::new(error.kind(), format!("cannot listen on {listen}: {error}"))
     })?;
     on_ready(listener.local_addr()?);
+    let store = std::mem::take(&mut config.store);
     let state = Arc::new(State {
         config,
+        store: Mutex::new(store),
         faults: Mutex::default(),
         calls: Mutex::default(),
         recent: Mutex::default(),
@@ -187,10 +222,10 @@ impl State {
         } else if path.starts_with("/_emulator/") {
             self.control(request, &path).await
         } else {
-            match (request.method(), path.as_str()) {
-                (&Method::POST, GET_TAG_PATH) => self.get_tag(request).await?,
-                (_, GET_TAG_PATH) => plain(StatusCode::METHOD_NOT_ALLOWED, "use POST"),
-                _ => plain(StatusCode::NOT_FOUND, "no such endpoint"),
+            match (Call::at(&path), request.method()) {
+                (Some(call), &Method::POST) => self.tag_call(call, request).await?,
+                (Some(_), _) => plain(StatusCode::METHOD_NOT_ALLOWED, "use POST"),
+                (None, _) => plain(StatusCode::NOT_FOUND, "no such endpoint"),
             }
         };
         if let Some(origin) = allowed {
@@ -210,10 +245,6 @@ impl State {
                 "control requests must carry the header X-Tim-Emulator: control",
             );
         }
-        self.controlled(request, path).await
-    }
-
-    async fn controlled(&self, request: Request<Incoming>, path: &str) -> Response<Body> {
         match (request.method(), path) {
             (&Method::POST, "/_emulator/faults") => self.add_faults(request).await,
             (&Method::DELETE, "/_emulator/faults") => {
@@ -241,12 +272,25 @@ impl State {
         };
         let mut faults = lock(&self.faults);
         for entry in entries {
-            faults.extend(std::iter::repeat_n(entry.fault, entry.times));
+            faults.extend(std::iter::repeat_n((entry.fault, entry.path), entry.times));
         }
         plain(StatusCode::NO_CONTENT, "")
     }
 
-    async fn get_tag(&self, request: Request<Incoming>) -> Result<Response<Body>, Dropped> {
+    /// The first fault waiting for a call at `path`.
+    fn take_fault(&self, path: &str) -> Option<Fault> {
+        let mut faults = lock(&self.faults);
+        let index = faults
+            .iter()
+            .position(|(_, only)| only.as_deref().is_none_or(|only| only == path))?;
+        faults.remove(index).map(|(fault, _)| fault)
+    }
+
+    async fn tag_call(
+        &self,
+        call: Call,
+        request: Request<Incoming>,
+    ) -> Result<Response<Body>, Dropped> {
         let query: HashMap<String, String> = request
             .uri()
             .query()
@@ -255,7 +299,8 @@ impl State {
         // A call is logged as it arrives, so that one its caller gave up on still shows.
         let index = {
             let mut calls = lock(&self.calls);
-            calls.push(Call {
+            calls.push(Received {
+                path: call.path().into(),
                 identifier: query.get("identifier").cloned(),
                 sdkappid: query.get("sdkappid").cloned(),
                 random: query.get("random").cloned(),
@@ -263,16 +308,18 @@ impl State {
                     .get("usersig")
                     .map(|sig| format!("{:x}", Sha256::digest(sig.as_bytes()))),
                 accounts: Vec::new(),
+                tags: Vec::new(),
+                replace: None,
                 error_code: None,
             });
             calls.len() - 1
         };
         let body = read_body(request).await;
-        let fault = lock(&self.faults).pop_front();
+        let fault = self.take_fault(call.path());
         if let Some(Fault::Delay { ms }) = fault {
             tokio::time::sleep(Duration::from_millis(ms)).await;
         }
-        let (answer, accounts) = match fault {
+        let (answer, request) = match fault {
             Some(Fault::Drop) => return Err(Dropped),
             Some(Fault::Status { status }) => {
                 let status = StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_GATEWAY);
@@ -280,35 +327,53 @@ impl State {
             }
             Some(Fault::Malformed) => return Ok(plain(StatusCode::OK, "<html>this is not JSON")),
             Some(Fault::Truncated) => {
-                let whole = GetTagsResponse::ok(self.tags_of(&["user_0001".into()]));
-                return Ok(truncated(whole.to_json()));
+                let tags = [UserTags {
+                    to_account: "user_0001".into(),
+                    tags: vec!["trial".into()],
+                }];
+                return Ok(truncated(Answer::ok(Some(&tags), &[]).to_json()));
             }
             Some(Fault::Error { code }) => {
-                let error = vendor_error(code, &format!("injected error {code}"));
-                (GetTagsResponse::failure(&error), Vec::new())
+                let error = VendorError {
+                    code,
+                    info: format!("injected error {code}"),
+                };
+                (Answer::failure(&error).to_json(), None)
             }
-            None | Some(Fault::Delay { .. }) => match self.check(&query, body.as_deref()) {
-                Ok(request) => {
-                    let tags = self.tags_of(request.accounts());
-                    (GetTagsResponse::ok(tags), request.accounts().to_vec())
+            None | Some(Fault::Delay { .. }) => match self.carry_out(call, &query, body.as_deref())
+            {
+                Ok((request, outcome)) => {
+                    let answer = Answer::ok(outcome.user_tags.as_deref(), &outcome.failed);
+                    (answer.to_json(), Some(request))
                 }
-                Err(error) => (GetTagsResponse::failure(&error), Vec::new()),
+                Err(error) => (Answer::failure(&error).to_json(), None),
             },
         };
         // Calls can be cleared while this one was under way.
-        if let Some(call) = lock(&self.calls).get_mut(index) {
-            call.error_code = Some(answer.error_code);
-            call.accounts = accounts;
+        if let Some(logged) = lock(&self.calls).get_mut(index) {
+            logged.error_code = serde_json::from_str::<serde_json::Value>(&answer)
+                .ok()
+                .and_then(|a| a["ErrorCode"].as_i64());
+            if let Some(request) = &request {
+                logged.accounts = request.accounts().into_iter().map(String::from).collect();
+                logged.tags = request.tags().into_iter().map(String::from).collect();
+                logged.replace = match request {
+                    TagRequest::UserTags { replace, .. } => *replace,
+                    TagRequest::Accounts(_) => None,
+                };
+            }
         }
-        Ok(vendor(answer))
+        Ok(json(StatusCode::OK, answer.into_bytes()))
     }
 
-    /// The vendor's checks, in its order: URL, signature, admin rights, rate, body.
-    fn check(
+    /// The vendor's checks, in its order (URL, signature, admin rights, generation, rate,
+    /// body), then the call itself.
+    fn carry_out(
         &self,
+        call: Call,
         query: &HashMap<String, String>,
         body: Option<&[u8]>,
-    ) -> Result<GetTagsRequest, Error> {
+    ) -> Result<(TagRequest, Outcome), VendorError> {
         let config = &self.config;
         let param = |name: &str| query.get(name).map(String::as_str);
         if param("contenttype") != Some("json") {
@@ -330,7 +395,7 @@ impl State {
             Some(Ok(id)) if id == config.sdkappid => {}
             Some(Ok(id)) => {
                 return Err(vendor_error(
-                    crate::codes::KEY_OR_APP_NOT_FOUND,
+                    KEY_OR_APP_NOT_FOUND,
                     &format!("SDKAppID {id} is not found in this region"),
                 ));
             }
@@ -339,15 +404,22 @@ impl State {
         let now = SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .map_or(0, |d| d.as_secs());
-        Signer::new(config.sdkappid, config.key.clone()).verify(
-            identifier,
-            param("usersig").unwrap_or_default(),
-            now,
-        )?;
+        Signer::new(config.sdkappid, config.key.clone())
+            .verify(identifier, param("usersig").unwrap_or_default(), now)
+            .map_err(|error| VendorError::from_error(&error))?;
         if identifier != config.admin {
             return Err(vendor_error(
                 NOT_ADMIN,
                 "this API needs the app administrator",
+            ));
+        }
+        if let Some(api) = config.api.filter(|api| *api != call.api) {
+            return Err(vendor_error(
+                GENERATION_OFF,
+                &format!(
+                    "this app has the {api} tag API switched on, not {}",
+                    call.api
+                ),
             ));
         }
         if !self.admit() {
@@ -356,8 +428,12 @@ impl State {
                 "REST API call rate over the limit",
             ));
         }
-        let body = body.ok_or_else(|| Error::InvalidBody("the body could not be read".into()))?;
-        GetTagsRequest::from_json(body)
+        let body = body.ok_or_else(|| vendor_error(90001, "the body could not be read"))?;
+        let request = call
+            .parse(body)
+            .map_err(|error| VendorError::from_error(&error))?;
+        let outcome = lock(&self.store).apply(call, &request)?;
+        Ok((request, outcome))
     }
 
     /// Counts a call against the rate limit: at most `calls_per_second` in any one second.
@@ -376,16 +452,6 @@ impl State {
         }
         admitted
     }
-
-    fn tags_of(&self, accounts: &[String]) -> Vec<UserTags> {
-        accounts
-            .iter()
-            .map(|account| UserTags {
-                to_account: account.clone(),
-                tags: self.config.tags.get(account).cloned().unwrap_or_default(),
-            })
-            .collect()
-    }
 }
 
 /// The lock's data even if a thread panicked while holding it: every update here leaves it whole.
@@ -393,24 +459,19 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
-fn vendor_error(code: i64, info: &str) -> Error {
-    Error::Vendor {
+fn vendor_error(code: i64, info: &str) -> VendorError {
+    VendorError {
         code,
         info: info.into(),
     }
 }
 
 async fn read_body(request: Request<Incoming>) -> Option<Vec<u8>> {
-    let body = Limited::new(request.into_body(), MAX_BODY_BYTES)
+    let body = Limited::new(request.into_body(), MAX_READ_BYTES)
         .collect()
         .await
         .ok()?;
     Some(body.to_bytes().to_vec())
-}
-
-/// The vendor answers every outcome with HTTP 200 and a JSON body.
-fn vendor(answer: GetTagsResponse) -> Response<Body> {
-    json(StatusCode::OK, answer.to_json().into_bytes())
 }
 
 fn json(status: StatusCode, body: Vec<u8>) -> Response<Body> {
@@ -465,7 +526,7 @@ fn truncated(body: String) -> Response<Body> {
         header::CONTENT_TYPE,
         HeaderValue::from_static("application/json"),
     );
-    headers.insert("content-length", body.len().into());
+    headers.insert(header::CONTENT_LENGTH, body.len().into());
     response
 }
 
@@ -474,25 +535,32 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_demo_data_set_parses_and_is_a_few_hundred_accounts() {
+    fn the_demo_data_set_parses_and_is_a_few_hundred_accounts_and_two_devices() {
         let tags = parse_tags(DEMO_TAGS).unwrap();
         assert!(tags.len() >= 300, "{}", tags.len());
         assert_eq!(tags["xiaojun"], ["cn", "trial"]);
+        let devices = tags
+            .keys()
+            .filter(|a| crate::body::is_registration_id(a))
+            .count();
+        assert_eq!(devices, 2);
         assert!(
-            tags.keys()
-                .all(|account| crate::tags::validate_account(0, account).is_ok())
+            parse_tags(r#"{"":["x"]}"#)
+                .unwrap_err()
+                .contains("is empty")
         );
     }
 
     #[test]
-    fn faults_parse_with_a_repeat_count() {
+    fn faults_parse_with_a_repeat_count_and_a_path() {
         let entries: Vec<FaultEntry> = serde_json::from_str(
-            r#"[{"kind":"error","code":91000,"times":3},{"kind":"delay","ms":5},{"kind":"drop"}]"#,
+            r#"[{"kind":"error","code":91000,"times":3},{"kind":"delay","ms":5,"path":"/v4/timpush/add_tag"},{"kind":"drop"}]"#,
         )
         .unwrap();
         assert_eq!(entries[0].times, 3);
         assert!(matches!(entries[0].fault, Fault::Error { code: 91000 }));
         assert!(matches!(entries[1].fault, Fault::Delay { ms: 5 }));
+        assert_eq!(entries[1].path.as_deref(), Some("/v4/timpush/add_tag"));
         assert_eq!(entries[2].times, 1);
     }
 }

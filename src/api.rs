@@ -1,0 +1,285 @@
+//! The vendor's tag API: eight calls, four operations in two generations. Each operation is
+//! one row of [`OPERATIONS`]: its path in each generation, the body it takes, the answer it
+//! gives and the scope a caller needs for it. The Worker, the browser package and the
+//! emulator all work from this table.
+
+use std::fmt;
+use std::str::FromStr;
+
+use crate::body::{BodyError, Shape, TagRequest};
+use crate::json::Json;
+
+/// The generation of the vendor's tag API that an app has switched on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum TagApi {
+    /// The legacy "push to all users" calls, `v4/all_member_push/*`.
+    AllMemberPush,
+    /// The current Push service's calls, `v4/timpush/*`: partial success (`ErrorList`),
+    /// `Replace` on add, and RegistrationIDs as well as UserIDs.
+    Timpush,
+}
+
+impl TagApi {
+    /// Both generations.
+    pub const ALL: [TagApi; 2] = [TagApi::AllMemberPush, TagApi::Timpush];
+
+    /// Its name, as `TIM_TAG_API`, `/session` and the browser's `api` option spell it.
+    pub fn name(self) -> &'static str {
+        match self {
+            TagApi::AllMemberPush => "all_member_push",
+            TagApi::Timpush => "timpush",
+        }
+    }
+
+    fn index(self) -> usize {
+        self as usize
+    }
+}
+
+impl fmt::Display for TagApi {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// A name that is not one of the two generations.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown tag API {}; expected all_member_push or timpush", crate::json::quoted(.0))]
+pub struct UnknownTagApi(pub String);
+
+impl FromStr for TagApi {
+    type Err = UnknownTagApi;
+
+    fn from_str(name: &str) -> Result<Self, UnknownTagApi> {
+        TagApi::ALL
+            .into_iter()
+            .find(|api| api.name() == name.trim())
+            .ok_or_else(|| UnknownTagApi(name.into()))
+    }
+}
+
+/// What a caller may do: read tags, or read and change them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Scope {
+    /// Get tags only.
+    Read,
+    /// Get, add, remove and clear tags.
+    Write,
+}
+
+impl Scope {
+    /// The scopes this one holds, as `/session` lists them.
+    pub fn names(self) -> &'static [&'static str] {
+        match self {
+            Scope::Read => &["read"],
+            Scope::Write => &["read", "write"],
+        }
+    }
+}
+
+/// One of the four things the tag API does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Operation {
+    /// Read the tags of up to 100 accounts.
+    Get,
+    /// Add tags to up to 100 accounts (or, with `Replace`, set them).
+    Add,
+    /// Remove tags from up to 100 accounts.
+    Remove,
+    /// Remove all the tags of up to 100 accounts.
+    Clear,
+}
+
+/// What the vendor answers a call with, besides its status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AnswerShape {
+    /// `UserTags`: each account asked for with its tags (and, in the current generation, an
+    /// `ErrorList` of the accounts that failed).
+    UserTags,
+    /// The status alone (and, in the current generation, an `ErrorList`).
+    Status,
+}
+
+/// One operation: one row of the table.
+#[derive(Debug)]
+pub struct Row {
+    /// The operation.
+    pub operation: Operation,
+    /// Its name in logs: `get`, `add`, `remove`, `clear`.
+    pub name: &'static str,
+    /// Its path in each generation, in the order of [`TagApi::ALL`].
+    pub paths: [&'static str; 2],
+    /// The body it takes.
+    pub body: Shape,
+    /// The answer it gives.
+    pub answer: AnswerShape,
+    /// What a caller needs to be allowed to call it.
+    pub scope: Scope,
+    /// The largest body the Worker reads for it: every valid body, written compactly, fits.
+    pub max_body_bytes: usize,
+}
+
+/// 100 accounts of 36 characters, each written as `\uXXXX` escapes, fit in 64 KiB.
+const ACCOUNTS_BODY_BYTES: usize = 64 * 1024;
+/// 100 users with 100 tags of 50 bytes (the largest `Replace` add, about 560 KB) fit in 1 MiB.
+const USER_TAGS_BODY_BYTES: usize = 1024 * 1024;
+
+/// The tag API, one row per operation.
+pub const OPERATIONS: [Row; 4] = [
+    Row {
+        operation: Operation::Get,
+        name: "get",
+        paths: ["/v4/all_member_push/im_get_tag", "/v4/timpush/get_tag"],
+        body: Shape::Accounts { distinct: false },
+        answer: AnswerShape::UserTags,
+        scope: Scope::Read,
+        max_body_bytes: ACCOUNTS_BODY_BYTES,
+    },
+    Row {
+        operation: Operation::Add,
+        name: "add",
+        paths: ["/v4/all_member_push/im_add_tag", "/v4/timpush/add_tag"],
+        body: Shape::UserTags {
+            max_tags: 10,
+            replace_max_tags: Some(100),
+        },
+        answer: AnswerShape::Status,
+        scope: Scope::Write,
+        max_body_bytes: USER_TAGS_BODY_BYTES,
+    },
+    Row {
+        operation: Operation::Remove,
+        name: "remove",
+        paths: [
+            "/v4/all_member_push/im_remove_tag",
+            "/v4/timpush/remove_tag",
+        ],
+        body: Shape::UserTags {
+            max_tags: 100,
+            replace_max_tags: None,
+        },
+        answer: AnswerShape::Status,
+        scope: Scope::Write,
+        max_body_bytes: USER_TAGS_BODY_BYTES,
+    },
+    Row {
+        operation: Operation::Clear,
+        name: "clear",
+        paths: [
+            "/v4/all_member_push/im_remove_all_tags",
+            "/v4/timpush/clear_all_tags",
+        ],
+        body: Shape::Accounts { distinct: true },
+        answer: AnswerShape::Status,
+        scope: Scope::Write,
+        max_body_bytes: ACCOUNTS_BODY_BYTES,
+    },
+];
+
+impl Operation {
+    /// Its row of the table.
+    pub fn row(self) -> &'static Row {
+        &OPERATIONS[self as usize]
+    }
+}
+
+/// One of the eight calls: an operation in one generation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Call {
+    /// What it does.
+    pub operation: Operation,
+    /// Which generation's path it takes.
+    pub api: TagApi,
+}
+
+impl Call {
+    /// Every call, each generation's four in turn.
+    pub fn all() -> impl Iterator<Item = Call> {
+        TagApi::ALL.into_iter().flat_map(|api| {
+            OPERATIONS.iter().map(move |row| Call {
+                operation: row.operation,
+                api,
+            })
+        })
+    }
+
+    /// The call made at a path, exactly.
+    pub fn at(path: &str) -> Option<Call> {
+        Call::all().find(|call| call.path() == path)
+    }
+
+    /// Its operation's row.
+    pub fn row(self) -> &'static Row {
+        self.operation.row()
+    }
+
+    /// Its path, the same at the vendor and at the Worker.
+    pub fn path(self) -> &'static str {
+        self.row().paths[self.api.index()]
+    }
+
+    /// Checks a parsed body as this call takes it; what comes back is what to send on.
+    pub fn check(self, body: &impl Json) -> Result<TagRequest, BodyError> {
+        self.row().body.check(self, body)
+    }
+
+    /// Parses and checks a body as a caller sends it (natively, with `serde_json`).
+    pub fn parse(self, body: &[u8]) -> Result<TagRequest, BodyError> {
+        let text = std::str::from_utf8(body).map_err(|_| BodyError::NotUtf8)?;
+        let value = <serde_json::Value as Json>::parse(text).map_err(BodyError::NotJson)?;
+        self.check(&value)
+    }
+}
+
+impl fmt::Display for Call {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.path())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn eight_calls_at_eight_paths() {
+        let paths: Vec<&str> = Call::all().map(Call::path).collect();
+        assert_eq!(
+            paths,
+            [
+                "/v4/all_member_push/im_get_tag",
+                "/v4/all_member_push/im_add_tag",
+                "/v4/all_member_push/im_remove_tag",
+                "/v4/all_member_push/im_remove_all_tags",
+                "/v4/timpush/get_tag",
+                "/v4/timpush/add_tag",
+                "/v4/timpush/remove_tag",
+                "/v4/timpush/clear_all_tags",
+            ]
+        );
+        for call in Call::all() {
+            assert_eq!(Call::at(call.path()), Some(call));
+            assert_eq!(call.row().operation, call.operation);
+        }
+        assert_eq!(Call::at("/v4/timpush/get_tag/"), None);
+        assert_eq!(Call::at("/V4/timpush/get_tag"), None);
+    }
+
+    #[test]
+    fn only_get_is_a_read() {
+        for call in Call::all() {
+            let read = call.operation == Operation::Get;
+            assert_eq!(call.row().scope == Scope::Read, read, "{call}");
+        }
+        assert_eq!(Scope::Write.names(), ["read", "write"]);
+        assert!(Scope::Write > Scope::Read);
+    }
+
+    #[test]
+    fn generations_have_their_names() {
+        assert_eq!("timpush".parse(), Ok(TagApi::Timpush));
+        assert_eq!(" all_member_push ".parse(), Ok(TagApi::AllMemberPush));
+        let error = "push".parse::<TagApi>().unwrap_err().to_string();
+        assert!(error.contains("all_member_push or timpush"), "{error}");
+    }
+}

@@ -1,0 +1,683 @@
+//! The bodies of the tag calls as callers send them: their two shapes, the checks of the
+//! vendor's limits, and the body sent on, written anew from only what was checked.
+
+use serde::{Deserialize, Serialize};
+
+use crate::api::{Call, TagApi};
+use crate::codes::{Coded, INVALID_BODY, TOO_MANY_ACCOUNTS};
+use crate::json::{Json, NotText, quoted};
+
+/// The most accounts one call may name.
+pub const MAX_ACCOUNTS: usize = 100;
+/// The longest UserID, in UTF-8 bytes.
+pub const MAX_USERID_BYTES: usize = 32;
+/// The longest tag, in UTF-8 bytes.
+pub const MAX_TAG_BYTES: usize = 50;
+/// The length of a RegistrationID: a UUID, `8-4-4-4-12` hex digits.
+const REGISTRATION_ID_CHARS: usize = 36;
+/// How much of an over-long value an error message quotes.
+const QUOTED_CHARS: usize = 40;
+
+/// Why a body is refused: the vendor's codes for the same faults.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum BodyError {
+    /// The bytes are not UTF-8.
+    #[error("the body is not valid UTF-8")]
+    NotUtf8,
+    /// The text is not JSON; the parser's account of why.
+    #[error("the body is not valid JSON ({0})")]
+    NotJson(String),
+    /// The JSON is not the shape the call takes, or breaks a limit; the message names the
+    /// value and where it is.
+    #[error("{0}")]
+    Invalid(String),
+    /// More accounts than one call may name.
+    #[error("{field} has {count} accounts; at most {MAX_ACCOUNTS} are allowed per call")]
+    TooManyAccounts {
+        /// The list: `To_Account` or `UserTags`.
+        field: &'static str,
+        /// How many it holds.
+        count: usize,
+    },
+}
+
+impl Coded for BodyError {
+    fn code(&self) -> i64 {
+        match self {
+            BodyError::TooManyAccounts { .. } => TOO_MANY_ACCOUNTS,
+            _ => INVALID_BODY,
+        }
+    }
+}
+
+/// The two shapes of body the tag calls take.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Shape {
+    /// `{"To_Account": [account, ...]}`.
+    Accounts {
+        /// Whether each account may be named only once (in a write).
+        distinct: bool,
+    },
+    /// `{"UserTags": [{"To_Account": account, "Tags": [tag, ...]}, ...]}`, each account once.
+    UserTags {
+        /// The most tags one account may be given in one call.
+        max_tags: usize,
+        /// With `"Replace": 1`, the most tags instead, where the call's current generation
+        /// takes `Replace`.
+        replace_max_tags: Option<usize>,
+    },
+}
+
+/// One account and its tags, as the vendor writes them in bodies and answers.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UserTags {
+    /// The account: a UserID, or in the current generation a RegistrationID.
+    #[serde(rename = "To_Account")]
+    pub to_account: String,
+    /// Its tags.
+    #[serde(rename = "Tags", default)]
+    pub tags: Vec<String>,
+}
+
+/// A checked body: every value within the vendor's limits for its call.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TagRequest {
+    /// The accounts of a get or a clear, in the order given.
+    Accounts(Vec<String>),
+    /// The accounts and tags of an add or a remove.
+    UserTags {
+        /// Each account once, with its tags.
+        entries: Vec<UserTags>,
+        /// `Replace` as given (an add of the current generation only).
+        replace: Option<bool>,
+    },
+}
+
+#[derive(Serialize)]
+struct AccountsBody<'a> {
+    #[serde(rename = "To_Account")]
+    to_account: &'a [String],
+}
+
+#[derive(Serialize)]
+struct UserTagsBody<'a> {
+    #[serde(rename = "UserTags")]
+    user_tags: &'a [UserTags],
+    #[serde(rename = "Replace", skip_serializing_if = "Option::is_none")]
+    replace: Option<u8>,
+}
+
+impl TagRequest {
+    /// The body to send to the vendor.
+    pub fn to_json(&self) -> String {
+        let written = match self {
+            TagRequest::Accounts(accounts) => serde_json::to_string(&AccountsBody {
+                to_account: accounts,
+            }),
+            TagRequest::UserTags { entries, replace } => serde_json::to_string(&UserTagsBody {
+                user_tags: entries,
+                replace: replace.map(u8::from),
+            }),
+        };
+        written.expect("strings and numbers always serialize")
+    }
+
+    /// The accounts named, in order.
+    pub fn accounts(&self) -> Vec<&str> {
+        match self {
+            TagRequest::Accounts(accounts) => accounts.iter().map(String::as_str).collect(),
+            TagRequest::UserTags { entries, .. } => {
+                entries.iter().map(|e| e.to_account.as_str()).collect()
+            }
+        }
+    }
+
+    /// The distinct tags named, in the order they first appear.
+    pub fn tags(&self) -> Vec<&str> {
+        let mut tags: Vec<&str> = Vec::new();
+        if let TagRequest::UserTags { entries, .. } = self {
+            for tag in entries.iter().flat_map(|entry| &entry.tags) {
+                if !tags.contains(&tag.as_str()) {
+                    tags.push(tag);
+                }
+            }
+        }
+        tags
+    }
+
+    /// Whether the call sets the tags exactly (`"Replace": 1`).
+    pub fn replace(&self) -> bool {
+        matches!(
+            self,
+            TagRequest::UserTags {
+                replace: Some(true),
+                ..
+            }
+        )
+    }
+}
+
+impl Shape {
+    /// Checks a body for `call`, in this order: an object, no field the call does not define,
+    /// the list, its length, then each entry in turn, and no account twice in a write.
+    pub(crate) fn check(self, call: Call, body: &impl Json) -> Result<TagRequest, BodyError> {
+        let path = call.path();
+        if !body.is_object() {
+            return Err(invalid(format!(
+                "expected a JSON object, the body {path} takes"
+            )));
+        }
+        match self {
+            Shape::Accounts { distinct } => {
+                defined_fields_only(body, &["To_Account"], "the body", call)?;
+                let items = list(body, "To_Account", "an array of accounts")?;
+                let accounts = items
+                    .iter()
+                    .enumerate()
+                    .map(|(i, item)| account(call.api, item, &format!("To_Account[{i}]")))
+                    .collect::<Result<Vec<_>, _>>()?;
+                if distinct {
+                    each_once(&accounts, |i| format!("To_Account[{i}]"))?;
+                }
+                Ok(TagRequest::Accounts(accounts))
+            }
+            Shape::UserTags {
+                max_tags,
+                replace_max_tags,
+            } => {
+                let replace_max_tags = replace_max_tags.filter(|_| call.api == TagApi::Timpush);
+                let fields: &[&str] = match replace_max_tags {
+                    Some(_) => &["UserTags", "Replace"],
+                    None => &["UserTags"],
+                };
+                defined_fields_only(body, fields, "the body", call)?;
+                let replace = match body.field("Replace").map(|value| value.integer()) {
+                    None => None,
+                    Some(Some(0)) => Some(false),
+                    Some(Some(1)) => Some(true),
+                    Some(_) => return Err(invalid("Replace must be 0 or 1".into())),
+                };
+                let max_tags = match (replace, replace_max_tags) {
+                    (Some(true), Some(max)) => max,
+                    _ => max_tags,
+                };
+                let items = list(body, "UserTags", "an array of {To_Account, Tags} objects")?;
+                let entries = items
+                    .iter()
+                    .enumerate()
+                    .map(|(i, item)| user_tags(call, item, i, max_tags))
+                    .collect::<Result<Vec<_>, _>>()?;
+                let accounts: Vec<String> = entries.iter().map(|e| e.to_account.clone()).collect();
+                each_once(&accounts, |i| format!("UserTags[{i}].To_Account"))?;
+                Ok(TagRequest::UserTags { entries, replace })
+            }
+        }
+    }
+}
+
+fn invalid(message: String) -> BodyError {
+    BodyError::Invalid(message)
+}
+
+/// Refuses the fields the vendor does not define for this call, naming them in sorted order
+/// (parsers disagree on the order of an object's fields).
+fn defined_fields_only(
+    object: &impl Json,
+    defined: &[&str],
+    what: &str,
+    call: Call,
+) -> Result<(), BodyError> {
+    let mut undefined: Vec<String> = Vec::new();
+    for key in object.keys() {
+        if !defined.contains(&key.as_str()) {
+            let at = undefined
+                .iter()
+                .position(|k| *k > key)
+                .unwrap_or(undefined.len());
+            undefined.insert(at, key);
+        }
+    }
+    match undefined.as_slice() {
+        [] => Ok(()),
+        [only] if only == "Replace" => Err(invalid(format!(
+            "Replace is taken by /v4/timpush/add_tag only, not by {call}"
+        ))),
+        [only] => Err(invalid(format!(
+            "{what} has the field {}, which {call} does not define",
+            quoted(only)
+        ))),
+        several => Err(invalid(format!(
+            "{what} has the fields {}, which {call} does not define",
+            several
+                .iter()
+                .map(|key| quoted(key))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ))),
+    }
+}
+
+/// The items of a list of 1 to 100 accounts.
+fn list<J: Json>(object: &J, field: &'static str, of: &str) -> Result<Vec<J>, BodyError> {
+    let items = object
+        .field(field)
+        .and_then(|list| list.items())
+        .ok_or_else(|| invalid(format!("{field} must be present and be {of}")))?;
+    match items.len() {
+        0 => Err(invalid(format!(
+            "{field} is empty: give at least one account"
+        ))),
+        count if count > MAX_ACCOUNTS => Err(BodyError::TooManyAccounts { field, count }),
+        _ => Ok(items),
+    }
+}
+
+/// One `{"To_Account": ..., "Tags": [...]}` entry of a write.
+fn user_tags(
+    call: Call,
+    item: &impl Json,
+    index: usize,
+    max_tags: usize,
+) -> Result<UserTags, BodyError> {
+    let place = format!("UserTags[{index}]");
+    if !item.is_object() {
+        return Err(invalid(format!(
+            "{place} must be an object {{\"To_Account\": ..., \"Tags\": [...]}}"
+        )));
+    }
+    defined_fields_only(item, &["To_Account", "Tags"], &place, call)?;
+    let to_account = match item.field("To_Account") {
+        Some(value) => account(call.api, &value, &format!("{place}.To_Account"))?,
+        None => return Err(invalid(format!("{place}.To_Account is missing"))),
+    };
+    let tags = item
+        .field("Tags")
+        .and_then(|tags| tags.items())
+        .ok_or_else(|| {
+            invalid(format!(
+                "{place}.Tags must be present and be an array of tags"
+            ))
+        })?;
+    if let Some(problem) = tag_count_problem(tags.len(), max_tags) {
+        return Err(invalid(format!("{place}.Tags {problem}")));
+    }
+    let tags = tags
+        .iter()
+        .enumerate()
+        .map(|(i, tag)| {
+            let place = format!("{place}.Tags[{i}]");
+            let tag = text(tag, &place)?;
+            match tag_problem(&tag) {
+                Some(problem) => Err(invalid(format!("{place}{} {problem}", quote(&tag)))),
+                None => Ok(tag),
+            }
+        })
+        .collect::<Result<_, _>>()?;
+    Ok(UserTags { to_account, tags })
+}
+
+/// A string that is text: not another type, and well-formed Unicode.
+fn text(value: &impl Json, place: &str) -> Result<String, BodyError> {
+    value.text().map_err(|not_text| {
+        invalid(match not_text {
+            NotText::NotAString => format!("{place} is not a string"),
+            NotText::IllFormed => {
+                format!("{place} is not well-formed Unicode: it holds a lone surrogate")
+            }
+        })
+    })
+}
+
+/// An account of the call's generation.
+fn account(api: TagApi, value: &impl Json, place: &str) -> Result<String, BodyError> {
+    let account = text(value, place)?;
+    match account_problem(api, &account) {
+        Some(problem) => Err(invalid(format!("{place}{} {problem}", quote(&account)))),
+        None => Ok(account),
+    }
+}
+
+/// Refuses an account named twice.
+fn each_once(accounts: &[String], place: impl Fn(usize) -> String) -> Result<(), BodyError> {
+    for (index, account) in accounts.iter().enumerate() {
+        if let Some(first) = accounts[..index].iter().position(|a| a == account) {
+            return Err(invalid(format!(
+                "{}{} repeats {}: name each account once in a write",
+                place(index),
+                quote(account),
+                place(first)
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// What is wrong with an account for this generation, if anything, as the end of a sentence
+/// that starts with where the account is.
+pub fn account_problem(api: TagApi, account: &str) -> Option<String> {
+    let bytes = account.len();
+    if bytes == 0 {
+        return Some("is empty".into());
+    }
+    if bytes <= MAX_USERID_BYTES || (api == TagApi::Timpush && is_registration_id(account)) {
+        return None;
+    }
+    if is_registration_id(account) {
+        return Some(format!(
+            "is a RegistrationID, which only the timpush calls take; a UserID is at most \
+             {MAX_USERID_BYTES} bytes"
+        ));
+    }
+    Some(format!(
+        "is {bytes} bytes long; at most {MAX_USERID_BYTES} bytes are allowed"
+    ))
+}
+
+/// What is wrong with a tag, if anything.
+pub fn tag_problem(tag: &str) -> Option<String> {
+    match tag.len() {
+        0 => Some("is empty".into()),
+        bytes if bytes > MAX_TAG_BYTES => Some(format!(
+            "is {bytes} bytes long; a tag is at most {MAX_TAG_BYTES} bytes"
+        )),
+        _ => None,
+    }
+}
+
+/// What is wrong with this many tags for one account in one call, if anything.
+pub fn tag_count_problem(count: usize, max_tags: usize) -> Option<String> {
+    match count {
+        0 => Some("is empty: give at least one tag".into()),
+        count if count > max_tags => Some(format!(
+            "has {count} tags; at most {max_tags} are allowed in one call"
+        )),
+        _ => None,
+    }
+}
+
+/// A device's RegistrationID: a UUID, hex digits in groups 8-4-4-4-12, in either case.
+pub fn is_registration_id(account: &str) -> bool {
+    account.len() == REGISTRATION_ID_CHARS
+        && account.bytes().enumerate().all(|(i, b)| match i {
+            8 | 13 | 18 | 23 => b == b'-',
+            _ => b.is_ascii_hexdigit(),
+        })
+}
+
+/// ` ("value")`, shortened when long, for an error message; nothing for an empty value.
+pub fn quote(value: &str) -> String {
+    if value.is_empty() {
+        return String::new();
+    }
+    match value.char_indices().nth(QUOTED_CHARS) {
+        Some((cut, _)) => format!(" ({})", quoted(&format!("{}…", &value[..cut]))),
+        None => format!(" ({})", quoted(value)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::api::Operation;
+    use serde_json::json;
+
+    const REGISTRATION_ID: &str = "379C2F0D-290D-47AE-94D1-919058C39C77";
+
+    fn call(operation: Operation, api: TagApi) -> Call {
+        Call { operation, api }
+    }
+
+    fn get() -> Call {
+        call(Operation::Get, TagApi::AllMemberPush)
+    }
+
+    fn check(call: Call, body: serde_json::Value) -> Result<TagRequest, BodyError> {
+        call.parse(body.to_string().as_bytes())
+    }
+
+    fn refusal(call: Call, body: serde_json::Value) -> String {
+        check(call, body).unwrap_err().to_string()
+    }
+
+    fn accounts(n: usize) -> Vec<String> {
+        (0..n).map(|i| format!("u{i}")).collect()
+    }
+
+    #[test]
+    fn a_get_forwards_only_its_checked_accounts() {
+        let request = check(get(), json!({ "To_Account": ["user_a", "用户", "user_a"] })).unwrap();
+        assert_eq!(request.accounts(), ["user_a", "用户", "user_a"]);
+        assert_eq!(
+            request.to_json(),
+            r#"{"To_Account":["user_a","用户","user_a"]}"#
+        );
+    }
+
+    #[test]
+    fn malformed_bodies_say_what_is_wrong() {
+        let cases = [
+            (&b""[..], "not valid JSON"),
+            (b"{\"To_Account\": [", "not valid JSON"),
+            (b"\xff", "not valid UTF-8"),
+            (b"[\"a\"]", "expected a JSON object"),
+            (b"{}", "To_Account must be present"),
+            (b"{\"To_Account\": null}", "To_Account must be present"),
+            (
+                b"{\"To_Account\": \"a\"}",
+                "To_Account must be present and be an array",
+            ),
+            (
+                b"{\"To_Account\": [\"a\", 7]}",
+                "To_Account[1] is not a string",
+            ),
+            (b"{\"To_Account\": [\"a\\udfffb\"]}", "not valid JSON"),
+            (b"{\"To_Account\": []}", "To_Account is empty"),
+            (b"{\"To_Account\": [\"a\", \"\"]}", "To_Account[1] is empty"),
+            (
+                b"{\"To_Account\": [\"a\"], \"Extra\": 1}",
+                "the body has the field \"Extra\", which /v4/all_member_push/im_get_tag does not define",
+            ),
+        ];
+        for (body, expected) in cases {
+            let error = get().parse(body).unwrap_err();
+            assert_eq!(error.code(), 90001, "{body:?}");
+            assert!(error.to_string().contains(expected), "{body:?}: {error}");
+        }
+    }
+
+    #[test]
+    fn accounts_are_counted_in_bytes_and_named_with_their_place() {
+        assert!(check(get(), json!({ "To_Account": ["y".repeat(32)] })).is_ok());
+        let long = "x".repeat(33);
+        assert_eq!(
+            refusal(get(), json!({ "To_Account": ["ok", long] })),
+            format!("To_Account[1] (\"{long}\") is 33 bytes long; at most 32 bytes are allowed")
+        );
+        // 11 × 3 bytes is 33.
+        assert!(refusal(get(), json!({ "To_Account": ["用".repeat(11)] })).contains("33 bytes"));
+        let error = refusal(get(), json!({ "To_Account": ["é".repeat(1000)] }));
+        assert!(
+            error.contains(&format!("(\"{}…\")", "é".repeat(40))),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn more_than_100_accounts_is_90018_in_both_shapes() {
+        let error = check(get(), json!({ "To_Account": accounts(101) })).unwrap_err();
+        assert_eq!(
+            error,
+            BodyError::TooManyAccounts {
+                field: "To_Account",
+                count: 101
+            }
+        );
+        assert_eq!(error.code(), 90018);
+        assert!(check(get(), json!({ "To_Account": accounts(100) })).is_ok());
+        let entries: Vec<_> = accounts(101)
+            .into_iter()
+            .map(|a| json!({ "To_Account": a, "Tags": ["t"] }))
+            .collect();
+        let add = call(Operation::Add, TagApi::Timpush);
+        assert_eq!(
+            check(add, json!({ "UserTags": entries }))
+                .unwrap_err()
+                .to_string(),
+            "UserTags has 101 accounts; at most 100 are allowed per call"
+        );
+        assert!(check(add, json!({ "UserTags": entries[..100] })).is_ok());
+    }
+
+    #[test]
+    fn registration_ids_only_in_the_current_generation() {
+        assert!(is_registration_id(REGISTRATION_ID));
+        assert!(is_registration_id(&REGISTRATION_ID.to_lowercase()));
+        assert!(!is_registration_id(&REGISTRATION_ID.replace('-', "_")));
+        assert!(!is_registration_id(&REGISTRATION_ID.replacen('9', "G", 1)));
+        let body = json!({ "To_Account": [REGISTRATION_ID] });
+        assert!(check(call(Operation::Get, TagApi::Timpush), body.clone()).is_ok());
+        assert!(
+            refusal(get(), body).contains("is a RegistrationID, which only the timpush calls take")
+        );
+        // 36 characters that are not a UUID are a UserID too long.
+        let odd = json!({ "To_Account": ["x".repeat(36)] });
+        assert!(refusal(call(Operation::Get, TagApi::Timpush), odd).contains("36 bytes long"));
+    }
+
+    #[test]
+    fn an_add_takes_one_to_ten_tags_of_one_to_50_bytes_per_account() {
+        let add = call(Operation::Add, TagApi::AllMemberPush);
+        let body = |tags: Vec<String>| json!({ "UserTags": [{ "To_Account": "a", "Tags": tags }] });
+        let tags = |n: usize| (0..n).map(|i| format!("t{i}")).collect::<Vec<_>>();
+        assert!(check(add, body(tags(10))).is_ok());
+        assert_eq!(
+            refusal(add, body(tags(11))),
+            "UserTags[0].Tags has 11 tags; at most 10 are allowed in one call"
+        );
+        assert_eq!(
+            refusal(add, body(vec![])),
+            "UserTags[0].Tags is empty: give at least one tag"
+        );
+        assert!(check(add, body(vec!["t".repeat(50)])).is_ok());
+        assert_eq!(
+            refusal(add, body(vec!["ok".into(), "t".repeat(51)])),
+            format!(
+                "UserTags[0].Tags[1] (\"{}…\") is 51 bytes long; a tag is at most 50 bytes",
+                "t".repeat(40)
+            )
+        );
+        assert_eq!(
+            refusal(add, body(vec!["".into()])),
+            "UserTags[0].Tags[0] is empty"
+        );
+        let request = check(add, body(vec!["vip".into(), "cn".into()])).unwrap();
+        assert_eq!(
+            request.to_json(),
+            r#"{"UserTags":[{"To_Account":"a","Tags":["vip","cn"]}]}"#
+        );
+    }
+
+    #[test]
+    fn replace_is_for_the_current_add_only_and_raises_the_limit_to_100() {
+        let add = call(Operation::Add, TagApi::Timpush);
+        let tags: Vec<String> = (0..100).map(|i| format!("t{i}")).collect();
+        let body = |replace: serde_json::Value, n: usize| json!({ "UserTags": [{ "To_Account": "a", "Tags": tags[..n] }], "Replace": replace });
+        let request = check(add, body(json!(1), 100)).unwrap();
+        assert!(request.replace());
+        assert!(request.to_json().ends_with(r#""Replace":1}"#));
+        assert!(refusal(add, body(json!(0), 11)).contains("at most 10"));
+        for wrong in [json!(2), json!(true), json!("1"), json!(0.5)] {
+            assert_eq!(refusal(add, body(wrong, 1)), "Replace must be 0 or 1");
+        }
+        let replace = json!({ "UserTags": [{ "To_Account": "a", "Tags": ["t"] }], "Replace": 1 });
+        for other in [
+            call(Operation::Add, TagApi::AllMemberPush),
+            call(Operation::Remove, TagApi::Timpush),
+        ] {
+            assert_eq!(
+                refusal(other, replace.clone()),
+                format!("Replace is taken by /v4/timpush/add_tag only, not by {other}")
+            );
+        }
+    }
+
+    #[test]
+    fn a_remove_takes_up_to_100_tags_per_account() {
+        let remove = call(Operation::Remove, TagApi::AllMemberPush);
+        let tags: Vec<String> = (0..101).map(|i| format!("t{i}")).collect();
+        let body = |n: usize| json!({ "UserTags": [{ "To_Account": "a", "Tags": tags[..n] }] });
+        assert!(check(remove, body(100)).is_ok());
+        assert!(refusal(remove, body(101)).contains("has 101 tags; at most 100"));
+    }
+
+    #[test]
+    fn a_write_names_each_account_once() {
+        let clear = call(Operation::Clear, TagApi::Timpush);
+        assert_eq!(
+            refusal(clear, json!({ "To_Account": ["a", "b", "a"] })),
+            "To_Account[2] (\"a\") repeats To_Account[0]: name each account once in a write"
+        );
+        let add = call(Operation::Add, TagApi::AllMemberPush);
+        let twice = json!({ "UserTags": [
+            { "To_Account": "a", "Tags": ["x"] }, { "To_Account": "a", "Tags": ["y"] }
+        ] });
+        assert!(
+            refusal(add, twice)
+                .starts_with("UserTags[1].To_Account (\"a\") repeats UserTags[0].To_Account")
+        );
+    }
+
+    #[test]
+    fn entries_of_a_write_are_objects_of_two_defined_fields() {
+        let remove = call(Operation::Remove, TagApi::Timpush);
+        let cases = [
+            (
+                json!({ "UserTags": ["a"] }),
+                "UserTags[0] must be an object",
+            ),
+            (
+                json!({ "UserTags": [{ "Tags": ["x"] }] }),
+                "UserTags[0].To_Account is missing",
+            ),
+            (
+                json!({ "UserTags": [{ "To_Account": "a" }] }),
+                "UserTags[0].Tags must be present",
+            ),
+            (
+                json!({ "UserTags": [{ "To_Account": "a", "Tags": "x" }] }),
+                "UserTags[0].Tags must be present",
+            ),
+            (
+                json!({ "UserTags": [{ "To_Account": "a", "Tags": [1] }] }),
+                "UserTags[0].Tags[0] is not a string",
+            ),
+            (
+                json!({ "UserTags": [{ "To_Account": "a", "Tags": ["x"], "Note": "" }] }),
+                "UserTags[0] has the field \"Note\", which /v4/timpush/remove_tag does not define",
+            ),
+            (
+                json!({ "To_Account": ["a"] }),
+                "the body has the field \"To_Account\"",
+            ),
+        ];
+        for (body, expected) in cases {
+            let error = refusal(remove, body.clone());
+            assert!(error.contains(expected), "{body}: {error}");
+        }
+    }
+
+    #[test]
+    fn the_tags_of_a_write_are_listed_once_for_the_audit() {
+        let add = call(Operation::Add, TagApi::AllMemberPush);
+        let request = check(
+            add,
+            json!({ "UserTags": [
+                { "To_Account": "a", "Tags": ["vip", "cn"] }, { "To_Account": "b", "Tags": ["cn", "new"] }
+            ] }),
+        )
+        .unwrap();
+        assert_eq!(request.accounts(), ["a", "b"]);
+        assert_eq!(request.tags(), ["vip", "cn", "new"]);
+        assert!(!request.replace());
+    }
+}

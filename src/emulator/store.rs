@@ -1,0 +1,380 @@
+//! The emulated app's tags, and what each call does to them, as `tag-api.md` models the
+//! vendor: kept in memory, so a get after an add shows the add; in the legacy generation
+//! every account exists; in the current one only known accounts do, and the others are
+//! listed in `ErrorList` with 70107; a user holds at most 100 tags and the app at most 1,000.
+
+use std::collections::{BTreeSet, HashMap, HashSet};
+
+use crate::answer::{AccountError, VendorError};
+use crate::api::{Call, Operation, TagApi};
+use crate::body::{TagRequest, UserTags};
+use crate::codes::{INVALID_BODY, NO_SUCH_ACCOUNT};
+
+/// The most tags one user may hold.
+pub const MAX_TAGS_PER_USER: usize = 100;
+/// The most distinct tags the whole app may hold.
+pub const MAX_TAGS_PER_APP: usize = 1_000;
+
+/// What a call that was carried out gives back: a get's tags, and the accounts that failed.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Outcome {
+    /// A get's tags, one entry per account served.
+    pub user_tags: Option<Vec<UserTags>>,
+    /// The accounts that failed (current generation only).
+    pub failed: Vec<AccountError>,
+}
+
+/// The app's tags by account, and the accounts the current generation knows.
+#[derive(Debug, Default)]
+pub struct Store {
+    tags: HashMap<String, Vec<String>>,
+    known: HashSet<String>,
+}
+
+impl Store {
+    /// A store holding the seed; the seed's accounts and `known` exist in the current generation.
+    pub fn new(
+        seed: HashMap<String, Vec<String>>,
+        known: impl IntoIterator<Item = String>,
+    ) -> Self {
+        let known = seed.keys().cloned().chain(known).collect();
+        Self { tags: seed, known }
+    }
+
+    /// How many accounts hold tags or are known.
+    pub fn accounts(&self) -> usize {
+        self.tags
+            .keys()
+            .chain(&self.known)
+            .collect::<HashSet<_>>()
+            .len()
+    }
+
+    /// Carries out a checked call. A legacy call that would break a limit fails as a whole and
+    /// changes nothing; a current one lists the accounts that would, and changes the rest.
+    pub fn apply(&mut self, call: Call, request: &TagRequest) -> Result<Outcome, VendorError> {
+        let mut outcome = Outcome::default();
+        let timpush = call.api == TagApi::Timpush;
+        let exists = |store: &Self, account: &str| !timpush || store.known.contains(account);
+        match (call.operation, request) {
+            (Operation::Get, TagRequest::Accounts(accounts)) => {
+                let mut served = Vec::new();
+                for account in accounts {
+                    if exists(self, account) {
+                        let tags = self.tags.get(account).cloned().unwrap_or_default();
+                        served.push(UserTags {
+                            to_account: account.clone(),
+                            tags,
+                        });
+                    } else {
+                        outcome.failed.push(no_such_account(account));
+                    }
+                }
+                outcome.user_tags = Some(served);
+            }
+            (Operation::Clear, TagRequest::Accounts(accounts)) => {
+                for account in accounts {
+                    if exists(self, account) {
+                        self.tags.remove(account);
+                    } else {
+                        outcome.failed.push(no_such_account(account));
+                    }
+                }
+            }
+            (operation, TagRequest::UserTags { entries, replace }) => {
+                let mut changes = Vec::new();
+                for entry in entries {
+                    if !exists(self, &entry.to_account) {
+                        outcome.failed.push(no_such_account(&entry.to_account));
+                        continue;
+                    }
+                    let now = self
+                        .tags
+                        .get(&entry.to_account)
+                        .cloned()
+                        .unwrap_or_default();
+                    let after = match (operation, replace) {
+                        (Operation::Add, Some(true)) => distinct(&entry.tags),
+                        (Operation::Add, _) => distinct(now.iter().chain(&entry.tags)),
+                        _ => now
+                            .into_iter()
+                            .filter(|t| !entry.tags.contains(t))
+                            .collect(),
+                    };
+                    let problem = if after.len() > MAX_TAGS_PER_USER {
+                        Some(format!(
+                            "{} would hold {} tags; a user holds at most {MAX_TAGS_PER_USER}",
+                            entry.to_account,
+                            after.len()
+                        ))
+                    } else {
+                        self.app_limit_problem(&changes, &entry.to_account, &after)
+                    };
+                    match problem {
+                        Some(info) if timpush => outcome.failed.push(AccountError {
+                            to_account: entry.to_account.clone(),
+                            code: INVALID_BODY,
+                            info,
+                        }),
+                        Some(info) => {
+                            return Err(VendorError {
+                                code: INVALID_BODY,
+                                info,
+                            });
+                        }
+                        None => changes.push((entry.to_account.clone(), after)),
+                    }
+                }
+                for (account, tags) in changes {
+                    self.tags.insert(account, tags);
+                }
+            }
+            _ => {
+                return Err(VendorError {
+                    code: INVALID_BODY,
+                    info: format!("{call} does not take this body"),
+                });
+            }
+        }
+        Ok(outcome)
+    }
+
+    /// Why giving `account` these tags, after the changes already decided, would take the app
+    /// past its distinct tags, if it would.
+    fn app_limit_problem(
+        &self,
+        changes: &[(String, Vec<String>)],
+        account: &str,
+        after: &[String],
+    ) -> Option<String> {
+        let changed: HashSet<&str> = changes
+            .iter()
+            .map(|(a, _)| a.as_str())
+            .chain([account])
+            .collect();
+        let mut distinct: HashSet<&str> = self
+            .tags
+            .iter()
+            .filter(|(a, _)| !changed.contains(a.as_str()))
+            .flat_map(|(_, tags)| tags.iter().map(String::as_str))
+            .collect();
+        distinct.extend(
+            changes
+                .iter()
+                .flat_map(|(_, tags)| tags.iter().map(String::as_str)),
+        );
+        distinct.extend(after.iter().map(String::as_str));
+        (distinct.len() > MAX_TAGS_PER_APP).then(|| {
+            format!(
+                "the app would hold {} distinct tags; it holds at most {MAX_TAGS_PER_APP}",
+                distinct.len()
+            )
+        })
+    }
+}
+
+/// The tags, each once, in their first order.
+fn distinct<'a>(tags: impl IntoIterator<Item = &'a String>) -> Vec<String> {
+    let mut seen = BTreeSet::new();
+    tags.into_iter()
+        .filter(|tag| seen.insert(tag.as_str()))
+        .cloned()
+        .collect()
+}
+
+fn no_such_account(account: &str) -> AccountError {
+    AccountError {
+        to_account: account.into(),
+        code: NO_SUCH_ACCOUNT,
+        info: "account does not exist".into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn call(operation: Operation, api: TagApi) -> Call {
+        Call { operation, api }
+    }
+
+    fn store() -> Store {
+        let seed = HashMap::from([
+            ("alice".to_owned(), vec!["vip".to_owned()]),
+            ("bob".to_owned(), vec![]),
+        ]);
+        Store::new(seed, ["dev-379C".to_owned()])
+    }
+
+    fn run(
+        store: &mut Store,
+        operation: Operation,
+        api: TagApi,
+        body: &str,
+    ) -> Result<Outcome, VendorError> {
+        let call = call(operation, api);
+        store.apply(call, &call.parse(body.as_bytes()).unwrap())
+    }
+
+    fn tags_of(store: &mut Store, api: TagApi, account: &str) -> Vec<String> {
+        let body = format!(r#"{{"To_Account":["{account}"]}}"#);
+        let outcome = run(store, Operation::Get, api, &body).unwrap();
+        outcome
+            .user_tags
+            .unwrap()
+            .pop()
+            .map(|u| u.tags)
+            .unwrap_or_default()
+    }
+
+    #[test]
+    fn a_get_after_an_add_shows_it_and_replace_sets_exactly() {
+        let mut store = store();
+        for api in TagApi::ALL {
+            run(
+                &mut store,
+                Operation::Add,
+                api,
+                r#"{"UserTags":[{"To_Account":"alice","Tags":["cn","vip"]}]}"#,
+            )
+            .unwrap();
+            assert_eq!(tags_of(&mut store, api, "alice"), ["vip", "cn"]);
+        }
+        run(
+            &mut store,
+            Operation::Add,
+            TagApi::Timpush,
+            r#"{"UserTags":[{"To_Account":"alice","Tags":["new"]}],"Replace":1}"#,
+        )
+        .unwrap();
+        assert_eq!(tags_of(&mut store, TagApi::AllMemberPush, "alice"), ["new"]);
+        run(
+            &mut store,
+            Operation::Remove,
+            TagApi::AllMemberPush,
+            r#"{"UserTags":[{"To_Account":"alice","Tags":["new","absent"]}]}"#,
+        )
+        .unwrap();
+        assert!(tags_of(&mut store, TagApi::AllMemberPush, "alice").is_empty());
+        run(
+            &mut store,
+            Operation::Add,
+            TagApi::AllMemberPush,
+            r#"{"UserTags":[{"To_Account":"bob","Tags":["a","b"]}]}"#,
+        )
+        .unwrap();
+        run(
+            &mut store,
+            Operation::Clear,
+            TagApi::Timpush,
+            r#"{"To_Account":["bob"]}"#,
+        )
+        .unwrap();
+        assert!(tags_of(&mut store, TagApi::AllMemberPush, "bob").is_empty());
+    }
+
+    #[test]
+    fn the_legacy_generation_knows_every_account_the_current_only_known_ones() {
+        let mut store = store();
+        let add = r#"{"UserTags":[{"To_Account":"newcomer","Tags":["x"]},{"To_Account":"dev-379C","Tags":["y"]}]}"#;
+        let legacy = run(&mut store, Operation::Add, TagApi::AllMemberPush, add).unwrap();
+        assert!(legacy.failed.is_empty());
+        assert_eq!(
+            tags_of(&mut store, TagApi::AllMemberPush, "newcomer"),
+            ["x"]
+        );
+        let current = run(&mut store, Operation::Add, TagApi::Timpush, r#"{"UserTags":[{"To_Account":"stranger","Tags":["x"]},{"To_Account":"alice","Tags":["z"]}]}"#).unwrap();
+        assert_eq!(current.failed, [no_such_account("stranger")]);
+        assert_eq!(tags_of(&mut store, TagApi::Timpush, "alice"), ["vip", "z"]);
+        let get = run(
+            &mut store,
+            Operation::Get,
+            TagApi::Timpush,
+            r#"{"To_Account":["newcomer","dev-379C"]}"#,
+        )
+        .unwrap();
+        assert_eq!(get.failed, [no_such_account("newcomer")]);
+        assert_eq!(get.user_tags.unwrap()[0].to_account, "dev-379C");
+    }
+
+    #[test]
+    fn a_user_holds_at_most_100_tags() {
+        let mut store = store();
+        let tags: Vec<String> = (0..100).map(|i| format!("t{i}")).collect();
+        let replace = serde_json::json!({ "UserTags": [{ "To_Account": "alice", "Tags": tags }], "Replace": 1 });
+        run(
+            &mut store,
+            Operation::Add,
+            TagApi::Timpush,
+            &replace.to_string(),
+        )
+        .unwrap();
+        let one_more = r#"{"UserTags":[{"To_Account":"alice","Tags":["over"]},{"To_Account":"bob","Tags":["fine"]}]}"#;
+        let current = run(&mut store, Operation::Add, TagApi::Timpush, one_more).unwrap();
+        assert_eq!(current.failed.len(), 1);
+        assert_eq!(
+            (
+                current.failed[0].to_account.as_str(),
+                current.failed[0].code
+            ),
+            ("alice", 90001)
+        );
+        assert!(
+            current.failed[0].info.contains("a user holds at most 100"),
+            "{:?}",
+            current.failed
+        );
+        assert_eq!(tags_of(&mut store, TagApi::Timpush, "bob"), ["fine"]);
+        let legacy = run(
+            &mut store,
+            Operation::Add,
+            TagApi::AllMemberPush,
+            r#"{"UserTags":[{"To_Account":"bob","Tags":["x"]},{"To_Account":"alice","Tags":["over"]}]}"#,
+        );
+        assert_eq!(legacy.as_ref().unwrap_err().code, 90001);
+        // The legacy call failed as a whole: bob was not changed either.
+        assert_eq!(tags_of(&mut store, TagApi::AllMemberPush, "bob"), ["fine"]);
+    }
+
+    #[test]
+    fn the_app_holds_at_most_1000_distinct_tags() {
+        let mut store = Store::new(HashMap::new(), (0..20).map(|i| format!("u{i}")));
+        for i in 0..10 {
+            let tags: Vec<String> = (0..100).map(|t| format!("tag{}", i * 100 + t)).collect();
+            let body = serde_json::json!({ "UserTags": [{ "To_Account": format!("u{i}"), "Tags": tags }], "Replace": 1 });
+            assert!(
+                run(
+                    &mut store,
+                    Operation::Add,
+                    TagApi::Timpush,
+                    &body.to_string()
+                )
+                .unwrap()
+                .failed
+                .is_empty()
+            );
+        }
+        let known_tag = r#"{"UserTags":[{"To_Account":"u10","Tags":["tag5"]}]}"#;
+        assert!(
+            run(&mut store, Operation::Add, TagApi::Timpush, known_tag)
+                .unwrap()
+                .failed
+                .is_empty()
+        );
+        let new_tag = r#"{"UserTags":[{"To_Account":"u11","Tags":["tag-1001"]}]}"#;
+        let outcome = run(&mut store, Operation::Add, TagApi::Timpush, new_tag).unwrap();
+        assert!(
+            outcome.failed[0].info.contains("it holds at most 1000"),
+            "{:?}",
+            outcome.failed
+        );
+        // Replacing a user's tags frees the ones only it held.
+        let swap = r#"{"UserTags":[{"To_Account":"u0","Tags":["tag-1001"]}],"Replace":1}"#;
+        assert!(
+            run(&mut store, Operation::Add, TagApi::Timpush, swap)
+                .unwrap()
+                .failed
+                .is_empty()
+        );
+    }
+}
