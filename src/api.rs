@@ -176,6 +176,24 @@ pub const OPERATIONS: [Row; 4] = [
     },
 ];
 
+impl Row {
+    /// The most tags one account may be given in one call of this operation, with or without
+    /// `Replace`; `None` for an operation that takes no tags.
+    pub fn max_tags(&self, replace: bool) -> Option<usize> {
+        match self.body {
+            Shape::Accounts { .. } => None,
+            Shape::UserTags {
+                max_tags,
+                replace_max_tags,
+            } => Some(if replace {
+                replace_max_tags.unwrap_or(max_tags)
+            } else {
+                max_tags
+            }),
+        }
+    }
+}
+
 impl Operation {
     /// Its row of the table.
     pub fn row(self) -> &'static Row {
@@ -273,6 +291,15 @@ mod tests {
         }
         assert_eq!(Scope::Write.names(), ["read", "write"]);
         assert!(Scope::Write > Scope::Read);
+    }
+
+    #[test]
+    fn tags_per_call_follow_the_vendor_s_limits() {
+        assert_eq!(Operation::Add.row().max_tags(false), Some(10));
+        assert_eq!(Operation::Add.row().max_tags(true), Some(100));
+        assert_eq!(Operation::Remove.row().max_tags(false), Some(100));
+        assert_eq!(Operation::Clear.row().max_tags(false), None);
+        assert_eq!(Operation::Get.row().max_tags(true), None);
     }
 
     #[test]

@@ -409,10 +409,12 @@ pub fn quote(value: &str) -> String {
     if value.is_empty() {
         return String::new();
     }
-    match value.char_indices().nth(QUOTED_CHARS) {
-        Some((cut, _)) => format!(" ({})", quoted(&format!("{}…", &value[..cut]))),
-        None => format!(" ({})", quoted(value)),
+    // Cut by characters, never by slicing at a byte, so no panic path comes with it.
+    let mut shown: String = value.chars().take(QUOTED_CHARS).collect();
+    if shown.len() < value.len() {
+        shown.push('…');
     }
+    format!(" ({})", quoted(&shown))
 }
 
 #[cfg(test)]

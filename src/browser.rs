@@ -1,30 +1,34 @@
-//! The browser face: `getTags(accounts, options)` for JavaScript, calling the edge Worker
-//! with gloo-net. It never holds the app's secret key: the Worker signs. What it decides
-//! without a browser (checks, errors, the retry policy, reading answers) lives in
+//! The browser face: `getTags`, `addTags`, `removeTags`, `clearTags` and `session` for
+//! JavaScript, calling the edge Worker with gloo-net. It never holds the app's secret key:
+//! the Worker signs. What it decides without a browser (checks, errors, how a batch is split
+//! into calls, what a write did, the retry policy, reading answers) lives in
 //! [`crate::client`], [`crate::retry`] and [`crate::answer`].
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 
 use futures_util::{StreamExt, stream};
-use gloo_net::http::Request;
+use gloo_net::http::{Method, RequestBuilder};
 use gloo_timers::future::TimeoutFuture;
 use js_sys::{Array, Function, JSON, Map, Object, Reflect, Set};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{AbortController, AbortSignal};
 
-use crate::answer::{Status, failed_accounts, user_tags};
+use crate::answer::{AccountError, Status, failed_accounts, user_tags};
 use crate::api::{Call, Operation, TagApi};
 use crate::client::{
-    ACCOUNTS_PER_CALL, ClientError, DEFAULT_CALL_TIMEOUT_MS, DEFAULT_CALLS_PER_SECOND,
-    MAX_IN_FLIGHT, read_account, read_api, read_positive,
+    ClientError, DEFAULT_CALL_TIMEOUT_MS, DEFAULT_CALLS_PER_SECOND, MAX_IN_FLIGHT, PlannedCall,
+    Tracker, WriteEntry, WriteReport, plan_accounts, plan_user_tags, read_account, read_api,
+    read_positive, read_user_tags,
 };
 use crate::codes::Coded;
+use crate::edge::routes::SESSION_PATH;
+use crate::json::Json;
 use crate::retry::{Next, Retries, RetryPolicy};
 
 #[wasm_bindgen(typescript_custom_section)]
 const TYPES: &str = r#"
-/** Which generation of the vendor's tag API the app has: see the Worker's /session. */
+/** Which generation of the vendor's tag API the app has: see session(). */
 export type TagApi = 'all_member_push' | 'timpush';
 
 /** One account and its push tags; an account the vendor could not serve has its code and reason. */
@@ -36,11 +40,41 @@ export interface UserTags {
   ErrorInfo?: string;
 }
 
+/** An account the vendor listed as failed, and why. */
+export interface AccountError {
+  To_Account: string;
+  ErrorCode: number;
+  ErrorInfo: string;
+}
+
+/** What a write did: each distinct account is in exactly one of the three lists. */
+export interface WriteReport {
+  /** Changed: every call that carried the account succeeded for it. */
+  done: string[];
+  /** Listed by the vendor as failed, with its code and reason. */
+  failed: AccountError[];
+  /** Not known to be changed: never sent, or sent without an answer (sending again is safe). */
+  notDone: string[];
+}
+
+/** One account and the tags to add or remove. */
+export interface TagsOf {
+  To_Account: string;
+  Tags: string[];
+}
+
+/** Who the caller is, what it may do, and the app's generation, as the Worker says. */
+export interface Session {
+  caller: string;
+  scopes: string[];
+  api: TagApi;
+}
+
 /** How the functions call the edge Worker. */
 export interface Options {
   /** The Worker's origin, such as "https://tags.example.workers.dev"; default: this page's origin. */
   endpoint?: string;
-  /** A panel token: one of the Worker's PANEL_TOKENS or PANEL_WRITE_TOKENS. */
+  /** A panel token (Authorization: Bearer); none with Cloudflare Access. */
   token?: string;
   /** Which generation's paths to call (default 'all_member_push'). */
   api?: TagApi;
@@ -50,7 +84,7 @@ export interface Options {
   timeoutMs?: number;
   /** The most calls per second (default 100, the vendor's limit for the app). */
   maxCallsPerSecond?: number;
-  /** Called with the number of accounts done and the number of distinct accounts. */
+  /** Called with the number of accounts finished and the number of distinct accounts. */
   onProgress?: (done: number, total: number) => void;
 }
 
@@ -63,23 +97,40 @@ export class TimError extends Error {
   readonly name: "TimError";
   /**
    * The vendor's ErrorCode (such as 90001, 70001 or 91000), the Worker's own code (8 and the
-   * HTTP status, such as 80401), or, for what happened in the browser: 80400 bad options,
-   * 80408 a call timed out, 80499 aborted, 80502 the endpoint could not be reached or read.
+   * HTTP status, such as 80401 or 80403), or, for what happened in the browser: 80400 bad
+   * options, 80408 a call timed out, 80499 aborted, 80502 the endpoint could not be reached
+   * or read.
    */
   readonly code: number;
   /** What went wrong, in words. */
   readonly info: string;
   /** The HTTP status of the answer, when there was one. */
   readonly status?: number;
+  /** For a write that stopped: what was done, what failed, what was not done. */
+  readonly report?: WriteReport;
 }
 
 /**
- * Reads the push tags of any number of accounts through the edge Worker. Duplicates are
- * dropped; the rest go in calls of up to 100 accounts, paced to maxCallsPerSecond. Resolves to
- * one entry per distinct account, in the order given; an account the vendor could not serve
- * comes back with no tags and its ErrorCode and ErrorInfo. Rejects with a TimError.
+ * Reads the push tags of any number of accounts. Duplicates are dropped; the rest go in calls
+ * of up to 100 accounts. Resolves to one entry per distinct account, in the order given; an
+ * account the vendor could not serve comes back with no tags and its ErrorCode and ErrorInfo.
  */
 export function getTags(accounts: string[], options?: Options): Promise<UserTags[]>;
+
+/**
+ * Adds tags: an account named twice has its tags joined, and its tags go in calls of up to
+ * 10 (with replace, which sets them exactly on 'timpush', up to 100 in one call).
+ */
+export function addTags(userTags: TagsOf[], options?: Options & { replace?: boolean }): Promise<WriteReport>;
+
+/** Removes tags: an account named twice has its tags joined; its tags go in calls of up to 100. */
+export function removeTags(userTags: TagsOf[], options?: Options): Promise<WriteReport>;
+
+/** Removes all the tags of any number of accounts, 100 a call. */
+export function clearTags(accounts: string[], options?: Options): Promise<WriteReport>;
+
+/** Who the caller is, what it may do (["read"] or ["read", "write"]), and the app's generation. */
+export function session(options?: Options): Promise<Session>;
 "#;
 
 /// The class of the errors the functions reject with; made a subclass of `Error` at start.
@@ -107,6 +158,8 @@ extern "C" {
     fn max_calls_per_second(this: &Options) -> JsValue;
     #[wasm_bindgen(method, getter, structural, js_name = onProgress)]
     fn on_progress(this: &Options) -> JsValue;
+    #[wasm_bindgen(method, getter, structural)]
+    fn replace(this: &Options) -> JsValue;
 }
 
 /// A failure, with the HTTP status of the answer that carried it, if any.
@@ -136,100 +189,127 @@ struct Settings {
     on_progress: Option<Function>,
 }
 
-/// Reads the push tags of any number of accounts through the edge Worker (see the TypeScript docs).
-#[wasm_bindgen(js_name = getTags, skip_typescript)]
-pub async fn get_tags(accounts: JsValue, options: Option<Options>) -> Result<JsValue, JsValue> {
-    run(&accounts, options.as_ref())
-        .await
-        .map(JsValue::from)
-        .map_err(|failure| tim_error(&failure))
+impl Settings {
+    fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.origin)
+    }
+
+    fn aborted(&self) -> bool {
+        self.signal.as_ref().is_some_and(AbortSignal::aborted)
+    }
 }
 
-/// The JSON goes through the runtime's own `JSON`, and the tags stay JavaScript values: no
-/// JSON or serde code is in this build, which keeps the package small.
-async fn run(accounts: &JsValue, options: Option<&Options>) -> Result<Array, Failure> {
-    let settings = read_options(options)?;
-    let accounts = distinct_accounts(settings.api, accounts)?;
-    if settings.signal.as_ref().is_some_and(AbortSignal::aborted) {
-        return Err(ClientError::Aborted.into());
-    }
-    let total = accounts.length() as usize;
-    report(&settings, 0, total);
-    if total == 0 {
-        return Ok(Array::new());
-    }
+/// Reads the push tags of any number of accounts (see the TypeScript docs).
+#[wasm_bindgen(js_name = getTags, skip_typescript)]
+pub async fn get_tags(accounts: JsValue, options: Option<Options>) -> Result<JsValue, JsValue> {
+    let run = async {
+        let settings = read_options(options.as_ref())?;
+        let accounts = distinct_accounts(settings.api, &accounts)?;
+        get(&settings, &accounts).await
+    };
+    run.await
+        .map(JsValue::from)
+        .map_err(|f| tim_error(&f, None))
+}
+
+/// Adds tags to any number of accounts (see the TypeScript docs).
+#[wasm_bindgen(js_name = addTags, skip_typescript)]
+pub async fn add_tags(user_tags: JsValue, options: Option<Options>) -> Result<JsValue, JsValue> {
+    write(Operation::Add, &user_tags, options.as_ref()).await
+}
+
+/// Removes tags from any number of accounts (see the TypeScript docs).
+#[wasm_bindgen(js_name = removeTags, skip_typescript)]
+pub async fn remove_tags(user_tags: JsValue, options: Option<Options>) -> Result<JsValue, JsValue> {
+    write(Operation::Remove, &user_tags, options.as_ref()).await
+}
+
+/// Removes all the tags of any number of accounts (see the TypeScript docs).
+#[wasm_bindgen(js_name = clearTags, skip_typescript)]
+pub async fn clear_tags(accounts: JsValue, options: Option<Options>) -> Result<JsValue, JsValue> {
+    write(Operation::Clear, &accounts, options.as_ref()).await
+}
+
+/// Who the caller is, what it may do, and the app's generation (see the TypeScript docs).
+#[wasm_bindgen(skip_typescript)]
+pub async fn session(options: Option<Options>) -> Result<JsValue, JsValue> {
+    let run = async {
+        let settings = read_options(options.as_ref())?;
+        if settings.aborted() {
+            return Err(ClientError::Aborted.into());
+        }
+        let controller =
+            AbortController::new().map_err(|_| ClientError::Internal("no AbortController"))?;
+        let _link = Link::new(&settings, &controller);
+        let url = settings.url(SESSION_PATH);
+        let (status, answer) = send(&settings, &controller, Method::GET, &url, None).await?;
+        let not_the_worker = || Failure {
+            error: ClientError::NotTheWorker {
+                url: url.clone(),
+                status,
+            },
+            status: Some(status),
+        };
+        if let Some(refused) = Status::read(&answer) {
+            return Err(Failure {
+                error: ClientError::Answered {
+                    code: refused.code,
+                    info: refused.info,
+                },
+                status: Some(status),
+            });
+        }
+        let caller = answer.field("caller").and_then(|c| c.string());
+        let scopes = answer.field("scopes").and_then(|s| s.items());
+        let api = answer.field("api").and_then(|a| a.string());
+        match (caller, scopes, api) {
+            (Some(_), Some(scopes), Some(_)) if scopes.iter().all(|s| s.string().is_some()) => {
+                Ok(answer)
+            }
+            _ => Err(not_the_worker()),
+        }
+    };
+    run.await.map_err(|f| tim_error(&f, None))
+}
+
+/// A get of `accounts`, each distinct; one entry per account, in order.
+async fn get(settings: &Settings, accounts: &[String]) -> Result<Array, Failure> {
     let call = Call {
         operation: Operation::Get,
         api: settings.api,
     };
-    let url = format!("{}{}", settings.origin, call.path());
-
-    // One controller cancels everything: the caller's abort and the first failure both fire it.
-    let controller =
-        AbortController::new().map_err(|_| ClientError::Internal("no AbortController"))?;
-    let on_abort = {
-        let controller = controller.clone();
-        Closure::<dyn Fn()>::new(move || {
-            controller.abort_with_reason(&js_sys::Error::new("aborted"))
-        })
-    };
-    if let Some(signal) = &settings.signal {
-        let _ = signal.add_event_listener_with_callback("abort", on_abort.as_ref().unchecked_ref());
-    }
-    let first_failure: RefCell<Option<Failure>> = RefCell::default();
-    let start = js_sys::Date::now();
-    let chunks = (0..total)
-        .step_by(ACCOUNTS_PER_CALL)
-        .map(|from| accounts.slice(from as u32, (from + ACCOUNTS_PER_CALL).min(total) as u32));
-    let mut calls = stream::iter(chunks.enumerate())
-        .map(|(index, chunk)| {
-            let (settings, controller, first_failure, url) =
-                (&settings, &controller, &first_failure, &url);
-            async move {
-                sleep_until(start + index as f64 * settings.interval_ms).await;
-                let outcome = call_with_retries(settings, controller, url, &chunk).await;
-                if let Err(failure) = &outcome {
-                    if first_failure.borrow().is_none() && !controller.signal().aborted() {
-                        *first_failure.borrow_mut() = Some(failure.clone());
-                    }
-                    controller.abort_with_reason(&js_sys::Error::new("cancelled"));
-                }
-                outcome
-            }
-        })
-        .buffered(MAX_IN_FLIGHT);
-
-    // Each account's entry, as the answers give it.
+    let plan = plan_accounts(accounts.len());
     let found = Map::new();
-    let mut done = 0;
-    let mut outcome = Ok(());
-    while let Some(result) = calls.next().await {
-        match result {
-            Ok((asked, entries)) => {
-                done += asked;
-                for (account, entry) in entries {
-                    found.set(&account.into(), &entry);
-                }
-                report(&settings, done, total);
+    let mut tracker = Tracker::new(accounts.len(), &plan);
+    let bodies = plan
+        .iter()
+        .map(|planned| accounts_body(accounts, planned))
+        .collect();
+    run_calls(
+        settings,
+        call,
+        accounts.len(),
+        bodies,
+        &mut |index, answered| {
+            for (account, entry) in answered.entries {
+                found.set(&account.as_str().into(), &entry);
             }
-            Err(failure) => {
-                outcome = Err(first_failure.borrow_mut().take().unwrap_or(failure));
-                break;
+            for failed in &answered.failed {
+                found.set(
+                    &failed.to_account.as_str().into(),
+                    &entry_of(&failed.to_account, Some(failed)),
+                );
             }
-        }
-    }
-    drop(calls);
-    if let Some(signal) = &settings.signal {
-        let _ =
-            signal.remove_event_listener_with_callback("abort", on_abort.as_ref().unchecked_ref());
-    }
-    outcome?;
+            tracker.answered(&plan[index], accounts, Vec::new())
+        },
+    )
+    .await?;
     Ok(accounts
         .iter()
         .map(|account| {
-            let entry = found.get(&account);
+            let entry = found.get(&account.as_str().into());
             if entry.is_undefined() {
-                entry_of(&account, &Array::new(), None)
+                entry_of(account, None)
             } else {
                 entry
             }
@@ -237,29 +317,216 @@ async fn run(accounts: &JsValue, options: Option<&Options>) -> Result<Array, Fai
         .collect())
 }
 
-/// `{ To_Account, Tags }`, with `ErrorCode` and `ErrorInfo` when the vendor failed the account.
-fn entry_of(account: &JsValue, tags: &Array, failed: Option<(i64, &str)>) -> JsValue {
-    let entry = Object::new();
-    let _ = Reflect::set(&entry, &"To_Account".into(), account);
-    let _ = Reflect::set(&entry, &"Tags".into(), tags);
-    if let Some((code, info)) = failed {
-        let _ = Reflect::set(&entry, &"ErrorCode".into(), &(code as f64).into());
-        let _ = Reflect::set(&entry, &"ErrorInfo".into(), &info.into());
+/// An add, a remove or a clear; resolves to its report, or rejects with one.
+async fn write(
+    operation: Operation,
+    input: &JsValue,
+    options: Option<&Options>,
+) -> Result<JsValue, JsValue> {
+    let read = || -> Result<(Settings, Vec<WriteEntry>, Option<bool>), Failure> {
+        let settings = read_options(options)?;
+        let replace = match options
+            .map(Options::replace)
+            .filter(|v| !v.is_undefined() && !v.is_null())
+        {
+            None => None,
+            Some(_) if operation != Operation::Add => {
+                return Err(
+                    ClientError::InvalidOption("replace is taken by addTags only".into()).into(),
+                );
+            }
+            Some(_) if settings.api != TagApi::Timpush => {
+                return Err(ClientError::InvalidOption(
+                    "replace is taken by the timpush API only".into(),
+                )
+                .into());
+            }
+            Some(value) => {
+                Some(value.as_bool().ok_or_else(|| {
+                    ClientError::InvalidOption("replace must be a boolean".into())
+                })?)
+            }
+        };
+        let call = Call {
+            operation,
+            api: settings.api,
+        };
+        let entries = match operation {
+            Operation::Clear => distinct_accounts(settings.api, input)?
+                .into_iter()
+                .map(|account| WriteEntry {
+                    account,
+                    tags: Vec::new(),
+                })
+                .collect(),
+            _ => {
+                let replace_max = (replace == Some(true))
+                    .then(|| call.row().max_tags(true))
+                    .flatten();
+                read_user_tags(settings.api, input, replace_max)?
+            }
+        };
+        Ok((settings, entries, replace))
+    };
+    let (settings, entries, replace) = read().map_err(|f| tim_error(&f, None))?;
+    let call = Call {
+        operation,
+        api: settings.api,
+    };
+    let plan = match operation {
+        Operation::Clear => plan_accounts(entries.len()),
+        _ => plan_user_tags(
+            &entries,
+            call.row().max_tags(replace == Some(true)).unwrap_or(1),
+        ),
+    };
+    let accounts: Vec<String> = entries.iter().map(|e| e.account.clone()).collect();
+    let tracker = RefCell::new(Tracker::new(entries.len(), &plan));
+    let bodies = plan
+        .iter()
+        .map(|planned| match operation {
+            Operation::Clear => accounts_body(&accounts, planned),
+            _ => user_tags_body(&entries, planned, replace),
+        })
+        .collect();
+    let ran = run_calls(
+        &settings,
+        call,
+        entries.len(),
+        bodies,
+        &mut |index, answered| {
+            tracker
+                .borrow_mut()
+                .answered(&plan[index], &accounts, answered.failed)
+        },
+    )
+    .await;
+    let report = tracker.borrow().report(&accounts);
+    match ran {
+        Ok(()) => Ok(report_of(&report).into()),
+        Err(failure) => Err(tim_error(&failure, Some(&report))),
     }
-    entry.into()
+}
+
+/// What one call's answer gave: a get's entries, and the accounts the vendor listed as failed.
+struct Answered {
+    entries: Vec<(String, JsValue)>,
+    failed: Vec<AccountError>,
+}
+
+/// Sends `bodies` to `call`'s path, paced and at most six in flight, each tried again as the
+/// retry policy says; `on_answer(index, answered)` hears each answer and says how many
+/// accounts it finished. After a failure no new call is sent, the calls in flight finish, and
+/// the first failure comes back; an abort cancels the calls in flight too.
+async fn run_calls(
+    settings: &Settings,
+    call: Call,
+    total: usize,
+    bodies: Vec<String>,
+    on_answer: &mut dyn FnMut(usize, Answered) -> usize,
+) -> Result<(), Failure> {
+    if settings.aborted() {
+        return Err(ClientError::Aborted.into());
+    }
+    report(settings, 0, total);
+    let controller =
+        AbortController::new().map_err(|_| ClientError::Internal("no AbortController"))?;
+    let _link = Link::new(settings, &controller);
+    let url = settings.url(call.path());
+    let stopped = Cell::new(false);
+    // Calls sent and not yet answered. Calls go out in order, so once the batch stops, those
+    // still waiting for their turn all come after the ones in flight.
+    let in_flight = Cell::new(0usize);
+    let start = js_sys::Date::now();
+    let mut calls = stream::iter(bodies.into_iter().enumerate())
+        .map(|(index, body)| {
+            let (controller, stopped, in_flight, url) = (&controller, &stopped, &in_flight, &url);
+            async move {
+                sleep_until(start + index as f64 * settings.interval_ms).await;
+                if stopped.get() || controller.signal().aborted() {
+                    return (index, None);
+                }
+                in_flight.set(in_flight.get() + 1);
+                let result = call_with_retries(settings, controller, call, url, &body).await;
+                in_flight.set(in_flight.get() - 1);
+                (index, Some(result))
+            }
+        })
+        .buffered(MAX_IN_FLIGHT);
+    let mut first_failure: Option<Failure> = None;
+    let mut done = 0;
+    while let Some((index, result)) = calls.next().await {
+        match result {
+            Some(Ok(answered)) => {
+                done += on_answer(index, answered);
+                report(settings, done, total);
+            }
+            Some(Err(failure)) => {
+                stopped.set(true);
+                first_failure.get_or_insert(failure);
+            }
+            None => {}
+        }
+        // Stopped, and nothing in flight: the rest would only wait for their turn to skip it.
+        if (stopped.get() || controller.signal().aborted()) && in_flight.get() == 0 {
+            break;
+        }
+    }
+    match first_failure {
+        Some(failure) => Err(failure),
+        None if settings.aborted() => Err(ClientError::Aborted.into()),
+        None => Ok(()),
+    }
+}
+
+/// Aborts `controller` when the caller's signal aborts, for as long as it lives.
+struct Link<'a> {
+    signal: Option<&'a AbortSignal>,
+    on_abort: Closure<dyn Fn()>,
+}
+
+impl<'a> Link<'a> {
+    fn new(settings: &'a Settings, controller: &AbortController) -> Self {
+        let on_abort = {
+            let controller = controller.clone();
+            Closure::<dyn Fn()>::new(move || {
+                controller.abort_with_reason(&js_sys::Error::new("aborted"))
+            })
+        };
+        if let Some(signal) = &settings.signal {
+            let _ =
+                signal.add_event_listener_with_callback("abort", on_abort.as_ref().unchecked_ref());
+        }
+        Self {
+            signal: settings.signal.as_ref(),
+            on_abort,
+        }
+    }
+}
+
+impl Drop for Link<'_> {
+    fn drop(&mut self) {
+        if let Some(signal) = self.signal {
+            let _ = signal.remove_event_listener_with_callback(
+                "abort",
+                self.on_abort.as_ref().unchecked_ref(),
+            );
+        }
+    }
 }
 
 /// One call, tried again as the browser's retry policy says.
 async fn call_with_retries(
     settings: &Settings,
     controller: &AbortController,
+    call: Call,
     url: &str,
-    accounts: &Array,
-) -> Result<(usize, Vec<(String, JsValue)>), Failure> {
+    body: &str,
+) -> Result<Answered, Failure> {
     let mut retries = Retries::new(RetryPolicy::BROWSER);
     loop {
-        let failure = match call(settings, controller, url, accounts).await {
-            Ok(entries) => return Ok((accounts.length() as usize, entries)),
+        let failure = match one_call(settings, controller, call, url, body).await {
+            Ok(answered) => return Ok(answered),
             Err(failure) => failure,
         };
         let Some(outcome) = failure.error.try_outcome() else {
@@ -275,13 +542,48 @@ async fn call_with_retries(
     }
 }
 
-/// One call of up to 100 accounts; each account's entry, from `UserTags` or `ErrorList`.
-async fn call(
+/// One call: its answer, read as the vendor's (a get's tags, and `ErrorList`).
+async fn one_call(
     settings: &Settings,
     controller: &AbortController,
+    call: Call,
     url: &str,
-    accounts: &Array,
-) -> Result<Vec<(String, JsValue)>, Failure> {
+    body: &str,
+) -> Result<Answered, Failure> {
+    let (status, answer) = send(settings, controller, Method::POST, url, Some(body)).await?;
+    let not_the_worker = || Failure {
+        error: ClientError::NotTheWorker {
+            url: url.into(),
+            status,
+        },
+        status: Some(status),
+    };
+    let answer_status = Status::read(&answer).ok_or_else(not_the_worker)?;
+    if !answer_status.ok() {
+        return Err(Failure {
+            error: ClientError::Answered {
+                code: answer_status.code,
+                info: answer_status.info,
+            },
+            status: Some(status),
+        });
+    }
+    let entries = match call.operation {
+        Operation::Get => user_tags(&answer).ok_or_else(not_the_worker)?,
+        _ => Vec::new(),
+    };
+    let failed = failed_accounts(&answer).ok_or_else(not_the_worker)?;
+    Ok(Answered { entries, failed })
+}
+
+/// Sends one request to the Worker, within `timeoutMs`; its status and its JSON answer.
+async fn send(
+    settings: &Settings,
+    controller: &AbortController,
+    method: Method,
+    url: &str,
+    body: Option<&str>,
+) -> Result<(u16, JsValue), Failure> {
     if controller.signal().aborted() {
         return Err(ClientError::Aborted.into());
     }
@@ -299,18 +601,19 @@ async fn call(
             ClientError::Unreachable { url: url.into() }.into()
         }
     };
-    let body = Object::new();
-    let _ = Reflect::set(&body, &"To_Account".into(), accounts);
-    let body =
-        JSON::stringify(&body).map_err(|_| ClientError::Internal("cannot write the request"))?;
-    let mut request = Request::post(url)
-        .header("Content-Type", "application/json")
+    let mut request = RequestBuilder::new(url)
+        .method(method)
         .abort_signal(Some(&signal));
     if let Some(token) = &settings.token {
         request = request.header("Authorization", &format!("Bearer {token}"));
     }
+    let request = match body {
+        Some(body) => request
+            .header("Content-Type", "application/json")
+            .body(body),
+        None => request.build(),
+    };
     let response = request
-        .body(body)
         .map_err(|_| ClientError::Internal("cannot build the request"))?
         .send()
         .await
@@ -325,31 +628,98 @@ async fn call(
     };
     let raw: web_sys::Response = response.into();
     let parsing = raw.json().map_err(|_| not_the_worker())?;
-    let answer = match JsFuture::from(parsing).await {
-        Ok(answer) => answer,
-        Err(_) if signal.aborted() => return Err(failed()),
-        Err(_) => return Err(not_the_worker()),
+    match JsFuture::from(parsing).await {
+        Ok(answer) => Ok((status, answer)),
+        Err(_) if signal.aborted() => Err(failed()),
+        Err(_) => Err(not_the_worker()),
+    }
+}
+
+/// `{"To_Account": [...]}` for the accounts of a planned call, written by the runtime's JSON.
+fn accounts_body(accounts: &[String], planned: &PlannedCall) -> String {
+    let list: Array = planned
+        .parts
+        .iter()
+        .map(|(a, _)| JsValue::from(accounts[*a].as_str()))
+        .collect();
+    let body = Object::new();
+    let _ = Reflect::set(&body, &"To_Account".into(), &list);
+    stringify(&body)
+}
+
+/// `{"UserTags": [...], "Replace": 0 or 1}` for the accounts and tags of a planned call.
+fn user_tags_body(entries: &[WriteEntry], planned: &PlannedCall, replace: Option<bool>) -> String {
+    let list: Array = planned
+        .parts
+        .iter()
+        .map(|(index, tags)| {
+            let entry = &entries[*index];
+            let tags: Array = entry
+                .tags
+                .get(tags.clone())
+                .unwrap_or_default()
+                .iter()
+                .map(|t| JsValue::from(t.as_str()))
+                .collect();
+            let item = Object::new();
+            let _ = Reflect::set(&item, &"To_Account".into(), &entry.account.as_str().into());
+            let _ = Reflect::set(&item, &"Tags".into(), &tags);
+            JsValue::from(item)
+        })
+        .collect();
+    let body = Object::new();
+    let _ = Reflect::set(&body, &"UserTags".into(), &list);
+    if let Some(replace) = replace {
+        let _ = Reflect::set(&body, &"Replace".into(), &u8::from(replace).into());
+    }
+    stringify(&body)
+}
+
+fn stringify(value: &Object) -> String {
+    JSON::stringify(value).map(String::from).unwrap_or_default()
+}
+
+/// `{ To_Account, Tags: [] }`, with `ErrorCode` and `ErrorInfo` for an account the vendor failed.
+fn entry_of(account: &str, failed: Option<&AccountError>) -> JsValue {
+    let entry = match failed {
+        Some(failed) => account_error(failed),
+        None => {
+            let entry = Object::new();
+            let _ = Reflect::set(&entry, &"To_Account".into(), &account.into());
+            entry
+        }
     };
-    let answer_status = Status::read(&answer).ok_or_else(not_the_worker)?;
-    if !answer_status.ok() {
-        return Err(Failure {
-            error: ClientError::Answered {
-                code: answer_status.code,
-                info: answer_status.info,
-            },
-            status: Some(status),
-        });
-    }
-    let mut entries = user_tags(&answer).ok_or_else(not_the_worker)?;
-    for failed in failed_accounts(&answer).ok_or_else(not_the_worker)? {
-        let entry = entry_of(
-            &failed.to_account.as_str().into(),
-            &Array::new(),
-            Some((failed.code, &failed.info)),
-        );
-        entries.push((failed.to_account, entry));
-    }
-    Ok(entries)
+    let _ = Reflect::set(&entry, &"Tags".into(), &Array::new());
+    entry.into()
+}
+
+/// `{ To_Account, ErrorCode, ErrorInfo }`.
+fn account_error(failed: &AccountError) -> Object {
+    let entry = Object::new();
+    let _ = Reflect::set(
+        &entry,
+        &"To_Account".into(),
+        &failed.to_account.as_str().into(),
+    );
+    let _ = Reflect::set(&entry, &"ErrorCode".into(), &(failed.code as f64).into());
+    let _ = Reflect::set(&entry, &"ErrorInfo".into(), &failed.info.as_str().into());
+    entry
+}
+
+/// A report as JavaScript sees it: `{ done, failed, notDone }`.
+fn report_of(report: &WriteReport) -> Object {
+    let names =
+        |list: &[String]| -> Array { list.iter().map(|a| JsValue::from(a.as_str())).collect() };
+    let failed: Array = report
+        .failed
+        .iter()
+        .map(|f| JsValue::from(account_error(f)))
+        .collect();
+    let object = Object::new();
+    let _ = Reflect::set(&object, &"done".into(), &names(&report.done));
+    let _ = Reflect::set(&object, &"failed".into(), &failed);
+    let _ = Reflect::set(&object, &"notDone".into(), &names(&report.not_done));
+    object
 }
 
 fn read_options(options: Option<&Options>) -> Result<Settings, Failure> {
@@ -405,16 +775,16 @@ fn read_options(options: Option<&Options>) -> Result<Settings, Failure> {
 }
 
 /// The distinct accounts, in the order given; every one checked before anything is sent.
-fn distinct_accounts(api: TagApi, accounts: &JsValue) -> Result<Array, Failure> {
+fn distinct_accounts(api: TagApi, accounts: &JsValue) -> Result<Vec<String>, Failure> {
     let not_a_list = || ClientError::InvalidInput("accounts must be an array of strings".into());
     let list = accounts.dyn_ref::<Array>().ok_or_else(not_a_list)?;
     let seen = Set::new(&JsValue::UNDEFINED);
-    let distinct = Array::new();
+    let mut distinct = Vec::new();
     for (index, item) in list.iter().enumerate() {
-        read_account(api, &item, &format!("accounts[{index}]"))?;
+        let account = read_account(api, &item, &format!("accounts[{index}]"))?;
         if !seen.has(&item) {
             seen.add(&item);
-            distinct.push(&item);
+            distinct.push(account);
         }
     }
     Ok(distinct)
@@ -422,7 +792,7 @@ fn distinct_accounts(api: TagApi, accounts: &JsValue) -> Result<Array, Failure> 
 
 fn report(settings: &Settings, done: usize, total: usize) {
     if let Some(on_progress) = &settings.on_progress {
-        // A throwing callback must not break the lookup.
+        // A throwing callback must not break the batch.
         let _ = on_progress.call2(&JsValue::UNDEFINED, &done.into(), &total.into());
     }
 }
@@ -451,8 +821,9 @@ thread_local! {
     };
 }
 
-/// A real `Error` whose class is `TimError`, carrying `code`, `info` and `status`.
-fn tim_error(failure: &Failure) -> JsValue {
+/// A real `Error` whose class is `TimError`, carrying `code`, `info`, `status` and, for a
+/// write that stopped, its `report`.
+fn tim_error(failure: &Failure, write_report: Option<&WriteReport>) -> JsValue {
     let info = failure.error.to_string();
     let error = js_sys::Error::new(&info);
     error.set_name("TimError");
@@ -462,6 +833,9 @@ fn tim_error(failure: &Failure) -> JsValue {
     let _ = set("info", info.into());
     if let Some(status) = failure.status {
         let _ = set("status", status.into());
+    }
+    if let Some(write_report) = write_report {
+        let _ = set("report", report_of(write_report).into());
     }
     error.into()
 }

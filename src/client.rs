@@ -1,12 +1,16 @@
-//! What the browser package decides without a browser: its errors and their codes, and the
-//! checks of what a caller hands it. `src/browser.rs` carries these to and from JavaScript.
+//! What the browser package decides without a browser: its errors and their codes, the
+//! checks of what a caller hands it, how a batch is split into calls, and what a write did,
+//! account by account. `src/browser.rs` carries these to and from JavaScript.
 
+use std::ops::Range;
+
+use crate::answer::AccountError;
 use crate::api::TagApi;
-use crate::body::{account_problem, quote};
+use crate::body::{account_problem, quote, tag_count_problem, tag_problem};
 use crate::codes::{
     ABORTED, BAD_GATEWAY, Coded, EDGE_INTERNAL, INVALID_BODY, INVALID_OPTION, TIMEOUT,
 };
-use crate::json::{Json, NotText};
+use crate::json::{Json, NotText, quoted};
 use crate::retry::TryOutcome;
 
 /// Calls of up to this many accounts.
@@ -141,6 +145,238 @@ pub fn read_account(api: TagApi, value: &impl Json, place: &str) -> Result<Strin
     }
 }
 
+/// One account of a write and its tags, merged from every entry that named it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WriteEntry {
+    /// The account.
+    pub account: String,
+    /// Its tags, each once, in the order given.
+    pub tags: Vec<String>,
+}
+
+/// Reads what `addTags` and `removeTags` take, `[{To_Account, Tags}, ...]`: every account and
+/// tag checked for `api`, named by its place (`userTags[3].Tags[1]`) when wrong; an account
+/// named twice has its tags joined. With `replace`, an account may have at most
+/// `replace_max_tags` tags in all, since they go in one call.
+pub fn read_user_tags<J: Json>(
+    api: TagApi,
+    input: &J,
+    replace_max_tags: Option<usize>,
+) -> Result<Vec<WriteEntry>, ClientError> {
+    let not_a_list = || {
+        ClientError::InvalidInput(
+            "userTags must be an array of { To_Account, Tags } objects".into(),
+        )
+    };
+    let items = input.items().ok_or_else(not_a_list)?;
+    let mut entries: Vec<WriteEntry> = Vec::new();
+    let mut places: Vec<usize> = Vec::new();
+    for (index, item) in items.iter().enumerate() {
+        let place = format!("userTags[{index}]");
+        if !item.is_object() {
+            return Err(ClientError::InvalidInput(format!(
+                "{place} must be an object {{ To_Account, Tags }}"
+            )));
+        }
+        let account = match item.field("To_Account") {
+            Some(value) => read_account(api, &value, &format!("{place}.To_Account"))?,
+            None => {
+                return Err(ClientError::InvalidInput(format!(
+                    "{place}.To_Account is missing"
+                )));
+            }
+        };
+        let tags = item
+            .field("Tags")
+            .and_then(|tags| tags.items())
+            .ok_or_else(|| {
+                ClientError::InvalidInput(format!("{place}.Tags must be an array of tags"))
+            })?;
+        if tags.is_empty() {
+            return Err(ClientError::InvalidInput(format!(
+                "{place}.Tags is empty: give at least one tag"
+            )));
+        }
+        let tags = tags
+            .iter()
+            .enumerate()
+            .map(|(i, tag)| read_tag(tag, &format!("{place}.Tags[{i}]")))
+            .collect::<Result<Vec<_>, _>>()?;
+        let at = match entries.iter().position(|e| e.account == account) {
+            Some(at) => at,
+            None => {
+                entries.push(WriteEntry {
+                    account,
+                    tags: Vec::new(),
+                });
+                places.push(index);
+                entries.len() - 1
+            }
+        };
+        for tag in tags {
+            if !entries[at].tags.contains(&tag) {
+                entries[at].tags.push(tag);
+            }
+        }
+    }
+    if let Some(max) = replace_max_tags {
+        for (entry, index) in entries.iter().zip(places) {
+            if let Some(problem) = tag_count_problem(entry.tags.len(), max) {
+                return Err(ClientError::InvalidInput(format!(
+                    "userTags[{index}].Tags ({}) {problem}: with replace, all of an account's tags go in one call",
+                    quoted(&entry.account)
+                )));
+            }
+        }
+    }
+    Ok(entries)
+}
+
+/// One tag handed over at `place`.
+fn read_tag(value: &impl Json, place: &str) -> Result<String, ClientError> {
+    let tag = value.text().map_err(|not_text| {
+        ClientError::InvalidInput(match not_text {
+            NotText::NotAString => format!("{place} is not a string"),
+            NotText::IllFormed => {
+                format!("{place} is not well-formed Unicode: it holds a lone surrogate")
+            }
+        })
+    })?;
+    match tag_problem(&tag) {
+        Some(problem) => Err(ClientError::InvalidInput(format!(
+            "{place}{} {problem}",
+            quote(&tag)
+        ))),
+        None => Ok(tag),
+    }
+}
+
+/// What one call of a batch carries: for each of its accounts (by its place among the
+/// batch's distinct accounts), which of that account's tags (none for a get or a clear).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlannedCall {
+    /// `(account, tags)`: the account's index, and the range of its tags this call carries.
+    pub parts: Vec<(usize, Range<usize>)>,
+}
+
+/// The calls of a get or a clear of `count` distinct accounts: in order, 100 a call.
+pub fn plan_accounts(count: usize) -> Vec<PlannedCall> {
+    (0..count)
+        .step_by(ACCOUNTS_PER_CALL)
+        .map(|from| PlannedCall {
+            parts: (from..count.min(from + ACCOUNTS_PER_CALL))
+                .map(|account| (account, 0..0))
+                .collect(),
+        })
+        .collect()
+}
+
+/// The calls of an add or a remove: each account's tags split into runs of at most
+/// `tags_per_call`; the first run of every account goes first, 100 accounts a call, then the
+/// second runs, and so on.
+pub fn plan_user_tags(entries: &[WriteEntry], tags_per_call: usize) -> Vec<PlannedCall> {
+    let runs = entries
+        .iter()
+        .map(|entry| entry.tags.len().div_ceil(tags_per_call))
+        .max()
+        .unwrap_or(0);
+    let mut calls = Vec::new();
+    for run in 0..runs {
+        let parts: Vec<(usize, Range<usize>)> = entries
+            .iter()
+            .enumerate()
+            .filter_map(|(index, entry)| {
+                let from = run * tags_per_call;
+                (from < entry.tags.len())
+                    .then(|| (index, from..entry.tags.len().min(from + tags_per_call)))
+            })
+            .collect();
+        for chunk in parts.chunks(ACCOUNTS_PER_CALL) {
+            calls.push(PlannedCall {
+                parts: chunk.to_vec(),
+            });
+        }
+    }
+    calls
+}
+
+/// What a write did, account by account: each distinct account is in exactly one list.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct WriteReport {
+    /// Changed: every call that carried the account succeeded for it.
+    pub done: Vec<String>,
+    /// Listed by the vendor as failed (`ErrorList`), with its code and reason.
+    pub failed: Vec<AccountError>,
+    /// Not known to be changed: a call that carried it was never sent, or got no answer.
+    pub not_done: Vec<String>,
+}
+
+/// Keeps count of a batch's answers, account by account, to say what was done.
+#[derive(Debug)]
+pub struct Tracker {
+    /// Per account: its calls not answered yet.
+    calls_left: Vec<usize>,
+    /// Per account: the first failure the vendor listed for it.
+    failed: Vec<Option<AccountError>>,
+}
+
+impl Tracker {
+    /// Nothing answered yet for `accounts` accounts, to be carried by `plan`.
+    pub fn new(accounts: usize, plan: &[PlannedCall]) -> Self {
+        let mut calls_left = vec![0; accounts];
+        for call in plan {
+            for (account, _) in &call.parts {
+                calls_left[*account] += 1;
+            }
+        }
+        Self {
+            calls_left,
+            failed: vec![None; accounts],
+        }
+    }
+
+    /// Notes the answer to `call`, whose `ErrorList` named `failed` (of `accounts`, the
+    /// batch's distinct accounts); returns how many accounts have now had all their calls
+    /// answered.
+    pub fn answered(
+        &mut self,
+        call: &PlannedCall,
+        accounts: &[String],
+        failed: Vec<AccountError>,
+    ) -> usize {
+        for error in failed {
+            let listed = call
+                .parts
+                .iter()
+                .find(|(account, _)| accounts[*account] == error.to_account);
+            if let Some((account, _)) = listed {
+                self.failed[*account].get_or_insert(error);
+            }
+        }
+        call.parts
+            .iter()
+            .filter(|(account, _)| {
+                self.calls_left[*account] -= 1;
+                self.calls_left[*account] == 0
+            })
+            .count()
+    }
+
+    /// What was done so far: an account whose calls were all answered is done unless the
+    /// vendor listed it as failed; any other is not done, unless listed as failed.
+    pub fn report(&self, accounts: &[String]) -> WriteReport {
+        let mut report = WriteReport::default();
+        for (index, account) in accounts.iter().enumerate() {
+            match (&self.failed[index], self.calls_left[index]) {
+                (Some(error), _) => report.failed.push(error.clone()),
+                (None, 0) => report.done.push(account.clone()),
+                (None, _) => report.not_done.push(account.clone()),
+            }
+        }
+        report
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -255,5 +491,160 @@ mod tests {
             read_account(TagApi::AllMemberPush, &json!(""), "accounts[2]"),
             Err(ClientError::InvalidInput("accounts[2] is empty".into()))
         );
+    }
+
+    fn entries(list: &[(&str, usize)]) -> Vec<WriteEntry> {
+        list.iter()
+            .map(|(account, tags)| WriteEntry {
+                account: (*account).into(),
+                tags: (0..*tags).map(|i| format!("t{i}")).collect(),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn write_input_is_merged_per_account_and_checked_by_place() {
+        let input = json!([
+            { "To_Account": "alice", "Tags": ["vip", "cn"] },
+            { "To_Account": "bob", "Tags": ["x"] },
+            { "To_Account": "alice", "Tags": ["cn", "new"] },
+        ]);
+        let read = read_user_tags(TagApi::AllMemberPush, &input, None).unwrap();
+        assert_eq!(
+            read,
+            [
+                WriteEntry {
+                    account: "alice".into(),
+                    tags: vec!["vip".into(), "cn".into(), "new".into()]
+                },
+                WriteEntry {
+                    account: "bob".into(),
+                    tags: vec!["x".into()]
+                },
+            ]
+        );
+        let refused = |input: serde_json::Value| {
+            read_user_tags(TagApi::AllMemberPush, &input, None)
+                .unwrap_err()
+                .to_string()
+        };
+        assert_eq!(
+            refused(json!("alice")),
+            "userTags must be an array of { To_Account, Tags } objects"
+        );
+        assert_eq!(
+            refused(json!([{ "To_Account": "a", "Tags": [] }])),
+            "userTags[0].Tags is empty: give at least one tag"
+        );
+        assert_eq!(
+            refused(json!([{ "To_Account": "a" }])),
+            "userTags[0].Tags must be an array of tags"
+        );
+        assert_eq!(
+            refused(json!([{ "Tags": ["x"] }])),
+            "userTags[0].To_Account is missing"
+        );
+        assert_eq!(
+            refused(
+                json!([{ "To_Account": "a", "Tags": ["ok"] }, { "To_Account": "", "Tags": ["x"] }])
+            ),
+            "userTags[1].To_Account is empty"
+        );
+        assert_eq!(
+            refused(json!([{ "To_Account": "a", "Tags": ["ok", "t".repeat(51)] }])),
+            format!(
+                "userTags[0].Tags[1] (\"{}…\") is 51 bytes long; a tag is at most 50 bytes",
+                "t".repeat(40)
+            )
+        );
+        assert_eq!(
+            refused(json!([{ "To_Account": "a", "Tags": [7] }])),
+            "userTags[0].Tags[0] is not a string"
+        );
+    }
+
+    #[test]
+    fn with_replace_all_of_an_account_s_tags_fit_one_call() {
+        let tags: Vec<String> = (0..60).map(|i| format!("t{i}")).collect();
+        let input = json!([{ "To_Account": "a", "Tags": tags }, { "To_Account": "a", "Tags": tags.iter().map(|t| format!("{t}x")).collect::<Vec<_>>() }]);
+        assert!(read_user_tags(TagApi::Timpush, &input, None).is_ok());
+        let error = read_user_tags(TagApi::Timpush, &input, Some(100)).unwrap_err();
+        assert_eq!(error.code(), 90001);
+        assert!(
+            error
+                .to_string()
+                .starts_with("userTags[0].Tags (\"a\") has 120 tags; at most 100"),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn accounts_go_100_a_call() {
+        let plan = plan_accounts(250);
+        assert_eq!(
+            plan.iter().map(|c| c.parts.len()).collect::<Vec<_>>(),
+            [100, 100, 50]
+        );
+        assert_eq!(plan[2].parts[0], (200, 0..0));
+        assert!(plan_accounts(0).is_empty());
+    }
+
+    #[test]
+    fn tags_are_split_into_runs_and_each_run_goes_100_accounts_a_call() {
+        let mut list: Vec<(String, usize)> = (0..250).map(|i| (format!("u{i}"), 3)).collect();
+        list[7].1 = 25;
+        let names: Vec<(&str, usize)> = list.iter().map(|(a, n)| (a.as_str(), *n)).collect();
+        let entries = entries(&names);
+        let plan = plan_user_tags(&entries, 10);
+        // The first runs of all 250 accounts, then u7's second and third runs.
+        assert_eq!(
+            plan.iter().map(|c| c.parts.len()).collect::<Vec<_>>(),
+            [100, 100, 50, 1, 1]
+        );
+        assert_eq!(plan[0].parts[7], (7, 0..10));
+        assert_eq!(plan[0].parts[8], (8, 0..3));
+        assert_eq!(plan[3].parts, [(7, 10..20)]);
+        assert_eq!(plan[4].parts, [(7, 20..25)]);
+        // Every tag of every account is carried exactly once.
+        let carried: usize = plan
+            .iter()
+            .flat_map(|c| &c.parts)
+            .map(|(_, r)| r.len())
+            .sum();
+        assert_eq!(carried, 249 * 3 + 25);
+        assert_eq!(plan_user_tags(&entries, 100).len(), 3);
+    }
+
+    #[test]
+    fn every_account_is_done_failed_or_not_done_exactly_once() {
+        let entries = entries(&[("a", 15), ("b", 3), ("mary", 3), ("c", 3)]);
+        let accounts: Vec<String> = entries.iter().map(|e| e.account.clone()).collect();
+        let plan = plan_user_tags(&entries, 10);
+        assert_eq!(plan.len(), 2);
+        let mut tracker = Tracker::new(accounts.len(), &plan);
+        let mary = AccountError {
+            to_account: "mary".into(),
+            code: 70107,
+            info: "account does not exist".into(),
+        };
+        // The first call is answered, mary failing; a's second call never is.
+        assert_eq!(tracker.answered(&plan[0], &accounts, vec![mary.clone()]), 3);
+        let report = tracker.report(&accounts);
+        assert_eq!(
+            report,
+            WriteReport {
+                done: vec!["b".into(), "c".into()],
+                failed: vec![mary.clone()],
+                not_done: vec!["a".into()]
+            }
+        );
+        assert_eq!(tracker.answered(&plan[1], &accounts, vec![]), 1);
+        let report = tracker.report(&accounts);
+        assert_eq!(report.done, ["a", "b", "c"]);
+        assert!(report.not_done.is_empty());
+        // An ErrorList entry for an account the call did not carry is ignored.
+        let mut other = Tracker::new(accounts.len(), &plan);
+        other.answered(&plan[1], &accounts, vec![mary]);
+        assert_eq!(other.report(&accounts).not_done, ["a", "b", "mary", "c"]);
     }
 }

@@ -17,7 +17,11 @@ test('a strict TypeScript program uses the package as documented, and misuse doe
 test('the public declarations hold no `any`', async () => {
   const declarations = await readFile(join(root, 'pkg/tim_tags.d.ts'), 'utf8');
   const publicPart = declarations.slice(0, declarations.indexOf('export type InitInput'));
-  for (const name of ['type TagApi', 'interface UserTags', 'interface Options', 'class TimError', 'function getTags']) {
+  for (const name of [
+    'type TagApi', 'interface UserTags', 'interface AccountError', 'interface WriteReport', 'interface Options',
+    'interface Session', 'class TimError', 'readonly report?: WriteReport', 'function getTags', 'function addTags',
+    'function removeTags', 'function clearTags', 'function session',
+  ]) {
     assert.ok(publicPart.includes(name), `${name} is not declared`);
   }
   const code = publicPart.replace(/\/\*[\s\S]*?\*\//g, '');

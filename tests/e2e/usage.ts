@@ -1,5 +1,8 @@
 // Compiled with --strict by types.test.mjs: what the declarations allow, and what they refuse.
-import init, { getTags, TimError, type Options, type TagApi, type UserTags } from '../../pkg/tim_tags.js';
+import init, {
+  addTags, clearTags, getTags, removeTags, session, TimError,
+  type AccountError, type Options, type Session, type TagApi, type TagsOf, type UserTags, type WriteReport,
+} from '../../pkg/tim_tags.js';
 
 await init();
 const controller = new AbortController();
@@ -15,16 +18,36 @@ const options: Options = {
 };
 const tags: UserTags[] = await getTags(['xiaojun'], options);
 const first: string[] = tags[0].Tags;
-const failed: number | undefined = tags[0].ErrorCode;
-console.log(first, failed, tags[0].ErrorInfo);
+const failedCode: number | undefined = tags[0].ErrorCode;
+const failedInfo: string | undefined = tags[0].ErrorInfo;
+console.log(first, failedCode, failedInfo);
+
+const who: Session = await session(options);
+const scopes: string[] = who.scopes;
+const generation: TagApi = who.api;
+console.log(who.caller, scopes, generation);
+
+const changes: TagsOf[] = [{ To_Account: 'xiaojun', Tags: ['vip'] }];
+const added: WriteReport = await addTags(changes, { ...options, replace: true });
+const removed: WriteReport = await removeTags(changes, options);
+const cleared: WriteReport = await clearTags(['xiaojun'], options);
+for (const report of [added, removed, cleared]) {
+  const done: string[] = report.done;
+  const failed: AccountError[] = report.failed;
+  const notDone: string[] = report.notDone;
+  const reason: [string, number, string] = [failed[0].To_Account, failed[0].ErrorCode, failed[0].ErrorInfo];
+  console.log(done, notDone, reason);
+}
+
 try {
   await getTags([]);
 } catch (error) {
   if (error instanceof TimError) {
     const code: number = error.code;
     const status: number | undefined = error.status;
+    const report: WriteReport | undefined = error.report;
     const asError: Error = error;
-    console.log(code, status, error.info, asError.message);
+    console.log(code, status, report?.notDone, error.info, asError.message);
   }
 }
 
@@ -36,6 +59,10 @@ await getTags(['a'], { timeoutMs: '5000' });
 await getTags(['a'], { retries: 3 });
 // @ts-expect-error api is one of the two generations
 await getTags(['a'], { api: 'v4' });
+// @ts-expect-error replace is for addTags only
+await removeTags(changes, { replace: true });
+// @ts-expect-error a write names its tags
+await addTags([{ To_Account: 'a' }]);
 // @ts-expect-error Tags are strings
 const wrong: number[] = tags[0].Tags;
 console.log(wrong);

@@ -1,86 +1,22 @@
 //! `getTags` against the local Worker and emulator (started by `tests/worker/serve.mjs`).
 
-use std::collections::HashMap;
-
-use gloo_net::http::Request;
-use js_sys::{Array, Function, Object, Reflect};
-use serde_json::Value;
+use js_sys::{Array, Function};
 use tim_tags::UserTags;
 use tim_tags::browser::get_tags;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_test::wasm_bindgen_test;
 use web_sys::AbortController;
 
-const WORKER: &str = "http://127.0.0.1:8788";
-const EMULATOR: &str = "http://127.0.0.1:9788";
-const TOKEN: &str = "test-panel-token-0123456789abcdef";
-/// The header the emulator's control endpoints ask for.
-const CONTROL: (&str, &str) = ("X-Tim-Emulator", "control");
-const SEED: &str = include_str!("../../src/emulator/demo-tags.json");
+use super::stack::{
+    EMULATOR, Expect, accounts, calls_received, field, inject, names, options, seed, sleep, stack,
+    tim_error,
+};
 
-fn seed() -> HashMap<String, Vec<String>> {
-    serde_json::from_str(SEED).unwrap()
-}
-
-fn accounts(names: &[String]) -> JsValue {
-    names.iter().map(JsValue::from).collect::<Array>().into()
-}
-
-fn names(list: &[&str]) -> Vec<String> {
-    list.iter().map(|s| s.to_string()).collect()
-}
-
-/// Options with the Worker's endpoint and token, plus `extra`.
-fn options(extra: &[(&str, JsValue)]) -> Object {
-    let options = Object::new();
-    let set = |name: &str, value: &JsValue| Reflect::set(&options, &name.into(), value).unwrap();
-    set("endpoint", &WORKER.into());
-    set("token", &TOKEN.into());
-    for (name, value) in extra {
-        set(name, value);
-    }
-    options
-}
-
-async fn lookup(list: &[String], options: Object) -> Result<Vec<UserTags>, JsValue> {
+async fn lookup(list: &[String], options: js_sys::Object) -> Result<Vec<UserTags>, JsValue> {
+    stack().await;
     let tags = get_tags(accounts(list), Some(options.unchecked_into())).await?;
-    Ok(serde_wasm_bindgen::from_value(tags).unwrap())
-}
-
-/// The code, info and status of a thrown TimError, after checking that it is one.
-fn tim_error(thrown: JsValue) -> (i64, String, Option<u16>) {
-    let error: &js_sys::Error = thrown.dyn_ref().expect("a real Error");
-    assert_eq!(error.name(), "TimError");
-    let get = |name: &str| Reflect::get(&thrown, &name.into()).unwrap();
-    let info = get("info").as_string().unwrap();
-    assert_eq!(error.message(), info);
-    let status = get("status").as_f64().map(|s| s as u16);
-    (get("code").as_f64().unwrap() as i64, info, status)
-}
-
-async fn inject(faults: Value) {
-    let response = Request::post(&format!("{EMULATOR}/_emulator/faults"))
-        .header(CONTROL.0, CONTROL.1)
-        .body(faults.to_string())
-        .unwrap()
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), 204);
-}
-
-async fn calls_received() -> usize {
-    let response = Request::get(&format!("{EMULATOR}/_emulator/calls"))
-        .header(CONTROL.0, CONTROL.1)
-        .send()
-        .await
-        .unwrap();
-    let calls: Vec<Value> = serde_json::from_str(&response.text().await.unwrap()).unwrap();
-    calls.len()
-}
-
-async fn sleep(ms: u32) {
-    gloo_timers::future::TimeoutFuture::new(ms).await;
+    Ok(serde_wasm_bindgen::from_value(tags)
+        .or_fail("getTags resolved to something else than UserTags[]"))
 }
 
 #[wasm_bindgen_test]
@@ -92,7 +28,9 @@ async fn tags_come_back_once_per_account_in_the_order_given() {
         "nobody_here",
         "xiaojun",
     ]);
-    let tags = lookup(&asked, options(&[])).await.unwrap();
+    let tags = lookup(&asked, options(&[]))
+        .await
+        .or_fail("getTags rejected");
     let seed = seed();
     let got: Vec<(&str, &[String])> = tags.iter().map(|t| (&*t.to_account, &*t.tags)).collect();
     assert_eq!(
@@ -114,21 +52,27 @@ async fn more_than_100_accounts_go_in_calls_of_100_with_progress() {
     let before = calls_received().await;
     let tags = lookup(&asked, options(&[("onProgress", record.into())]))
         .await
-        .unwrap();
+        .or_fail("getTags rejected");
     assert_eq!(calls_received().await - before, 3);
     let seed = seed();
     assert_eq!(tags.len(), 250);
     for (tag, name) in tags.iter().zip(&asked) {
         assert_eq!((&tag.to_account, &tag.tags), (name, &seed[name]));
     }
-    let progress: Vec<(u32, u32)> = serde_wasm_bindgen::from_value(progress.into()).unwrap();
+    let progress: Vec<(u32, u32)> = serde_wasm_bindgen::from_value(progress.into())
+        .or_fail("the progress calls are not pairs of numbers");
     assert_eq!(progress, [(0, 250), (100, 250), (200, 250), (250, 250)]);
 }
 
 #[wasm_bindgen_test]
 async fn no_accounts_need_no_call() {
     let before = calls_received().await;
-    assert!(lookup(&[], options(&[])).await.unwrap().is_empty());
+    assert!(
+        lookup(&[], options(&[]))
+            .await
+            .or_fail("getTags rejected")
+            .is_empty()
+    );
     assert_eq!(calls_received().await, before);
 }
 
@@ -137,9 +81,10 @@ async fn invalid_input_is_refused_before_any_call() {
     let before = calls_received().await;
     let refused = |input: JsValue| async move {
         tim_error(
-            get_tags(input, Some(options(&[]).unchecked_into()))
+            &get_tags(input, Some(options(&[]).unchecked_into()))
                 .await
-                .unwrap_err(),
+                .err()
+                .or_fail("it resolved, but should have rejected"),
         )
     };
     let (code, info, status) = refused("xiaojun".into()).await;
@@ -165,7 +110,11 @@ async fn invalid_input_is_refused_before_any_call() {
     assert_eq!(code, 90001);
     assert!(info.contains("is 33 bytes long; at most 32"), "{info}");
     let bad_option = lookup(&names(&["a"]), options(&[("timeoutMs", (-1).into())])).await;
-    let (code, info, _) = tim_error(bad_option.unwrap_err());
+    let (code, info, _) = tim_error(
+        &bad_option
+            .err()
+            .or_fail("it resolved, but should have rejected"),
+    );
     assert_eq!(
         (code, info.as_str()),
         (80400, "invalid option: timeoutMs must be a positive number")
@@ -180,7 +129,11 @@ async fn a_wrong_token_is_a_401() {
         options(&[("token", "wrong-token-0123456789".into())]),
     )
     .await;
-    let (code, info, status) = tim_error(thrown.unwrap_err());
+    let (code, info, status) = tim_error(
+        &thrown
+            .err()
+            .or_fail("it resolved, but should have rejected"),
+    );
     assert_eq!((code, status), (80401, Some(401)));
     assert!(info.contains("credentials"), "{info}");
 }
@@ -188,7 +141,12 @@ async fn a_wrong_token_is_a_401() {
 #[wasm_bindgen_test]
 async fn a_vendor_error_carries_its_code() {
     inject(serde_json::json!([{ "kind": "error", "code": 70009 }])).await;
-    let (code, info, status) = tim_error(lookup(&names(&["a"]), options(&[])).await.unwrap_err());
+    let (code, info, status) = tim_error(
+        &lookup(&names(&["a"]), options(&[]))
+            .await
+            .err()
+            .or_fail("it resolved, but should have rejected"),
+    );
     assert_eq!((code, status), (70009, Some(200)));
     assert_eq!(info, "injected error 70009");
 }
@@ -198,7 +156,9 @@ async fn a_passing_error_the_worker_gave_up_on_is_tried_again() {
     // The Worker tries three times, then answers 91000; getTags tries once more.
     inject(serde_json::json!([{ "kind": "error", "code": 91000, "times": 3 }])).await;
     let before = calls_received().await;
-    let tags = lookup(&names(&["xiaojun"]), options(&[])).await.unwrap();
+    let tags = lookup(&names(&["xiaojun"]), options(&[]))
+        .await
+        .or_fail("getTags rejected");
     assert_eq!(tags[0].tags, seed()["xiaojun"]);
     assert_eq!(calls_received().await - before, 4);
 }
@@ -207,7 +167,12 @@ async fn a_passing_error_the_worker_gave_up_on_is_tried_again() {
 async fn the_worker_failing_upstream_is_a_502() {
     // Three tries of getTags, each of three tries of the Worker.
     inject(serde_json::json!([{ "kind": "drop", "times": 9 }])).await;
-    let (code, _, status) = tim_error(lookup(&names(&["a"]), options(&[])).await.unwrap_err());
+    let (code, _, status) = tim_error(
+        &lookup(&names(&["a"]), options(&[]))
+            .await
+            .err()
+            .or_fail("it resolved, but should have rejected"),
+    );
     assert_eq!((code, status), (80502, Some(502)));
 }
 
@@ -218,7 +183,11 @@ async fn an_unreachable_endpoint_is_a_502_without_status() {
         options(&[("endpoint", "http://127.0.0.1:9".into())]),
     )
     .await;
-    let (code, info, status) = tim_error(thrown.unwrap_err());
+    let (code, info, status) = tim_error(
+        &thrown
+            .err()
+            .or_fail("it resolved, but should have rejected"),
+    );
     assert_eq!((code, status), (80502, None));
     assert!(info.contains("could not be reached"), "{info}");
 }
@@ -227,7 +196,11 @@ async fn an_unreachable_endpoint_is_a_502_without_status() {
 async fn a_slow_call_times_out() {
     inject(serde_json::json!([{ "kind": "delay", "ms": 1500 }])).await;
     let thrown = lookup(&names(&["a"]), options(&[("timeoutMs", 300.into())])).await;
-    let (code, info, status) = tim_error(thrown.unwrap_err());
+    let (code, info, status) = tim_error(
+        &thrown
+            .err()
+            .or_fail("it resolved, but should have rejected"),
+    );
     assert_eq!(
         (code, info.as_str(), status),
         (80408, "no answer within 300 ms", None)
@@ -237,7 +210,7 @@ async fn a_slow_call_times_out() {
 
 #[wasm_bindgen_test]
 async fn an_aborted_signal_sends_nothing() {
-    let controller = AbortController::new().unwrap();
+    let controller = AbortController::new().or_fail("no AbortController");
     controller.abort();
     let before = calls_received().await;
     let thrown = lookup(
@@ -245,14 +218,22 @@ async fn an_aborted_signal_sends_nothing() {
         options(&[("signal", controller.signal().into())]),
     )
     .await;
-    assert_eq!(tim_error(thrown.unwrap_err()).0, 80499);
+    assert_eq!(
+        tim_error(
+            &thrown
+                .err()
+                .or_fail("it resolved, but should have rejected")
+        )
+        .0,
+        80499
+    );
     assert_eq!(calls_received().await, before);
 }
 
 #[wasm_bindgen_test]
 async fn aborting_cancels_the_call_in_flight_and_those_not_sent() {
     inject(serde_json::json!([{ "kind": "delay", "ms": 1000 }])).await;
-    let controller = AbortController::new().unwrap();
+    let controller = AbortController::new().or_fail("no AbortController");
     let asked: Vec<String> = (1..=300).map(|i| format!("user_{i:04}")).collect();
     let extra = [
         ("signal", controller.signal().into()),
@@ -266,7 +247,15 @@ async fn aborting_cancels_the_call_in_flight_and_those_not_sent() {
         controller.abort_with_reason(&"stop".into());
     };
     let (result, ()) = futures_util::join!(lookup, abort);
-    assert_eq!(tim_error(result.unwrap_err()).0, 80499);
+    assert_eq!(
+        tim_error(
+            &result
+                .err()
+                .or_fail("it resolved, but should have rejected")
+        )
+        .0,
+        80499
+    );
     assert!(
         js_sys::Date::now() - started < 900.0,
         "the abort did not cut the call short"
@@ -282,7 +271,11 @@ async fn aborting_cancels_the_call_in_flight_and_those_not_sent() {
 async fn an_endpoint_that_is_not_the_worker_is_a_502_with_its_status() {
     let elsewhere = format!("{EMULATOR}/elsewhere");
     let thrown = lookup(&names(&["a"]), options(&[("endpoint", elsewhere.into())])).await;
-    let (code, info, status) = tim_error(thrown.unwrap_err());
+    let (code, info, status) = tim_error(
+        &thrown
+            .err()
+            .or_fail("it resolved, but should have rejected"),
+    );
     assert_eq!((code, status), (80502, Some(404)));
     assert!(
         info.contains("is not an answer of the Worker (HTTP 404)"),
@@ -299,14 +292,13 @@ async fn on_timpush_a_failed_account_comes_back_with_its_reason_never_as_no_tags
         Some(options(&[("api", "timpush".into())]).unchecked_into()),
     )
     .await
-    .unwrap();
+    .or_fail("getTags rejected");
     let entries: Vec<JsValue> = tags.unchecked_into::<Array>().iter().collect();
-    let field = |entry: &JsValue, name: &str| Reflect::get(entry, &name.into()).unwrap();
     let seed = seed();
     assert_eq!(entries.len(), 3);
     let read: Vec<UserTags> = entries
         .iter()
-        .map(|e| serde_wasm_bindgen::from_value(e.clone()).unwrap())
+        .map(|e| serde_wasm_bindgen::from_value(e.clone()).or_fail("an entry is not UserTags"))
         .collect();
     assert_eq!(read[0].tags, seed["xiaojun"]);
     assert_eq!(read[2].tags, seed[device]);
@@ -324,10 +316,23 @@ async fn on_timpush_a_failed_account_comes_back_with_its_reason_never_as_no_tags
 async fn a_registration_id_is_refused_on_the_legacy_api_before_any_call() {
     let before = calls_received().await;
     let device = names(&["379C2F0D-290D-47AE-94D1-919058C39C77"]);
-    let (code, info, _) = tim_error(lookup(&device, options(&[])).await.unwrap_err());
+    let (code, info, _) = tim_error(
+        &lookup(&device, options(&[]))
+            .await
+            .err()
+            .or_fail("it resolved, but should have rejected"),
+    );
     assert_eq!(code, 90001);
     assert!(info.contains("only the timpush calls take"), "{info}");
     let bad_api = lookup(&device, options(&[("api", "v5".into())])).await;
-    assert_eq!(tim_error(bad_api.unwrap_err()).0, 80400);
+    assert_eq!(
+        tim_error(
+            &bad_api
+                .err()
+                .or_fail("it resolved, but should have rejected")
+        )
+        .0,
+        80400
+    );
     assert_eq!(calls_received().await, before);
 }

@@ -1,6 +1,9 @@
 //! The tests that run inside WebAssembly, shared by `tests/node.rs` and `tests/browser.rs`.
-//! `get_tags` needs the emulator and the Worker that `tests/worker/serve.mjs` starts.
+//! `get_tags` and `write_tags` need the emulator and the Worker that `tests/worker/serve.mjs`
+//! starts; without them they say how to start them.
 
 mod core;
 mod get_tags;
 mod json;
+mod stack;
+mod write_tags;

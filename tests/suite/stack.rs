@@ -1,0 +1,134 @@
+//! What the suite's tests of the package share: the Worker and the emulator that
+//! `tests/worker/serve.mjs` starts, and helpers that say what went wrong when something does.
+
+use std::collections::HashMap;
+
+use gloo_net::http::Request;
+use js_sys::{Array, Object, Reflect};
+use serde_json::Value;
+use wasm_bindgen::{JsCast, JsValue};
+
+pub const WORKER: &str = "http://127.0.0.1:8788";
+pub const EMULATOR: &str = "http://127.0.0.1:9788";
+/// A token that may read, and one that may also write (`tests/worker/harness.mjs`).
+pub const TOKEN: &str = "test-panel-token-0123456789abcdef";
+pub const WRITE_TOKEN: &str = "test-write-token-0123456789abcdef";
+/// The header the emulator's control endpoints ask for.
+const CONTROL: (&str, &str) = ("X-Tim-Emulator", "control");
+const SEED: &str = include_str!("../../src/emulator/demo-tags.json");
+/// How to run the suite with what it needs.
+const HOW: &str = "start the Worker and the emulator with the suite: `make test-wasm`, or \
+    `node tests/worker/serve.mjs -- wasm-pack test --node -- --features browser` \
+    (`--headless --chrome` for Chromium)";
+
+/// Panics with `what` and the error, instead of a bare `unwrap`.
+pub trait Expect<T> {
+    /// The value, or a panic that says what went wrong.
+    fn or_fail(self, what: &str) -> T;
+}
+
+impl<T, E: std::fmt::Debug> Expect<T> for Result<T, E> {
+    fn or_fail(self, what: &str) -> T {
+        self.unwrap_or_else(|error| panic!("{what}: {error:?}"))
+    }
+}
+
+impl<T> Expect<T> for Option<T> {
+    fn or_fail(self, what: &str) -> T {
+        self.unwrap_or_else(|| panic!("{what}"))
+    }
+}
+
+/// Checks that the Worker answers, before a test relies on it; says how to start it if not.
+pub async fn stack() {
+    // A call without a token: the Worker refuses it with 401, readable from the test page's
+    // origin, which the Worker allows.
+    let answer = Request::get(&format!("{WORKER}/session")).send().await;
+    if !answer.is_ok_and(|a| a.status() == 401) {
+        panic!("the Worker does not answer at {WORKER}: {HOW}");
+    }
+}
+
+pub fn seed() -> HashMap<String, Vec<String>> {
+    serde_json::from_str(SEED).or_fail("the demo seed is not JSON")
+}
+
+pub fn accounts(names: &[String]) -> JsValue {
+    names.iter().map(JsValue::from).collect::<Array>().into()
+}
+
+pub fn names(list: &[&str]) -> Vec<String> {
+    list.iter().map(|s| s.to_string()).collect()
+}
+
+/// Options with the Worker's endpoint and the read token, plus `extra`.
+pub fn options(extra: &[(&str, JsValue)]) -> Object {
+    let options = Object::new();
+    let set = |name: &str, value: &JsValue| {
+        Reflect::set(&options, &name.into(), value).or_fail("cannot set an option");
+    };
+    set("endpoint", &WORKER.into());
+    set("token", &TOKEN.into());
+    for (name, value) in extra {
+        set(name, value);
+    }
+    options
+}
+
+/// A field of a JavaScript object.
+pub fn field(object: &JsValue, name: &str) -> JsValue {
+    Reflect::get(object, &name.into()).or_fail(&format!("cannot read {name}"))
+}
+
+/// The code, info and status of a thrown TimError, after checking that it is one.
+pub fn tim_error(thrown: &JsValue) -> (i64, String, Option<u16>) {
+    let error: &js_sys::Error = thrown.dyn_ref().or_fail("what was thrown is not an Error");
+    assert_eq!(error.name(), "TimError");
+    let info = field(thrown, "info")
+        .as_string()
+        .or_fail("TimError.info is not a string");
+    assert_eq!(error.message(), info);
+    let status = field(thrown, "status").as_f64().map(|s| s as u16);
+    let code = field(thrown, "code")
+        .as_f64()
+        .or_fail("TimError.code is not a number");
+    (code as i64, info, status)
+}
+
+/// Asks the emulator to answer coming calls with these faults.
+pub async fn inject(faults: Value) {
+    let response = Request::post(&format!("{EMULATOR}/_emulator/faults"))
+        .header(CONTROL.0, CONTROL.1)
+        .body(faults.to_string())
+        .or_fail("cannot build the fault request")
+        .send()
+        .await
+        .or_fail(&format!(
+            "the emulator does not answer at {EMULATOR}: {HOW}"
+        ));
+    assert_eq!(response.status(), 204, "the emulator refused the faults");
+}
+
+/// The calls the emulator received, as it lists them.
+pub async fn calls() -> Vec<Value> {
+    let response = Request::get(&format!("{EMULATOR}/_emulator/calls"))
+        .header(CONTROL.0, CONTROL.1)
+        .send()
+        .await
+        .or_fail(&format!(
+            "the emulator does not answer at {EMULATOR}: {HOW}"
+        ));
+    let text = response
+        .text()
+        .await
+        .or_fail("cannot read the emulator's calls");
+    serde_json::from_str(&text).or_fail("the emulator's calls are not JSON")
+}
+
+pub async fn calls_received() -> usize {
+    calls().await.len()
+}
+
+pub async fn sleep(ms: u32) {
+    gloo_timers::future::TimeoutFuture::new(ms).await;
+}

@@ -1,0 +1,369 @@
+//! `addTags`, `removeTags`, `clearTags` and `session` against the local Worker and emulator,
+//! on both generations: success, checks before any call, `ErrorList` accounts, `replace`,
+//! tags split over calls, and the report after a batch stopped.
+
+use js_sys::{Array, Object};
+use serde_json::json;
+use tim_tags::UserTags;
+use tim_tags::browser::{add_tags, clear_tags, get_tags, remove_tags, session};
+use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_test::wasm_bindgen_test;
+use web_sys::AbortController;
+
+use super::stack::{
+    Expect, WRITE_TOKEN, accounts, calls, calls_received, field, inject, names, options, sleep,
+    stack, tim_error,
+};
+
+/// A device the demo seed knows, which the tests of getTags leave alone.
+const DEVICE: &str = "8a1d3c52-6f0e-4b7a-9c2d-5e4f3a2b1c0d";
+
+/// Options with the write token and the generation, plus `extra`.
+fn writer(api: &str, extra: &[(&str, JsValue)]) -> Object {
+    let mut all = vec![("token", JsValue::from(WRITE_TOKEN)), ("api", api.into())];
+    all.extend(extra.iter().cloned());
+    options(&all)
+}
+
+/// `[{ To_Account, Tags }, ...]`.
+fn user_tags(list: &[(&str, &[&str])]) -> JsValue {
+    let value = serde_json::Value::Array(
+        list.iter()
+            .map(|(account, tags)| json!({ "To_Account": account, "Tags": tags }))
+            .collect(),
+    );
+    js_sys::JSON::parse(&value.to_string()).or_fail("cannot write the input")
+}
+
+/// A report's lists: done, failed (account and code), not done.
+type Report = (Vec<String>, Vec<(String, i64)>, Vec<String>);
+
+fn read_report(report: &JsValue) -> Report {
+    let strings = |name: &str| -> Vec<String> {
+        serde_wasm_bindgen::from_value(field(report, name))
+            .or_fail(&format!("report.{name} is not a list of accounts"))
+    };
+    let failed: Array = field(report, "failed")
+        .dyn_into()
+        .or_fail("report.failed is not an array");
+    let failed = failed
+        .iter()
+        .map(|entry| {
+            let account = field(&entry, "To_Account")
+                .as_string()
+                .or_fail("a failed entry has no To_Account");
+            let code = field(&entry, "ErrorCode")
+                .as_f64()
+                .or_fail("a failed entry has no ErrorCode");
+            assert!(
+                field(&entry, "ErrorInfo").is_string(),
+                "a failed entry has no ErrorInfo"
+            );
+            (account, code as i64)
+        })
+        .collect();
+    (strings("done"), failed, strings("notDone"))
+}
+
+async fn tags_of(api: &str, list: &[&str]) -> Vec<UserTags> {
+    let tags = get_tags(
+        accounts(&names(list)),
+        Some(options(&[("api", api.into())]).unchecked_into()),
+    )
+    .await
+    .or_fail("getTags rejected");
+    serde_wasm_bindgen::from_value(tags).or_fail("getTags resolved to something else")
+}
+
+#[wasm_bindgen_test]
+async fn each_write_succeeds_on_both_generations_and_a_get_shows_it() {
+    stack().await;
+    for (api, account) in [
+        ("all_member_push", "suite_write_legacy"),
+        ("timpush", "suite_w1"),
+    ] {
+        let report = add_tags(
+            user_tags(&[(account, &["w1", "w2"])]),
+            Some(writer(api, &[]).unchecked_into()),
+        )
+        .await
+        .or_fail("addTags rejected");
+        assert_eq!(read_report(&report), (names(&[account]), vec![], vec![]));
+        assert!(
+            tags_of(api, &[account]).await[0]
+                .tags
+                .ends_with(&names(&["w1", "w2"]))
+        );
+        let report = remove_tags(
+            user_tags(&[(account, &["w1"])]),
+            Some(writer(api, &[]).unchecked_into()),
+        )
+        .await
+        .or_fail("removeTags rejected");
+        assert_eq!(read_report(&report).0, names(&[account]));
+        let tags = &tags_of(api, &[account]).await[0].tags;
+        assert!(
+            tags.contains(&"w2".to_owned()) && !tags.contains(&"w1".to_owned()),
+            "{tags:?}"
+        );
+        let report = clear_tags(
+            accounts(&names(&[account, account])),
+            Some(writer(api, &[]).unchecked_into()),
+        )
+        .await
+        .or_fail("clearTags rejected");
+        assert_eq!(read_report(&report), (names(&[account]), vec![], vec![]));
+        assert!(tags_of(api, &[account]).await[0].tags.is_empty());
+    }
+}
+
+#[wasm_bindgen_test]
+async fn more_than_ten_tags_are_split_over_calls_and_replace_sets_them_in_one() {
+    stack().await;
+    let tags: Vec<String> = (0..25).map(|i| format!("split{i}")).collect();
+    let tag_refs: Vec<&str> = tags.iter().map(String::as_str).collect();
+    let before = calls_received().await;
+    let report = add_tags(
+        user_tags(&[("suite_w2", &tag_refs)]),
+        Some(writer("timpush", &[]).unchecked_into()),
+    )
+    .await
+    .or_fail("addTags rejected");
+    assert_eq!(read_report(&report).0, names(&["suite_w2"]));
+    let received = calls().await;
+    let adds: Vec<usize> = received[before..]
+        .iter()
+        .filter(|c| c["path"] == "/v4/timpush/add_tag")
+        .map(|c| c["tags"].as_array().map_or(0, Vec::len))
+        .collect();
+    assert_eq!(adds, [10, 10, 5]);
+    assert!(
+        tags_of("timpush", &["suite_w2"]).await[0]
+            .tags
+            .ends_with(&tags)
+    );
+    let report = add_tags(
+        user_tags(&[("suite_w2", &["only", "these"])]),
+        Some(writer("timpush", &[("replace", true.into())]).unchecked_into()),
+    )
+    .await
+    .or_fail("addTags with replace rejected");
+    assert_eq!(read_report(&report).0, names(&["suite_w2"]));
+    assert_eq!(
+        tags_of("timpush", &["suite_w2"]).await[0].tags,
+        ["only", "these"]
+    );
+}
+
+#[wasm_bindgen_test]
+async fn accounts_the_vendor_failed_are_reported_with_their_reason() {
+    stack().await;
+    let report = add_tags(
+        user_tags(&[
+            ("suite_w3", &["x"]),
+            ("nobody_known", &["x"]),
+            (DEVICE, &["x"]),
+        ]),
+        Some(writer("timpush", &[]).unchecked_into()),
+    )
+    .await
+    .or_fail("addTags rejected");
+    assert_eq!(
+        read_report(&report),
+        (
+            names(&["suite_w3", DEVICE]),
+            vec![("nobody_known".to_owned(), 70107)],
+            vec![]
+        )
+    );
+}
+
+#[wasm_bindgen_test]
+async fn bad_input_and_options_are_refused_before_any_call() {
+    stack().await;
+    let before = calls_received().await;
+    let refused = |input: JsValue, options: Object| async move {
+        let thrown = add_tags(input, Some(options.unchecked_into())).await;
+        tim_error(
+            &thrown
+                .err()
+                .or_fail("addTags resolved, but should have rejected"),
+        )
+    };
+    let cases = [
+        (
+            user_tags(&[("a", &[])]),
+            writer("all_member_push", &[]),
+            90001,
+            "userTags[0].Tags is empty: give at least one tag",
+        ),
+        (
+            user_tags(&[("a", &["ok"]), ("", &["x"])]),
+            writer("all_member_push", &[]),
+            90001,
+            "userTags[1].To_Account is empty",
+        ),
+        (
+            user_tags(&[(DEVICE, &["x"])]),
+            writer("all_member_push", &[]),
+            90001,
+            "only the timpush calls take",
+        ),
+        (
+            JsValue::from("alice"),
+            writer("all_member_push", &[]),
+            90001,
+            "userTags must be an array",
+        ),
+        (
+            user_tags(&[("a", &["x"])]),
+            writer("all_member_push", &[("replace", true.into())]),
+            80400,
+            "replace is taken by the timpush API only",
+        ),
+        (
+            user_tags(&[("a", &["x"])]),
+            writer("timpush", &[("replace", 1.into())]),
+            80400,
+            "replace must be a boolean",
+        ),
+    ];
+    for (input, options, code, info) in cases {
+        let (got_code, got_info, status) = refused(input, options).await;
+        assert_eq!((got_code, status), (code, None), "{got_info}");
+        assert!(got_info.contains(info), "{got_info}");
+    }
+    let many: Vec<String> = (0..101).map(|i| format!("r{i}")).collect();
+    let many_refs: Vec<&str> = many.iter().map(String::as_str).collect();
+    let (code, info, _) = refused(
+        user_tags(&[("a", &many_refs)]),
+        writer("timpush", &[("replace", true.into())]),
+    )
+    .await;
+    assert_eq!(code, 90001);
+    assert!(info.contains("has 101 tags; at most 100"), "{info}");
+    let thrown = remove_tags(
+        user_tags(&[("a", &["x"])]),
+        Some(writer("timpush", &[("replace", true.into())]).unchecked_into()),
+    )
+    .await;
+    assert_eq!(
+        tim_error(&thrown.err().or_fail("removeTags took replace")).0,
+        80400
+    );
+    assert_eq!(calls_received().await, before, "something was sent");
+}
+
+#[wasm_bindgen_test]
+async fn a_reader_is_refused_and_nothing_changes() {
+    stack().await;
+    let thrown = clear_tags(
+        accounts(&names(&["suite_w4"])),
+        Some(options(&[]).unchecked_into()),
+    )
+    .await;
+    let thrown = thrown.err().or_fail("a reader cleared tags");
+    let (code, info, status) = tim_error(&thrown);
+    assert_eq!((code, status), (80403, Some(403)));
+    assert!(info.contains("may only read"), "{info}");
+    assert_eq!(
+        read_report(&field(&thrown, "report")),
+        (vec![], vec![], names(&["suite_w4"]))
+    );
+}
+
+#[wasm_bindgen_test]
+async fn a_whole_call_failing_mid_batch_stops_it_and_the_report_says_what_was_done() {
+    stack().await;
+    let list: Vec<String> = (0..250).map(|i| format!("suite_stop_{i}")).collect();
+    let path = "/v4/all_member_push/im_add_tag";
+    // The first call is answered; the second fails as a whole; the third is never sent.
+    inject(json!([{ "kind": "delay", "ms": 0, "path": path }, { "kind": "error", "code": 90009, "path": path }])).await;
+    let entries: Vec<(&str, &[&str])> = list.iter().map(|a| (a.as_str(), &["stop"][..])).collect();
+    let before = calls_received().await;
+    let thrown = add_tags(
+        user_tags(&entries),
+        Some(writer("all_member_push", &[("maxCallsPerSecond", 4.into())]).unchecked_into()),
+    )
+    .await
+    .err()
+    .or_fail("the batch resolved, but a call failed");
+    let (code, _, status) = tim_error(&thrown);
+    assert_eq!((code, status), (90009, Some(200)));
+    let (done, failed, not_done) = read_report(&field(&thrown, "report"));
+    assert_eq!(done, list[..100]);
+    assert!(failed.is_empty());
+    assert_eq!(not_done, list[100..]);
+    assert_eq!(
+        calls_received().await - before,
+        2,
+        "a call was sent after the failure"
+    );
+}
+
+#[wasm_bindgen_test]
+async fn an_abort_mid_batch_cancels_and_the_report_says_what_was_done() {
+    stack().await;
+    let list: Vec<String> = (0..300).map(|i| format!("suite_abort_{i}")).collect();
+    let path = "/v4/all_member_push/im_remove_all_tags";
+    // The second call is slow: the abort catches it in flight.
+    inject(json!([{ "kind": "delay", "ms": 0, "path": path }, { "kind": "delay", "ms": 1500, "path": path }])).await;
+    let controller = AbortController::new().or_fail("no AbortController");
+    let progress = Array::new();
+    let record =
+        js_sys::Function::new_with_args("done, total", "this.push([done, total])").bind0(&progress);
+    let extra = [
+        ("signal", JsValue::from(controller.signal())),
+        ("maxCallsPerSecond", 2.into()),
+        ("onProgress", record.into()),
+    ];
+    let clearing = clear_tags(
+        accounts(&list),
+        Some(writer("all_member_push", &extra).unchecked_into()),
+    );
+    let abort = async {
+        sleep(800).await;
+        controller.abort();
+    };
+    let (result, ()) = futures_util::join!(clearing, abort);
+    let thrown = result.err().or_fail("the batch resolved, but was aborted");
+    assert_eq!(tim_error(&thrown).0, 80499);
+    let (done, failed, not_done) = read_report(&field(&thrown, "report"));
+    assert_eq!(done, list[..100]);
+    assert!(failed.is_empty());
+    assert_eq!(not_done, list[100..]);
+    let progress: Vec<(u32, u32)> =
+        serde_wasm_bindgen::from_value(progress.into()).or_fail("progress");
+    assert_eq!(progress, [(0, 300), (100, 300)]);
+    sleep(1200).await; // the emulator finishes the slow call
+}
+
+#[wasm_bindgen_test]
+async fn session_says_who_the_caller_is() {
+    stack().await;
+    let read = |value: JsValue| -> serde_json::Value {
+        serde_wasm_bindgen::from_value(value).or_fail("session is not JSON")
+    };
+    let reader = session(Some(options(&[]).unchecked_into()))
+        .await
+        .or_fail("session rejected");
+    assert_eq!(
+        read(reader),
+        json!({ "caller": "token-1", "scopes": ["read"], "api": "all_member_push" })
+    );
+    let writer = session(Some(writer("timpush", &[]).unchecked_into()))
+        .await
+        .or_fail("session rejected");
+    assert_eq!(
+        read(writer),
+        json!({ "caller": "ops", "scopes": ["read", "write"], "api": "all_member_push" })
+    );
+    let nobody = session(Some(
+        options(&[("token", "wrong-token-0123456789".into())]).unchecked_into(),
+    ))
+    .await;
+    assert_eq!(
+        tim_error(&nobody.err().or_fail("a wrong token was admitted")).0,
+        80401
+    );
+}
