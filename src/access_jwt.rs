@@ -165,7 +165,7 @@ pub struct PublicKey {
 impl PublicKey {
     /// Reads one JWK; `None` for a key of another kind or without its fields.
     fn read(key: &impl Json) -> Option<Self> {
-        let field = |name| key.field(name).and_then(|value| value.string());
+        let field = |name: &'static str| key.field(name).and_then(|value| value.string());
         (field("kty")? == "RSA").then_some(())?;
         Some(Self {
             kid: field("kid")?,

@@ -17,9 +17,9 @@ use web_sys::{AbortController, AbortSignal};
 use crate::answer::{AccountError, Status, failed_accounts, user_tags};
 use crate::api::{Call, Operation, TagApi};
 use crate::client::{
-    ClientError, DEFAULT_CALL_TIMEOUT_MS, DEFAULT_CALLS_PER_SECOND, MAX_IN_FLIGHT, PlannedCall,
-    Tracker, WriteEntry, WriteReport, plan_accounts, plan_user_tags, read_account, read_api,
-    read_positive, read_user_tags,
+    ClientError, DEFAULT_CALL_TIMEOUT_MS, DEFAULT_CALLS_PER_SECOND, EntryIndex, MAX_IN_FLIGHT,
+    Place, PlannedCall, Tracker, WriteEntry, WriteReport, plan_accounts, plan_user_tags,
+    read_account, read_api, read_positive, read_user_tags,
 };
 use crate::codes::Coded;
 use crate::edge::routes::SESSION_PATH;
@@ -281,15 +281,12 @@ async fn get(settings: &Settings, accounts: &[String]) -> Result<Array, Failure>
     let plan = plan_accounts(accounts.len());
     let found = Map::new();
     let mut tracker = Tracker::new(accounts.len(), &plan);
-    let bodies = plan
-        .iter()
-        .map(|planned| accounts_body(accounts, planned))
-        .collect();
     run_calls(
         settings,
         call,
         accounts.len(),
-        bodies,
+        plan.len(),
+        &|index| accounts_body(accounts, &plan[index]),
         &mut |index, answered| {
             for (account, entry) in answered.entries {
                 found.set(&account.as_str().into(), &entry);
@@ -363,7 +360,7 @@ async fn write(
                 let replace_max = (replace == Some(true))
                     .then(|| call.row().max_tags(true))
                     .flatten();
-                read_user_tags(settings.api, input, replace_max)?
+                read_user_tags(settings.api, input, replace_max, &mut JsIndex(Map::new()))?
             }
         };
         Ok((settings, entries, replace))
@@ -382,18 +379,16 @@ async fn write(
     };
     let accounts: Vec<String> = entries.iter().map(|e| e.account.clone()).collect();
     let tracker = RefCell::new(Tracker::new(entries.len(), &plan));
-    let bodies = plan
-        .iter()
-        .map(|planned| match operation {
-            Operation::Clear => accounts_body(&accounts, planned),
-            _ => user_tags_body(&entries, planned, replace),
-        })
-        .collect();
+    let body_of = |index: usize| match operation {
+        Operation::Clear => accounts_body(&accounts, &plan[index]),
+        _ => user_tags_body(&entries, &plan[index], replace),
+    };
     let ran = run_calls(
         &settings,
         call,
         entries.len(),
-        bodies,
+        plan.len(),
+        &body_of,
         &mut |index, answered| {
             tracker
                 .borrow_mut()
@@ -408,13 +403,29 @@ async fn write(
     }
 }
 
+/// Each account's entry, in the runtime's own `Map`.
+struct JsIndex(Map);
+
+impl EntryIndex<JsValue> for JsIndex {
+    fn entry_of(&mut self, value: &JsValue, _: &str, next: usize) -> Option<usize> {
+        match self.0.get(value).as_f64() {
+            Some(at) => Some(at as usize),
+            None => {
+                self.0.set(value, &(next as f64).into());
+                None
+            }
+        }
+    }
+}
+
 /// What one call's answer gave: a get's entries, and the accounts the vendor listed as failed.
 struct Answered {
     entries: Vec<(String, JsValue)>,
     failed: Vec<AccountError>,
 }
 
-/// Sends `bodies` to `call`'s path, paced and at most six in flight, each tried again as the
+/// Sends `calls` calls to `call`'s path, each body written by `body_of` as its turn comes,
+/// paced and at most six in flight, each tried again as the
 /// retry policy says; `on_answer(index, answered)` hears each answer and says how many
 /// accounts it finished. After a failure no new call is sent, the calls in flight finish, and
 /// the first failure comes back; an abort cancels the calls in flight too.
@@ -422,7 +433,8 @@ async fn run_calls(
     settings: &Settings,
     call: Call,
     total: usize,
-    bodies: Vec<String>,
+    calls: usize,
+    body_of: &dyn Fn(usize) -> String,
     on_answer: &mut dyn FnMut(usize, Answered) -> usize,
 ) -> Result<(), Failure> {
     if settings.aborted() {
@@ -438,14 +450,15 @@ async fn run_calls(
     // still waiting for their turn all come after the ones in flight.
     let in_flight = Cell::new(0usize);
     let start = js_sys::Date::now();
-    let mut calls = stream::iter(bodies.into_iter().enumerate())
-        .map(|(index, body)| {
+    let mut calls = stream::iter(0..calls)
+        .map(|index| {
             let (controller, stopped, in_flight, url) = (&controller, &stopped, &in_flight, &url);
             async move {
                 sleep_until(start + index as f64 * settings.interval_ms).await;
                 if stopped.get() || controller.signal().aborted() {
                     return (index, None);
                 }
+                let body = body_of(index);
                 in_flight.set(in_flight.get() + 1);
                 let result = call_with_retries(settings, controller, call, url, &body).await;
                 in_flight.set(in_flight.get() - 1);
@@ -781,7 +794,7 @@ fn distinct_accounts(api: TagApi, accounts: &JsValue) -> Result<Vec<String>, Fai
     let seen = Set::new(&JsValue::UNDEFINED);
     let mut distinct = Vec::new();
     for (index, item) in list.iter().enumerate() {
-        let account = read_account(api, &item, &format!("accounts[{index}]"))?;
+        let account = read_account(api, &item, &Place::item("accounts", index))?;
         if !seen.has(&item) {
             seen.add(&item);
             distinct.push(account);

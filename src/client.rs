@@ -98,6 +98,79 @@ impl Coded for ClientError {
     }
 }
 
+/// Where a value is in what a caller handed over, such as `accounts[3]` or
+/// `userTags[2].Tags[1]`: written out only for an error message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Place {
+    /// The list: `accounts` or `userTags`.
+    pub list: &'static str,
+    /// The item of the list.
+    pub index: usize,
+    /// In a `{ To_Account, Tags }` item: the account, or the tag at this index.
+    pub within: Within,
+}
+
+/// Where within one item of a list a value is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Within {
+    /// The item itself.
+    Item,
+    /// Its `To_Account`.
+    Account,
+    /// Its `Tags`.
+    Tags,
+    /// One of its `Tags`.
+    Tag(usize),
+}
+
+impl std::fmt::Display for Place {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}[{}]", self.list, self.index)?;
+        match self.within {
+            Within::Item => Ok(()),
+            Within::Account => f.write_str(".To_Account"),
+            Within::Tags => f.write_str(".Tags"),
+            Within::Tag(tag) => write!(f, ".Tags[{tag}]"),
+        }
+    }
+}
+
+impl Place {
+    /// An item of a list.
+    pub fn item(list: &'static str, index: usize) -> Self {
+        Self {
+            list,
+            index,
+            within: Within::Item,
+        }
+    }
+
+    fn within(self, within: Within) -> Self {
+        Self { within, ..self }
+    }
+}
+
+/// Where each account's entry is, as a batch is read: the entry an account already has, or
+/// `None` after noting that it now has the entry at `next`. The caller keeps the map, so that
+/// the browser can use the runtime's own, keyed by the value as it was handed over.
+pub trait EntryIndex<J> {
+    /// The entry of the account `value` holds (`account`), or `None` once `next` is noted as
+    /// its entry.
+    fn entry_of(&mut self, value: &J, account: &str, next: usize) -> Option<usize>;
+}
+
+impl<J> EntryIndex<J> for std::collections::HashMap<String, usize> {
+    fn entry_of(&mut self, _: &J, account: &str, next: usize) -> Option<usize> {
+        match self.get(account) {
+            Some(&at) => Some(at),
+            None => {
+                self.insert(account.to_owned(), next);
+                None
+            }
+        }
+    }
+}
+
 /// Reads the `api` option (absent: the legacy generation).
 pub fn read_api(option: Option<&impl Json>) -> Result<TagApi, ClientError> {
     match option {
@@ -126,16 +199,21 @@ pub fn read_positive(
     }
 }
 
-/// One account handed over at `place` (such as `accounts[3]`), checked for `api`.
-pub fn read_account(api: TagApi, value: &impl Json, place: &str) -> Result<String, ClientError> {
-    let account = value.text().map_err(|not_text| {
+/// A string handed over at `place`: text, well-formed.
+fn read_text(value: &impl Json, place: &Place) -> Result<String, ClientError> {
+    value.text().map_err(|not_text| {
         ClientError::InvalidInput(match not_text {
             NotText::NotAString => format!("{place} is not a string"),
             NotText::IllFormed => {
                 format!("{place} is not well-formed Unicode: it holds a lone surrogate")
             }
         })
-    })?;
+    })
+}
+
+/// One account handed over at `place`, checked for `api`.
+pub fn read_account(api: TagApi, value: &impl Json, place: &Place) -> Result<String, ClientError> {
+    let account = read_text(value, place)?;
     match account_problem(api, &account) {
         Some(problem) => Err(ClientError::InvalidInput(format!(
             "{place}{} {problem}",
@@ -162,6 +240,7 @@ pub fn read_user_tags<J: Json>(
     api: TagApi,
     input: &J,
     replace_max_tags: Option<usize>,
+    index: &mut dyn EntryIndex<J>,
 ) -> Result<Vec<WriteEntry>, ClientError> {
     let not_a_list = || {
         ClientError::InvalidInput(
@@ -171,15 +250,17 @@ pub fn read_user_tags<J: Json>(
     let items = input.items().ok_or_else(not_a_list)?;
     let mut entries: Vec<WriteEntry> = Vec::new();
     let mut places: Vec<usize> = Vec::new();
-    for (index, item) in items.iter().enumerate() {
-        let place = format!("userTags[{index}]");
-        if !item.is_object() {
-            return Err(ClientError::InvalidInput(format!(
-                "{place} must be an object {{ To_Account, Tags }}"
-            )));
-        }
-        let account = match item.field("To_Account") {
-            Some(value) => read_account(api, &value, &format!("{place}.To_Account"))?,
+    for (position, item) in items.iter().enumerate() {
+        let place = Place::item("userTags", position);
+        let account_value = item.field("To_Account");
+        let account = match &account_value {
+            Some(value) => read_account(api, value, &place.within(Within::Account))?,
+            // Whether it is an object is asked only now: most items are.
+            None if !item.is_object() => {
+                return Err(ClientError::InvalidInput(format!(
+                    "{place} must be an object {{ To_Account, Tags }}"
+                )));
+            }
             None => {
                 return Err(ClientError::InvalidInput(format!(
                     "{place}.To_Account is missing"
@@ -200,16 +281,19 @@ pub fn read_user_tags<J: Json>(
         let tags = tags
             .iter()
             .enumerate()
-            .map(|(i, tag)| read_tag(tag, &format!("{place}.Tags[{i}]")))
+            .map(|(i, tag)| read_tag(tag, &place.within(Within::Tag(i))))
             .collect::<Result<Vec<_>, _>>()?;
-        let at = match entries.iter().position(|e| e.account == account) {
+        let at = match account_value
+            .as_ref()
+            .and_then(|value| index.entry_of(value, &account, entries.len()))
+        {
             Some(at) => at,
             None => {
                 entries.push(WriteEntry {
                     account,
                     tags: Vec::new(),
                 });
-                places.push(index);
+                places.push(position);
                 entries.len() - 1
             }
         };
@@ -222,8 +306,9 @@ pub fn read_user_tags<J: Json>(
     if let Some(max) = replace_max_tags {
         for (entry, index) in entries.iter().zip(places) {
             if let Some(problem) = tag_count_problem(entry.tags.len(), max) {
+                let place = Place::item("userTags", index).within(Within::Tags);
                 return Err(ClientError::InvalidInput(format!(
-                    "userTags[{index}].Tags ({}) {problem}: with replace, all of an account's tags go in one call",
+                    "{place} ({}) {problem}: with replace, all of an account's tags go in one call",
                     quoted(&entry.account)
                 )));
             }
@@ -233,15 +318,8 @@ pub fn read_user_tags<J: Json>(
 }
 
 /// One tag handed over at `place`.
-fn read_tag(value: &impl Json, place: &str) -> Result<String, ClientError> {
-    let tag = value.text().map_err(|not_text| {
-        ClientError::InvalidInput(match not_text {
-            NotText::NotAString => format!("{place} is not a string"),
-            NotText::IllFormed => {
-                format!("{place} is not well-formed Unicode: it holds a lone surrogate")
-            }
-        })
-    })?;
+fn read_tag(value: &impl Json, place: &Place) -> Result<String, ClientError> {
+    let tag = read_text(value, place)?;
     match tag_problem(&tag) {
         Some(problem) => Err(ClientError::InvalidInput(format!(
             "{place}{} {problem}",
@@ -381,6 +459,7 @@ impl Tracker {
 mod tests {
     use super::*;
     use serde_json::json;
+    use std::collections::HashMap;
 
     #[test]
     fn each_error_has_its_code() {
@@ -468,11 +547,15 @@ mod tests {
     fn accounts_are_named_by_their_place_in_the_input() {
         let device = "379C2F0D-290D-47AE-94D1-919058C39C77";
         assert_eq!(
-            read_account(TagApi::Timpush, &json!(device), "accounts[0]"),
+            read_account(TagApi::Timpush, &json!(device), &Place::item("accounts", 0)),
             Ok(device.into())
         );
-        let legacy =
-            read_account(TagApi::AllMemberPush, &json!(device), "accounts[4]").unwrap_err();
+        let legacy = read_account(
+            TagApi::AllMemberPush,
+            &json!(device),
+            &Place::item("accounts", 4),
+        )
+        .unwrap_err();
         assert!(
             legacy.to_string().starts_with("accounts[4] (\"379C"),
             "{legacy}"
@@ -482,13 +565,21 @@ mod tests {
             "{legacy}"
         );
         assert_eq!(
-            read_account(TagApi::AllMemberPush, &json!(7), "accounts[1]"),
+            read_account(
+                TagApi::AllMemberPush,
+                &json!(7),
+                &Place::item("accounts", 1)
+            ),
             Err(ClientError::InvalidInput(
                 "accounts[1] is not a string".into()
             ))
         );
         assert_eq!(
-            read_account(TagApi::AllMemberPush, &json!(""), "accounts[2]"),
+            read_account(
+                TagApi::AllMemberPush,
+                &json!(""),
+                &Place::item("accounts", 2)
+            ),
             Err(ClientError::InvalidInput("accounts[2] is empty".into()))
         );
     }
@@ -509,7 +600,8 @@ mod tests {
             { "To_Account": "bob", "Tags": ["x"] },
             { "To_Account": "alice", "Tags": ["cn", "new"] },
         ]);
-        let read = read_user_tags(TagApi::AllMemberPush, &input, None).unwrap();
+        let read =
+            read_user_tags(TagApi::AllMemberPush, &input, None, &mut HashMap::new()).unwrap();
         assert_eq!(
             read,
             [
@@ -524,7 +616,7 @@ mod tests {
             ]
         );
         let refused = |input: serde_json::Value| {
-            read_user_tags(TagApi::AllMemberPush, &input, None)
+            read_user_tags(TagApi::AllMemberPush, &input, None, &mut HashMap::new())
                 .unwrap_err()
                 .to_string()
         };
@@ -567,8 +659,9 @@ mod tests {
     fn with_replace_all_of_an_account_s_tags_fit_one_call() {
         let tags: Vec<String> = (0..60).map(|i| format!("t{i}")).collect();
         let input = json!([{ "To_Account": "a", "Tags": tags }, { "To_Account": "a", "Tags": tags.iter().map(|t| format!("{t}x")).collect::<Vec<_>>() }]);
-        assert!(read_user_tags(TagApi::Timpush, &input, None).is_ok());
-        let error = read_user_tags(TagApi::Timpush, &input, Some(100)).unwrap_err();
+        assert!(read_user_tags(TagApi::Timpush, &input, None, &mut HashMap::new()).is_ok());
+        let error =
+            read_user_tags(TagApi::Timpush, &input, Some(100), &mut HashMap::new()).unwrap_err();
         assert_eq!(error.code(), 90001);
         assert!(
             error

@@ -16,7 +16,11 @@ pub fn quoted(value: &str) -> String {
                 out.push(c);
             }
             c if (c as u32) < 0x20 || c == '\u{7f}' => {
-                out.push_str(&format!("\\u{:04x}", c as u32));
+                const HEX: &[u8; 16] = b"0123456789abcdef";
+                let code = c as usize;
+                out.push_str("\\u00");
+                out.push(char::from(HEX[code >> 4]));
+                out.push(char::from(HEX[code & 15]));
             }
             c => out.push(c),
         }
@@ -30,7 +34,7 @@ pub trait Json: Sized {
     /// Parses a JSON text; the error says what is wrong with it.
     fn parse(text: &str) -> Result<Self, String>;
     /// The field `name` of an object; `None` when absent, `null`, or when this is not an object.
-    fn field(&self, name: &str) -> Option<Self>;
+    fn field(&self, name: &'static str) -> Option<Self>;
     /// The string, when this is one that is well-formed Unicode.
     fn text(&self) -> Result<String, NotText>;
     /// The number, if this is one.
@@ -73,7 +77,7 @@ impl Json for serde_json::Value {
         serde_json::from_str(text).map_err(|error| error.to_string())
     }
 
-    fn field(&self, name: &str) -> Option<Self> {
+    fn field(&self, name: &'static str) -> Option<Self> {
         self.get(name).filter(|value| !value.is_null()).cloned()
     }
 
@@ -101,6 +105,14 @@ impl Json for serde_json::Value {
 }
 
 #[cfg(target_arch = "wasm32")]
+thread_local! {
+    /// The field names read, as JavaScript strings, made once: a handful of names, read
+    /// thousands of times in a batch.
+    static FIELD_NAMES: std::cell::RefCell<Vec<(&'static str, wasm_bindgen::JsValue)>> =
+        const { std::cell::RefCell::new(Vec::new()) };
+}
+
+#[cfg(target_arch = "wasm32")]
 impl Json for wasm_bindgen::JsValue {
     fn parse(text: &str) -> Result<Self, String> {
         use wasm_bindgen::JsCast;
@@ -112,24 +124,35 @@ impl Json for wasm_bindgen::JsValue {
         })
     }
 
-    fn field(&self, name: &str) -> Option<Self> {
-        if !Json::is_object(self) {
-            return None;
-        }
-        js_sys::Reflect::get(self, &name.into())
+    fn field(&self, name: &'static str) -> Option<Self> {
+        // `Reflect.get` throws on a primitive and finds no such name on an array, so no
+        // separate check that this is an object is needed (the names read are never indices).
+        FIELD_NAMES
+            .with(|names| {
+                let mut names = names.borrow_mut();
+                let at = match names.iter().position(|(known, _)| *known == name) {
+                    Some(at) => at,
+                    None => {
+                        names.push((name, wasm_bindgen::JsValue::from_str(name)));
+                        names.len() - 1
+                    }
+                };
+                js_sys::Reflect::get(self, &names[at].1)
+            })
             .ok()
             .filter(|value| !value.is_null() && !value.is_undefined())
     }
 
     fn text(&self) -> Result<String, NotText> {
         use wasm_bindgen::JsCast;
-        let string = self
-            .dyn_ref::<js_sys::JsString>()
-            .ok_or(NotText::NotAString)?;
-        if !string.is_well_formed() {
+        let text = self.as_string().ok_or(NotText::NotAString)?;
+        // Crossing into wasm, a lone surrogate becomes U+FFFD (EF BF BD in UTF-8); only for a
+        // string with such a byte is it worth asking the runtime whether it was well-formed.
+        let string = self.unchecked_ref::<js_sys::JsString>();
+        if text.bytes().any(|byte| byte == 0xEF) && !string.is_well_formed() {
             return Err(NotText::IllFormed);
         }
-        Ok(String::from(string))
+        Ok(text)
     }
 
     fn number(&self) -> Option<f64> {

@@ -4,6 +4,8 @@
 
 /** The headers that name the account column (compared without case). */
 const ACCOUNT_HEADERS = new Set(['to_account', 'account', 'accounts', 'userid', 'user_id', 'identifier']);
+/** The headers that name the tags column of a bulk change. */
+const TAG_HEADERS = new Set(['tags', 'tag']);
 /** What a spreadsheet reads as the start of a formula. */
 const FORMULA_START = /^[=+\-@\t\r]/;
 /** A cell escaped by `neutralise`: one added `'` before what would start a formula. */
@@ -76,6 +78,30 @@ export function accountsFromCsv(text) {
     .slice(headed >= 0 ? 1 : 0)
     .map((row) => restore(row[column] ?? ''))
     .filter(Boolean);
+}
+
+/**
+ * The changes of a bulk file, `account,tag` rows (or a `To_Account,Tags` header and rows whose
+ * tags are joined by `;`, as Export CSV writes them): `[{ To_Account, Tags }]`, one entry per
+ * account in the order it first appears, its tags each once. Rows without an account or a tag
+ * are skipped.
+ */
+export function userTagsFromCsv(text) {
+  const rows = parseCsv(text);
+  if (!rows.length) return [];
+  const header = rows[0].map((cell) => cell.trim().toLowerCase());
+  const accountColumn = header.findIndex((cell) => ACCOUNT_HEADERS.has(cell));
+  const tagColumn = header.findIndex((cell) => TAG_HEADERS.has(cell));
+  const headed = accountColumn >= 0 || tagColumn >= 0;
+  const byAccount = new Map();
+  for (const row of rows.slice(headed ? 1 : 0)) {
+    const account = restore(row[Math.max(accountColumn, 0)] ?? '');
+    const tags = restore(row[tagColumn >= 0 ? tagColumn : 1] ?? '').split(';').map((t) => t.trim()).filter(Boolean);
+    if (!account || !tags.length) continue;
+    const entry = byAccount.get(account) ?? byAccount.set(account, new Set()).get(account);
+    for (const tag of tags) entry.add(tag);
+  }
+  return [...byAccount].map(([To_Account, Tags]) => ({ To_Account, Tags: [...Tags] }));
 }
 
 /** A cell a spreadsheet would run as a formula, with a `'` before it so that it is only text. */

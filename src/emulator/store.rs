@@ -29,6 +29,16 @@ pub struct Outcome {
 pub struct Store {
     tags: HashMap<String, Vec<String>>,
     known: HashSet<String>,
+    /// How many accounts hold each tag: the app's distinct tags are its keys.
+    holders: HashMap<String, usize>,
+}
+
+/// Changes decided in one call but not yet made: each account's new tags, and how the number
+/// of holders of each tag moves, so that the app's limit is checked without a pass over it.
+#[derive(Default)]
+struct Pending {
+    changes: Vec<(String, Vec<String>)>,
+    holders: HashMap<String, isize>,
 }
 
 impl Store {
@@ -38,7 +48,15 @@ impl Store {
         known: impl IntoIterator<Item = String>,
     ) -> Self {
         let known = seed.keys().cloned().chain(known).collect();
-        Self { tags: seed, known }
+        let mut holders = HashMap::new();
+        for tag in seed.values().flatten() {
+            *holders.entry(tag.clone()).or_insert(0) += 1;
+        }
+        Self {
+            tags: seed,
+            known,
+            holders,
+        }
     }
 
     /// How many accounts hold tags or are known.
@@ -75,14 +93,21 @@ impl Store {
             (Operation::Clear, TagRequest::Accounts(accounts)) => {
                 for account in accounts {
                     if exists(self, account) {
-                        self.tags.remove(account);
+                        for tag in self.tags.remove(account).unwrap_or_default() {
+                            if let Some(held) = self.holders.get_mut(&tag) {
+                                *held -= 1;
+                                if *held == 0 {
+                                    self.holders.remove(&tag);
+                                }
+                            }
+                        }
                     } else {
                         outcome.failed.push(no_such_account(account));
                     }
                 }
             }
             (operation, TagRequest::UserTags { entries, replace }) => {
-                let mut changes = Vec::new();
+                let mut pending = Pending::default();
                 for entry in entries {
                     if !exists(self, &entry.to_account) {
                         outcome.failed.push(no_such_account(&entry.to_account));
@@ -97,8 +122,9 @@ impl Store {
                         (Operation::Add, Some(true)) => distinct(&entry.tags),
                         (Operation::Add, _) => distinct(now.iter().chain(&entry.tags)),
                         _ => now
-                            .into_iter()
+                            .iter()
                             .filter(|t| !entry.tags.contains(t))
+                            .cloned()
                             .collect(),
                     };
                     let problem = if after.len() > MAX_TAGS_PER_USER {
@@ -108,7 +134,7 @@ impl Store {
                             after.len()
                         ))
                     } else {
-                        self.app_limit_problem(&changes, &entry.to_account, &after)
+                        self.app_limit_problem(&mut pending, &now, &after)
                     };
                     match problem {
                         Some(info) if timpush => outcome.failed.push(AccountError {
@@ -122,10 +148,18 @@ impl Store {
                                 info,
                             });
                         }
-                        None => changes.push((entry.to_account.clone(), after)),
+                        None => pending.changes.push((entry.to_account.clone(), after)),
                     }
                 }
-                for (account, tags) in changes {
+                for (tag, moved) in pending.holders {
+                    let held = self.holders.get(&tag).copied().unwrap_or(0) as isize + moved;
+                    if held > 0 {
+                        self.holders.insert(tag, held as usize);
+                    } else {
+                        self.holders.remove(&tag);
+                    }
+                }
+                for (account, tags) in pending.changes {
                     self.tags.insert(account, tags);
                 }
             }
@@ -139,37 +173,40 @@ impl Store {
         Ok(outcome)
     }
 
-    /// Why giving `account` these tags, after the changes already decided, would take the app
-    /// past its distinct tags, if it would.
+    /// Why an account going from `before` to `after`, after the changes already pending,
+    /// would take the app past its distinct tags, if it would; otherwise the move joins them.
     fn app_limit_problem(
         &self,
-        changes: &[(String, Vec<String>)],
-        account: &str,
+        pending: &mut Pending,
+        before: &[String],
         after: &[String],
     ) -> Option<String> {
-        let changed: HashSet<&str> = changes
-            .iter()
-            .map(|(a, _)| a.as_str())
-            .chain([account])
-            .collect();
-        let mut distinct: HashSet<&str> = self
-            .tags
-            .iter()
-            .filter(|(a, _)| !changed.contains(a.as_str()))
-            .flat_map(|(_, tags)| tags.iter().map(String::as_str))
-            .collect();
-        distinct.extend(
-            changes
+        let held = |tag: &str| self.holders.get(tag).copied().unwrap_or(0) as isize;
+        let mut distinct = self.holders.len() as isize;
+        for (tag, moved) in &pending.holders {
+            distinct += isize::from(held(tag) + moved > 0) - isize::from(held(tag) > 0);
+        }
+        let mut moves: Vec<(&String, isize)> = Vec::new();
+        moves.extend(
+            before
                 .iter()
-                .flat_map(|(_, tags)| tags.iter().map(String::as_str)),
+                .filter(|t| !after.contains(t))
+                .map(|t| (t, -1)),
         );
-        distinct.extend(after.iter().map(String::as_str));
-        (distinct.len() > MAX_TAGS_PER_APP).then(|| {
-            format!(
-                "the app would hold {} distinct tags; it holds at most {MAX_TAGS_PER_APP}",
-                distinct.len()
-            )
-        })
+        moves.extend(after.iter().filter(|t| !before.contains(t)).map(|t| (t, 1)));
+        for (tag, moved) in &moves {
+            let was = held(tag) + pending.holders.get(*tag).copied().unwrap_or(0);
+            distinct += isize::from(was + moved > 0) - isize::from(was > 0);
+        }
+        if distinct > MAX_TAGS_PER_APP as isize {
+            return Some(format!(
+                "the app would hold {distinct} distinct tags; it holds at most {MAX_TAGS_PER_APP}"
+            ));
+        }
+        for (tag, moved) in moves {
+            *pending.holders.entry(tag.clone()).or_insert(0) += moved;
+        }
+        None
     }
 }
 
@@ -367,6 +404,20 @@ mod tests {
             outcome.failed[0].info.contains("it holds at most 1000"),
             "{:?}",
             outcome.failed
+        );
+        // Clearing a user frees the tags only it held.
+        run(
+            &mut store,
+            Operation::Clear,
+            TagApi::Timpush,
+            r#"{"To_Account":["u9"]}"#,
+        )
+        .unwrap();
+        assert!(
+            run(&mut store, Operation::Add, TagApi::Timpush, new_tag)
+                .unwrap()
+                .failed
+                .is_empty()
         );
         // Replacing a user's tags frees the ones only it held.
         let swap = r#"{"UserTags":[{"To_Account":"u0","Tags":["tag-1001"]}],"Replace":1}"#;

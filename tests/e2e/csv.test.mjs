@@ -2,7 +2,7 @@
 // formula, and written then read back to the same accounts.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { accountsFromCsv, csvField, neutralise, parseCsv, restore, toCsv } from '../../www/csv.js';
+import { accountsFromCsv, csvField, neutralise, parseCsv, restore, toCsv, userTagsFromCsv } from '../../www/csv.js';
 
 test('quoted fields keep their commas, line breaks and doubled quotes', () => {
   const text = '\ufeffaccount,note\r\n"csv,comma","x"\r\n"say ""hi""","two\nlines"\nplain , spaced \r\n\r\n';
@@ -41,4 +41,18 @@ test('written then read, every account comes back as it was', () => {
   for (const account of accounts) assert.equal(restore(neutralise(account)), account);
   // No written cell starts a formula.
   for (const [account] of parseCsv(file).slice(1)) assert.doesNotMatch(account, /^[=+\-@\t\r]/);
+});
+
+test('a bulk file gives each account its tags, from account,tag rows or an exported file', () => {
+  assert.deepEqual(userTagsFromCsv('alice,vip\nbob,cn\nalice,beta\nalice,vip\n,orphan\ncarol,\n'), [
+    { To_Account: 'alice', Tags: ['vip', 'beta'] },
+    { To_Account: 'bob', Tags: ['cn'] },
+  ]);
+  assert.deepEqual(userTagsFromCsv('To_Account,Tags\r\n"csv,comma","a;b"\r\n\'=1+2,c\r\n'), [
+    { To_Account: 'csv,comma', Tags: ['a', 'b'] },
+    { To_Account: '=1+2', Tags: ['c'] },
+  ]);
+  assert.deepEqual(userTagsFromCsv('tag,account\nvip,alice\n'), [{ To_Account: 'alice', Tags: ['vip'] }]);
+  const exported = toCsv([['account', 'tags'], ['alice', 'vip;cn'], ['bob', '']]);
+  assert.deepEqual(userTagsFromCsv(exported), [{ To_Account: 'alice', Tags: ['vip', 'cn'] }]);
 });

@@ -1,39 +1,60 @@
 // The admin panel on the `make dev` stack (wrangler dev serving www/ and the Worker, the
-// emulator behind it), used as an operator would, in Chromium. Screenshots go to target/screenshots.
-// Everything wrangler prints joins the transcript that the harness checks for secrets.
+// emulator behind it), used as an operator would, in Chromium: lookups, CSV, headers, and,
+// for a write token, every change with its confirmation, progress, cancel and summary, read
+// back from the emulator. axe-core audits the page with results shown and each dialog open.
+// Screenshots go to target/screenshots. Everything wrangler prints joins the transcript that
+// the harness checks for secrets.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
-import { accountsFromCsv } from '../../www/csv.js';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, before, test } from 'node:test';
-import { KEY, TOKEN, startEmulator, transcript } from '../worker/harness.mjs';
+import { after, before, describe, test } from 'node:test';
+import { accountsFromCsv } from '../../www/csv.js';
+import { KEY, PATHS, TOKEN, WRITE_TOKEN, startEmulator, transcript } from '../worker/harness.mjs';
 import { launch, root, screenshots, serveFiles } from './chromium.mjs';
 
 const seed = JSON.parse(await readFile(join(root, 'src/emulator/demo-tags.json'), 'utf8'));
+const axeSource = await readFile(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 const PORT = 8797;
+const TIMPUSH_PORT = 8798;
 const PANEL = `http://127.0.0.1:${PORT}/`;
-let emulator, wrangler, browser, page;
+let emulator, legacy, browser, page;
 
-before(async () => {
-  emulator = await startEmulator();
+/** Starts `wrangler dev` as `make dev` does, with these extra vars; resolves once it answers. */
+async function startDev(port, vars = {}) {
   // As `make dev` does with .dev.vars: wrangler treats these as secrets and never prints them.
   const envFile = join(await mkdtemp(join(tmpdir(), 'tim-tags-dev-')), '.env');
-  await writeFile(envFile, `TIM_SECRET_KEY=${KEY}\nPANEL_TOKENS=${TOKEN}\nTIM_API_ORIGIN=${emulator.url}\n`);
-  const args = ['dev', '--ip', '127.0.0.1', '--port', String(PORT), '--show-interactive-dev-session=false', '--env-file', envFile];
-  wrangler = spawn(join(root, 'node_modules/.bin/wrangler'), args, {
+  await writeFile(envFile, `TIM_SECRET_KEY=${KEY}\nPANEL_TOKENS=${TOKEN}\nPANEL_WRITE_TOKENS=ops:${WRITE_TOKEN}\n`);
+  const varArgs = Object.entries({ TIM_API_ORIGIN: emulator.url, ...vars }).flatMap(([name, value]) => ['--var', `${name}:${value}`]);
+  const args = ['dev', '--ip', '127.0.0.1', '--port', String(port), '--show-interactive-dev-session=false', '--env-file', envFile,
+    '--persist-to', await mkdtemp(join(tmpdir(), 'tim-tags-state-')), ...varArgs];
+  const wrangler = spawn(join(root, 'node_modules/.bin/wrangler'), args, {
     cwd: root,
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, WRANGLER_SEND_METRICS: 'false', WRANGLER_SEND_ERROR_REPORTS: 'false', CLOUDFLARE_CF_FETCH_ENABLED: 'false' },
   });
   for (const stream of [wrangler.stdout, wrangler.stderr]) stream.on('data', (chunk) => transcript.push(String(chunk)));
   for (let i = 0; ; i++) {
-    if ((await fetch(`${PANEL}healthz`).catch(() => null))?.ok) break;
+    if ((await fetch(`http://127.0.0.1:${port}/healthz`).catch(() => null))?.ok) break;
     if (i === 120) throw new Error('wrangler dev did not start');
     await new Promise((resolve) => setTimeout(resolve, 500));
   }
+  return {
+    async stop() {
+      if (wrangler.exitCode === null) {
+        wrangler.kill('SIGINT');
+        await once(wrangler, 'exit');
+      }
+    },
+  };
+}
+
+before(async () => {
+  emulator = await startEmulator({ known: ['bulk_known_1', 'bulk_known_2'] });
+  legacy = await startDev(PORT);
   browser = await launch();
   page = await browser.newPage();
   await page.setViewportSize({ width: 1100, height: 900 });
@@ -48,29 +69,30 @@ before(async () => {
 
 after(async () => {
   await browser?.close();
-  if (wrangler?.exitCode === null) {
-    wrangler.kill('SIGINT');
-    await once(wrangler, 'exit');
-  }
+  await legacy?.stop();
   await emulator?.stop();
 });
 
 /** Looks up `accounts` typed into the box, or, without them, what the box holds (a loaded file). */
 async function lookUp(token, accounts) {
   await page.fill('#token', token);
+  await page.dispatchEvent('#token', 'change');
   if (accounts !== undefined) await page.fill('#accounts', accounts);
   await page.click('#submit');
   await page.waitForFunction(() => !document.getElementById('submit').disabled);
 }
 
-/** The table's rows: each account and its tags. */
+/** The table's rows on the page shown: each account and its tags (or what failed). */
 const tableRows = () =>
   page.$$eval('#rows tr', (trs) =>
-    trs.map((tr) => [tr.cells[0].textContent, [...tr.querySelectorAll('.chip')].map((c) => c.textContent)]));
+    trs.map((tr) => {
+      const cells = [...tr.cells].filter((cell) => !cell.classList.contains('pick'));
+      const failed = cells[1].querySelector('.failed');
+      return [cells[0].textContent, failed ? failed.textContent : [...cells[1].querySelectorAll('.chip')].map((c) => c.textContent)];
+    }));
 
-async function loadCsv(name, text) {
-  await page.setInputFiles('#file', { name, mimeType: 'text/csv', buffer: Buffer.from(text) });
-  await page.waitForFunction((n) => document.getElementById('status').textContent.includes(n), name);
+async function loadCsv(input, name, text) {
+  await page.setInputFiles(input, { name, mimeType: 'text/csv', buffer: Buffer.from(text) });
 }
 
 /** Clicks Export CSV; the downloaded file's text. */
@@ -79,129 +101,307 @@ async function exportCsv() {
   return Buffer.concat(await (await download.createReadStream()).toArray()).toString();
 }
 
-test('looks up the tags of a few accounts', async () => {
-  await page.goto(PANEL);
-  await lookUp(TOKEN, 'xiaojun, user_0001\nnobody_here xiaojun');
-  await page.screenshot({ path: join(screenshots, 'panel-lookup.png'), fullPage: true });
-  assert.deepEqual(await tableRows(), [['xiaojun', seed.xiaojun], ['user_0001', seed.user_0001], ['nobody_here', []]]);
-  assert.match(await page.textContent('#status'), /Found tags for 2 of 3 accounts/);
-  assert.equal(await page.evaluate(() => sessionStorage.getItem('tim-tags.token')), TOKEN);
-  assert.equal(await page.evaluate(() => localStorage.length), 0);
-});
+/** Runs axe-core on the page as it is, and asserts no WCAG 2.1 A or AA violation. */
+async function audit(what) {
+  if (!(await page.evaluate(() => 'axe' in window))) await page.evaluate(axeSource);
+  const violations = await page.evaluate(async () => {
+    const result = await window.axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] } });
+    return result.violations.map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
+  });
+  assert.deepEqual(violations, [], `${what}: ${violations.join('\n')}`);
+}
 
-test('says plainly that a wrong token was refused, and leaves no earlier results on screen', async () => {
-  assert.ok((await tableRows()).length > 0, 'the earlier lookup left no results');
-  await lookUp('not-the-right-token-000', 'xiaojun');
-  const error = await page.textContent('#error');
-  assert.match(error, /panel token was refused/);
-  assert.ok(await page.isVisible('#error'));
-  assert.deepEqual(await tableRows(), []);
-  assert.ok(!(await page.isVisible('#results')), 'the earlier results are still shown');
-  await page.screenshot({ path: join(screenshots, 'panel-wrong-token.png'), fullPage: true });
-});
+/** The accounts' tags as the emulator now holds them, read through the Worker. */
+async function heldTags(path, accounts, port = PORT) {
+  const answer = await fetch(`http://127.0.0.1:${port}${path}`, {
+    method: 'POST', headers: { Authorization: `Bearer ${TOKEN}` }, body: JSON.stringify({ To_Account: accounts }),
+  }).then((r) => r.json());
+  return Object.fromEntries(answer.UserTags.map((u) => [u.To_Account, u.Tags]));
+}
 
-test('loads 1,000 accounts from a CSV file and shows the progress complete', async () => {
-  const lines = ['account', ...Array.from({ length: 1000 }, (_, i) => `user_${String(i + 1).padStart(4, '0')}`)];
-  await loadCsv('accounts.csv', lines.join('\n'));
-  assert.match(await page.textContent('#count'), /^1,000 distinct/);
-  await lookUp(TOKEN);
-  assert.equal(await page.$eval('#progress', (p) => [p.value, p.max].join('/')), '1000/1000');
-  assert.equal(await page.textContent('#progress-text'), '1,000 / 1,000');
-  assert.equal(await page.$$eval('#rows tr', (trs) => trs.length), 1000);
-  await page.screenshot({ path: join(screenshots, 'panel-1000.png') });
-});
+/** Confirms the open change dialog after checking its size, then waits for the summary. */
+async function confirmChange(size) {
+  await page.waitForSelector('#change-dialog[open]');
+  assert.equal(await page.textContent('#change-size'), size);
+  await page.click('#change-confirm');
+  await page.waitForSelector('#run-summary:not([hidden])', { timeout: 60_000 });
+}
 
-test('filters by tag, by typing or by clicking a chip, and exports what is shown', async () => {
-  const total = await page.$$eval('#rows tr', (trs) => trs.length);
-  await page.click('#rows .chip >> text=vip');
-  const shown = await page.$$eval('#rows tr', (trs) => trs.map((tr) => [...tr.querySelectorAll('.chip')].map((c) => c.textContent)));
-  assert.ok(shown.length > 0 && shown.length < total);
-  assert.ok(shown.every((tags) => tags.includes('vip')));
-  assert.match(await page.textContent('#summary'), new RegExp(`${shown.length} of 1,000 accounts tagged “vip”`));
-  const lines = (await exportCsv()).trim().split('\r\n');
-  assert.equal(lines[0], 'account,tags');
-  assert.equal(lines.length, shown.length + 1);
-  await page.screenshot({ path: join(screenshots, 'panel-filtered.png') });
-});
+async function closeSummary() {
+  await page.click('#run-close');
+  await page.waitForSelector('#run-dialog:not([open])', { state: 'attached' });
+}
 
-test('is usable from the keyboard, with labelled fields and a visible focus', async () => {
-  await page.goto(PANEL);
-  for (const id of ['token', 'accounts', 'file', 'filter']) {
-    assert.ok(await page.$eval(`#${id}`, (el) => el.labels.length > 0), `#${id} has no label`);
-  }
-  assert.equal(await page.inputValue('#token'), TOKEN, 'the token is kept for this tab');
-  await page.focus('#token');
-  await page.keyboard.press('Tab');
-  assert.equal(await page.evaluate(() => document.activeElement.id), 'accounts');
-  const outline = await page.$eval('#accounts', (el) => getComputedStyle(el).outlineStyle);
-  assert.notEqual(outline, 'none');
-  await page.keyboard.type('alice');
-  await page.keyboard.press('Tab');
-  assert.equal(await page.evaluate(() => document.activeElement.id), 'submit');
-  await page.keyboard.press('Enter');
-  await page.waitForSelector('#rows tr');
-  assert.equal(await page.textContent('#rows tr td'), 'alice');
-});
+describe('looking up', () => {
+  test('looks up the tags of a few accounts, after asking who the caller is', async () => {
+    await page.goto(PANEL);
+    await lookUp(TOKEN, 'xiaojun, user_0001\nnobody_here xiaojun');
+    await page.screenshot({ path: join(screenshots, 'panel-lookup.png'), fullPage: true });
+    assert.deepEqual(await tableRows(), [['xiaojun', seed.xiaojun], ['user_0001', seed.user_0001], ['nobody_here', []]]);
+    assert.match(await page.textContent('#status'), /Found tags for 2 of 3 accounts/);
+    assert.equal(await page.textContent('#session'), 'Signed in as token-1: may read tags · tag API all_member_push');
+    assert.equal(await page.evaluate(() => sessionStorage.getItem('tim-tags.token')), TOKEN);
+    assert.equal(await page.evaluate(() => localStorage.length), 0);
+  });
 
-test('a CSV file is read as CSV, exported without formulas, and reads back to the same accounts', async () => {
-  await page.goto(PANEL);
-  const accounts = ['csv,comma', 'say "hi"', '=1+2', '@cmd', 'user_0002'];
-  await loadCsv('tricky.csv', 'To_Account,note\r\n"csv,comma",a\r\n"say ""hi""",b\r\n=1+2,c\r\n@cmd,d\r\nuser_0002,e\r\n');
-  await lookUp(TOKEN);
-  assert.deepEqual((await tableRows()).map(([account]) => account), accounts);
-  const exported = await exportCsv();
-  assert.match(exported, /\r\n'=1\+2,\r\n'@cmd,\r\n/);
-  assert.deepEqual(accountsFromCsv(exported), accounts);
-  // The exported file, loaded again, looks up the same accounts.
-  await loadCsv('exported.csv', exported);
-  await lookUp(TOKEN);
-  assert.deepEqual((await tableRows()).map(([account]) => account), accounts);
-  // Copy writes the same neutralised CSV.
-  await page.context().grantPermissions(['clipboard-read', 'clipboard-write'], { origin: new URL(PANEL).origin });
-  await page.click('#copy');
-  assert.equal(await page.evaluate(() => navigator.clipboard.readText()), exported);
-});
+  test('a reader sees no editing controls', async () => {
+    assert.ok(!(await page.isVisible('#edit-tools')), 'the editing tools are shown to a reader');
+    assert.equal(await page.$$eval('#rows .pick-row, #rows .unchip', (els) => els.length), 0);
+    assert.ok(!(await page.isVisible('#select-shown')), 'a reader can select rows');
+    await audit('results, as a reader');
+  });
 
-test('the panel is served with its security headers', async () => {
-  for (const path of ['', 'panel.js', 'csv.js', 'panel.css']) {
-    const response = await fetch(`${PANEL}${path}`);
-    assert.equal(response.status, 200, path);
-    const csp = response.headers.get('content-security-policy') ?? '';
-    for (const directive of ["default-src 'none'", "script-src 'self' 'wasm-unsafe-eval'", "connect-src 'self'", "frame-ancestors 'none'"]) {
-      assert.ok(csp.includes(directive), `${path}: ${directive} missing from "${csp}"`);
+  test('says plainly that a wrong token was refused, and leaves no earlier results on screen', async () => {
+    assert.ok((await tableRows()).length > 0, 'the earlier lookup left no results');
+    await lookUp('not-the-right-token-000', 'xiaojun');
+    assert.match(await page.textContent('#error'), /panel token was refused/);
+    assert.ok(await page.isVisible('#error'));
+    assert.deepEqual(await tableRows(), []);
+    assert.ok(!(await page.isVisible('#results')), 'the earlier results are still shown');
+    await page.screenshot({ path: join(screenshots, 'panel-wrong-token.png'), fullPage: true });
+  });
+
+  test('loads 1,000 accounts from a CSV file, shows the progress complete, and renders a page of them', async () => {
+    const lines = ['account', ...Array.from({ length: 1000 }, (_, i) => `user_${String(i + 1).padStart(4, '0')}`)];
+    await loadCsv('#file', 'accounts.csv', lines.join('\n'));
+    await page.waitForFunction(() => document.getElementById('status').textContent.includes('accounts.csv'));
+    assert.match(await page.textContent('#count'), /^1,000 distinct/);
+    await lookUp(TOKEN);
+    assert.equal(await page.$eval('#progress', (p) => [p.value, p.max].join('/')), '1000/1000');
+    assert.equal(await page.textContent('#progress-text'), '1,000 / 1,000');
+    assert.equal(await page.$$eval('#rows tr', (trs) => trs.length), 100);
+    assert.equal(await page.textContent('#page-text'), 'Showing 1–100 of 1,000');
+    await page.click('#next');
+    assert.equal(await page.textContent('#rows tr td'), 'user_0101');
+    await page.screenshot({ path: join(screenshots, 'panel-1000.png') });
+  });
+
+  test('filters by tag, by typing or by clicking a chip, and exports what is shown', async () => {
+    await page.click('#rows .chip >> text=vip');
+    const summary = await page.textContent('#summary');
+    const matched = Number(/^([\d,]+) of 1,000 accounts match “vip”$/.exec(summary)?.[1].replace(',', ''));
+    assert.ok(matched > 0 && matched < 1000, summary);
+    const shown = await tableRows();
+    assert.ok(shown.every(([, tags]) => tags.includes('vip')));
+    const lines = (await exportCsv()).trim().split('\r\n');
+    assert.equal(lines[0], 'account,tags');
+    assert.equal(lines.length, matched + 1);
+    await page.screenshot({ path: join(screenshots, 'panel-filtered.png') });
+  });
+
+  test('is usable from the keyboard, with labelled fields and a visible focus', async () => {
+    await page.goto(PANEL);
+    for (const id of ['token', 'accounts', 'file', 'filter']) {
+      assert.ok(await page.$eval(`#${id}`, (el) => el.labels.length > 0), `#${id} has no label`);
     }
-    assert.equal(response.headers.get('x-content-type-options'), 'nosniff', path);
-    assert.equal(response.headers.get('referrer-policy'), 'no-referrer', path);
-  }
-  assert.equal((await fetch(`${PANEL}_headers`)).status, 404, 'the _headers file itself is served');
+    assert.equal(await page.inputValue('#token'), TOKEN, 'the token is kept for this tab');
+    await page.focus('#token');
+    await page.keyboard.press('Tab');
+    assert.equal(await page.evaluate(() => document.activeElement.id), 'accounts');
+    const outline = await page.$eval('#accounts', (el) => getComputedStyle(el).outlineStyle);
+    assert.notEqual(outline, 'none');
+    await page.keyboard.type('alice');
+    await page.keyboard.press('Tab');
+    assert.equal(await page.evaluate(() => document.activeElement.id), 'submit');
+    await page.keyboard.press('Enter');
+    await page.waitForSelector('#rows tr');
+    assert.equal(await page.textContent('#rows tr td'), 'alice');
+  });
+
+  test('a CSV file is read as CSV, exported without formulas, and reads back to the same accounts', async () => {
+    await page.goto(PANEL);
+    const accounts = ['csv,comma', 'say "hi"', '=1+2', '@cmd', 'user_0002'];
+    await loadCsv('#file', 'tricky.csv', 'To_Account,note\r\n"csv,comma",a\r\n"say ""hi""",b\r\n=1+2,c\r\n@cmd,d\r\nuser_0002,e\r\n');
+    await page.waitForFunction(() => document.getElementById('status').textContent.includes('tricky.csv'));
+    await lookUp(TOKEN);
+    assert.deepEqual((await tableRows()).map(([account]) => account), accounts);
+    const exported = await exportCsv();
+    assert.match(exported, /\r\n'=1\+2,\r\n'@cmd,\r\n/);
+    assert.deepEqual(accountsFromCsv(exported), accounts);
+    await loadCsv('#file', 'exported.csv', exported);
+    await page.waitForFunction(() => document.getElementById('status').textContent.includes('exported.csv'));
+    await lookUp(TOKEN);
+    assert.deepEqual((await tableRows()).map(([account]) => account), accounts);
+    await page.context().grantPermissions(['clipboard-read', 'clipboard-write'], { origin: new URL(PANEL).origin });
+    await page.click('#copy');
+    assert.equal(await page.evaluate(() => navigator.clipboard.readText()), exported);
+  });
 });
 
-test('no lookup, load or export raised a Content-Security-Policy violation', async () => {
-  await page.goto(PANEL);
-  await lookUp(TOKEN, 'xiaojun user_0001');
-  await page.click('#rows .chip');
-  await exportCsv();
-  assert.deepEqual(await page.evaluate(() => window.cspViolations), []);
+describe('changing tags, as a writer', () => {
+  const selection = Array.from({ length: 250 }, (_, i) => `sel_${String(i + 1).padStart(3, '0')}`);
+  const others = Array.from({ length: 50 }, (_, i) => `other_${String(i + 1).padStart(3, '0')}`);
+
+  test('the session shows a writer the editing controls', async () => {
+    await page.goto(PANEL);
+    await lookUp(WRITE_TOKEN, [...selection, ...others].join('\n'));
+    assert.equal(await page.textContent('#session'), 'Signed in as ops: may read and change tags · tag API all_member_push');
+    assert.ok(await page.isVisible('#edit-tools'));
+    assert.equal(await page.$$eval('#rows .pick-row', (els) => els.length), 100);
+    await audit('results, as a writer');
+  });
+
+  test('adds a tag to the 250 accounts a filter shows, confirmed with its size, then read back', async () => {
+    await page.fill('#filter', 'sel_');
+    await page.dispatchEvent('#filter', 'input');
+    assert.match(await page.textContent('#summary'), /^250 of 300 accounts match “sel_”$/);
+    await page.check('#select-shown');
+    assert.equal(await page.textContent('#selected-count'), '250 selected');
+    await page.click('#add');
+    await page.fill('#change-tags', 'promo, spring');
+    await page.dispatchEvent('#change-tags', 'input');
+    await page.screenshot({ path: join(screenshots, 'panel-confirm-add.png') });
+    await audit('the add dialog open');
+    await confirmChange('Add 2 tags to 250 accounts.');
+    assert.equal(await page.textContent('#run-outcome'), 'Done: 250 accounts. Failed: 0. Not done: 0.');
+    await page.screenshot({ path: join(screenshots, 'panel-added.png') });
+    await audit('the summary open');
+    await closeSummary();
+    // The table shows what the emulator now holds, read again.
+    const rows = await tableRows();
+    assert.equal(rows.length, 100);
+    assert.ok(rows.every(([, tags]) => tags.join() === 'promo,spring'), JSON.stringify(rows.slice(0, 3)));
+    const held = await heldTags(PATHS.all_member_push.get, [selection[0], selection[249], others[0]]);
+    assert.deepEqual(held, { [selection[0]]: ['promo', 'spring'], [selection[249]]: ['promo', 'spring'], [others[0]]: [] });
+  });
+
+  test('removes one tag from one account from its chip', async () => {
+    await page.click(`#rows button[aria-label="Remove tag promo from ${selection[0]}"]`);
+    await audit('the remove dialog open');
+    await confirmChange('Remove 1 tag from 1 account.');
+    await closeSummary();
+    assert.deepEqual((await tableRows())[0], [selection[0], ['spring']]);
+    assert.deepEqual(await heldTags(PATHS.all_member_push.get, [selection[0]]), { [selection[0]]: ['spring'] });
+  });
+
+  test('clears all the tags of an account', async () => {
+    await page.uncheck('#select-shown');
+    await page.check(`#rows input[aria-label="Select ${selection[1]}"]`);
+    assert.equal(await page.textContent('#selected-count'), '1 selected');
+    await page.click('#clear');
+    await audit('the clear dialog open');
+    await confirmChange('Clear all tags of 1 account.');
+    await closeSummary();
+    assert.deepEqual((await tableRows())[1], [selection[1], []]);
+    assert.deepEqual(await heldTags(PATHS.all_member_push.get, [selection[1]]), { [selection[1]]: [] });
+  });
+
+  test('a cancelled bulk change reports what was and was not done', async () => {
+    // The first call of 100 answers at once; the next ones are slow enough to cancel.
+    await emulator.inject(
+      { kind: 'delay', ms: 0, path: PATHS.all_member_push.add },
+      { kind: 'delay', ms: 4000, times: 9, path: PATHS.all_member_push.add },
+    );
+    const rows = ['account,tag', ...Array.from({ length: 1000 }, (_, i) => `bulk_${i},autumn`)];
+    await loadCsv('#bulk-file', 'bulk.csv', rows.join('\n'));
+    await page.waitForSelector('#change-dialog[open]');
+    await audit('the bulk dialog open');
+    assert.equal(await page.textContent('#change-size'), 'Add 1 tag to 1,000 accounts.');
+    await page.click('#change-confirm');
+    await page.waitForFunction(() => document.getElementById('run-text').textContent.startsWith('100 of'));
+    await page.click('#run-cancel');
+    await page.waitForSelector('#run-summary:not([hidden])');
+    assert.match(await page.textContent('#run-outcome'), /^Done: 100 accounts\. Failed: 0\. Not done: 900\. Cancelled\.$/);
+    assert.equal(await page.$$eval('#run-not-done li', (items) => items.length), 900);
+    assert.ok(await page.isVisible('#run-retry'), 'no way to try the rest again');
+    await page.screenshot({ path: join(screenshots, 'panel-cancelled.png') });
+    await closeSummary();
+    await new Promise((resolve) => setTimeout(resolve, 4000)); // the emulator finishes the slow calls
+    await emulator.reset();
+  });
+
+  test('no change raised a Content-Security-Policy violation', async () => {
+    assert.deepEqual(await page.evaluate(() => window.cspViolations), []);
+  });
 });
 
-test('a page on another origin cannot frame the panel', async () => {
-  const dir = await mkdtemp(join(tmpdir(), 'tim-tags-framer-'));
-  await writeFile(join(dir, 'index.html'), `<!doctype html><iframe id="panel" src="${PANEL}"></iframe>`);
-  const framer = await serveFiles(dir);
-  const other = await browser.newPage();
-  try {
-    const refusals = [];
-    other.on('console', (message) => refusals.push(message.text()));
-    await other.goto(`${framer.origin}/`);
-    await other.waitForTimeout(1000);
-    const frame = other.frames().find((f) => f !== other.mainFrame());
-    assert.ok(frame, 'no frame');
-    const framed = await frame.$('#token').catch(() => null);
-    assert.equal(framed, null, 'the panel loaded inside another origin’s page');
-    assert.ok(refusals.some((text) => /frame-ancestors/.test(text)), refusals.join('\n'));
-    await other.screenshot({ path: join(screenshots, 'panel-framed.png') });
-  } finally {
-    await other.close();
-    await framer.stop();
-  }
+describe('on the current generation', () => {
+  let timpush;
+  before(async () => {
+    timpush = await startDev(TIMPUSH_PORT, { TIM_TAG_API: 'timpush' });
+  });
+  after(() => timpush?.stop());
+
+  test('a bulk add with unknown accounts ends with a summary naming them, and a way to try them again', async () => {
+    await page.goto(`http://127.0.0.1:${TIMPUSH_PORT}/`);
+    await lookUp(WRITE_TOKEN, 'xiaojun');
+    assert.match(await page.textContent('#session'), /tag API timpush$/);
+    const file = 'To_Account,Tags\r\nbulk_known_1,gold\r\nstranger_1,gold\r\nbulk_known_2,"gold;silver"\r\nstranger_2,gold\r\n';
+    await loadCsv('#bulk-file', 'bulk.csv', file);
+    await confirmChange('Add 2 tags to 4 accounts.');
+    assert.equal(await page.textContent('#run-outcome'), 'Done: 2 accounts. Failed: 2. Not done: 0.');
+    assert.deepEqual(await page.$$eval('#run-failed li', (items) => items.map((li) => li.textContent)), [
+      'stranger_1: does not exist (70107)',
+      'stranger_2: does not exist (70107)',
+    ]);
+    await page.screenshot({ path: join(screenshots, 'panel-bulk-timpush.png') });
+    await closeSummary();
+    // The accounts read again: those that failed show it, distinct from "no tags".
+    const rows = Object.fromEntries(await tableRows());
+    assert.deepEqual(rows.bulk_known_2, ['gold', 'silver']);
+    assert.equal(rows.stranger_1, 'does not exist (70107)');
+    assert.deepEqual(await heldTags(PATHS.timpush.get, ['bulk_known_1'], TIMPUSH_PORT), { bulk_known_1: ['gold'] });
+    assert.deepEqual(await page.evaluate(() => window.cspViolations), []);
+  });
+});
+
+describe('the panel\'s own protection', () => {
+  test('the panel is served with its security headers', async () => {
+    for (const path of ['', 'panel.js', 'csv.js', 'panel.css']) {
+      const response = await fetch(`${PANEL}${path}`);
+      assert.equal(response.status, 200, path);
+      const csp = response.headers.get('content-security-policy') ?? '';
+      for (const directive of ["default-src 'none'", "script-src 'self' 'wasm-unsafe-eval'", "connect-src 'self'", "frame-ancestors 'none'"]) {
+        assert.ok(csp.includes(directive), `${path}: ${directive} missing from "${csp}"`);
+      }
+      assert.equal(response.headers.get('x-content-type-options'), 'nosniff', path);
+      assert.equal(response.headers.get('referrer-policy'), 'no-referrer', path);
+    }
+    assert.equal((await fetch(`${PANEL}_headers`)).status, 404, 'the _headers file itself is served');
+  });
+
+  test('no lookup, load or export raised a Content-Security-Policy violation', async () => {
+    await page.goto(PANEL);
+    await lookUp(TOKEN, 'xiaojun user_0001');
+    await page.click('#rows .chip');
+    await exportCsv();
+    assert.deepEqual(await page.evaluate(() => window.cspViolations), []);
+  });
+
+  test('10,000 accounts are looked up and shown a page at a time', async () => {
+    const accounts = Array.from({ length: 10_000 }, (_, i) => `many_${i}`);
+    await loadCsv('#file', 'many.csv', accounts.join('\n'));
+    await page.waitForFunction(() => document.getElementById('status').textContent.includes('many.csv'));
+    await lookUp(WRITE_TOKEN);
+    assert.equal(await page.textContent('#summary'), '10,000 accounts');
+    assert.equal(await page.$$eval('#rows tr', (trs) => trs.length), 100);
+    await page.fill('#filter', 'many_99');
+    await page.dispatchEvent('#filter', 'input');
+    assert.equal(await page.textContent('#summary'), '111 of 10,000 accounts match “many_99”');
+    await page.check('#select-shown');
+    assert.equal(await page.textContent('#selected-count'), '111 selected');
+    await page.screenshot({ path: join(screenshots, 'panel-10000.png') });
+  });
+
+  test('a page on another origin cannot frame the panel', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'tim-tags-framer-'));
+    await writeFile(join(dir, 'index.html'), `<!doctype html><iframe id="panel" src="${PANEL}"></iframe>`);
+    const framer = await serveFiles(dir);
+    const other = await browser.newPage();
+    try {
+      const refusals = [];
+      other.on('console', (message) => refusals.push(message.text()));
+      await other.goto(`${framer.origin}/`);
+      await other.waitForTimeout(1000);
+      const frame = other.frames().find((f) => f !== other.mainFrame());
+      assert.ok(frame, 'no frame');
+      const framed = await frame.$('#token').catch(() => null);
+      assert.equal(framed, null, 'the panel loaded inside another origin’s page');
+      assert.ok(refusals.some((text) => /frame-ancestors/.test(text)), refusals.join('\n'));
+      await other.screenshot({ path: join(screenshots, 'panel-framed.png') });
+    } finally {
+      await other.close();
+      await framer.stop();
+    }
+  });
 });
