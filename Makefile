@@ -127,6 +127,7 @@ lint:
 	cargo clippy --all-targets --features emulator -- -D warnings
 	cargo clippy --target $(WASM) --all-targets --features worker,browser -- -D warnings
 	cargo clippy --target $(WASM) --features bench,bench-floor -- -D warnings
+	cargo clippy --target $(WASM) --features bench-quiet -- -D warnings
 
 test-native:
 	cargo test --features emulator
@@ -158,13 +159,18 @@ fuzz-tools:
 		|| cargo install cargo-fuzz --version $(CARGO_FUZZ_VERSION) --locked --force
 
 ## bench: the benchmark table (bench/run.mjs), every figure beside its baseline
-bench: setup worker pkg target/bench-floor/index.js target/bench-signer/tim_tags.js target/pypi/TLSSigAPIv2.py
+bench: setup worker pkg target/bench-floor/index.js target/bench-quiet/index.js target/bench-signer/tim_tags.js \
+		target/pypi/TLSSigAPIv2.py
 	cargo build --release --features emulator --bin tim-emulator
 	TIM_EMULATOR_BIN=$(CURDIR)/target/release/tim-emulator node bench/run.mjs
 
 # The least a Rust Worker can do for this endpoint (src/bench_floor.rs), measured beside ours.
 target/bench-floor/index.js: $(WORKER_SOURCES) | tools node_modules/.installed
 	$(call WORKER_BUILD,target/bench-floor,bench-floor)
+
+# Our Worker without its log lines, to measure their share (feature bench-quiet).
+target/bench-quiet/index.js: $(WORKER_SOURCES) | tools node_modules/.installed
+	$(call WORKER_BUILD,target/bench-quiet,bench-quiet)
 
 target/bench-signer/tim_tags.js: $(WORKER_SOURCES) | tools
 	wasm-pack build --release --target nodejs --out-dir target/bench-signer --out-name tim_tags \

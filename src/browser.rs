@@ -169,6 +169,19 @@ struct Failure {
     status: Option<u16>,
 }
 
+impl Failure {
+    /// Something at `url` answered with `status`, but not as the Worker does.
+    fn not_the_worker(url: &str, status: u16) -> Self {
+        Self {
+            error: ClientError::NotTheWorker {
+                url: url.into(),
+                status,
+            },
+            status: Some(status),
+        }
+    }
+}
+
 impl From<ClientError> for Failure {
     fn from(error: ClientError) -> Self {
         Self {
@@ -243,13 +256,7 @@ pub async fn session(options: Option<Options>) -> Result<JsValue, JsValue> {
         let _link = Link::new(&settings, &controller);
         let url = settings.url(SESSION_PATH);
         let (status, answer) = send(&settings, &controller, Method::GET, &url, None).await?;
-        let not_the_worker = || Failure {
-            error: ClientError::NotTheWorker {
-                url: url.clone(),
-                status,
-            },
-            status: Some(status),
-        };
+        let not_the_worker = || Failure::not_the_worker(&url, status);
         if let Some(refused) = Status::read(&answer) {
             return Err(Failure {
                 error: ClientError::Answered {
@@ -564,13 +571,7 @@ async fn one_call(
     body: &str,
 ) -> Result<Answered, Failure> {
     let (status, answer) = send(settings, controller, Method::POST, url, Some(body)).await?;
-    let not_the_worker = || Failure {
-        error: ClientError::NotTheWorker {
-            url: url.into(),
-            status,
-        },
-        status: Some(status),
-    };
+    let not_the_worker = || Failure::not_the_worker(url, status);
     let answer_status = Status::read(&answer).ok_or_else(not_the_worker)?;
     if !answer_status.ok() {
         return Err(Failure {
@@ -632,13 +633,7 @@ async fn send(
         .await
         .map_err(|_| failed())?;
     let status = response.status();
-    let not_the_worker = || Failure {
-        error: ClientError::NotTheWorker {
-            url: url.into(),
-            status,
-        },
-        status: Some(status),
-    };
+    let not_the_worker = || Failure::not_the_worker(url, status);
     let raw: web_sys::Response = response.into();
     let parsing = raw.json().map_err(|_| not_the_worker())?;
     match JsFuture::from(parsing).await {
