@@ -19,7 +19,7 @@ import { launch, root, screenshots, serveFiles } from './chromium.mjs';
 const seed = JSON.parse(await readFile(join(root, 'src/emulator/demo-tags.json'), 'utf8'));
 const axeSource = await readFile(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 const PORT = 8797;
-const TIMPUSH_PORT = 8798;
+const TIMPUSH_PORT = 8799;
 const PANEL = `http://127.0.0.1:${PORT}/`;
 let emulator, legacy, browser, page;
 
