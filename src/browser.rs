@@ -19,7 +19,7 @@ use crate::api::{Call, Operation, TagApi};
 use crate::client::{
     ClientError, DEFAULT_CALL_TIMEOUT_MS, DEFAULT_CALLS_PER_SECOND, EntryIndex, MAX_IN_FLIGHT,
     Place, PlannedCall, Tracker, WriteEntry, WriteReport, plan_accounts, plan_user_tags,
-    read_account, read_api, read_positive, read_user_tags,
+    read_account, read_api, read_positive, read_replace, read_user_tags,
 };
 use crate::codes::Coded;
 use crate::edge::routes::SESSION_PATH;
@@ -329,28 +329,10 @@ async fn write(
 ) -> Result<JsValue, JsValue> {
     let read = || -> Result<(Settings, Vec<WriteEntry>, Option<bool>), Failure> {
         let settings = read_options(options)?;
-        let replace = match options
+        let option = options
             .map(Options::replace)
-            .filter(|v| !v.is_undefined() && !v.is_null())
-        {
-            None => None,
-            Some(_) if operation != Operation::Add => {
-                return Err(
-                    ClientError::InvalidOption("replace is taken by addTags only".into()).into(),
-                );
-            }
-            Some(_) if settings.api != TagApi::Timpush => {
-                return Err(ClientError::InvalidOption(
-                    "replace is taken by the timpush API only".into(),
-                )
-                .into());
-            }
-            Some(value) => {
-                Some(value.as_bool().ok_or_else(|| {
-                    ClientError::InvalidOption("replace must be a boolean".into())
-                })?)
-            }
-        };
+            .filter(|v| !v.is_undefined() && !v.is_null());
+        let replace = read_replace(option.as_ref(), operation, settings.api)?;
         let call = Call {
             operation,
             api: settings.api,

@@ -5,7 +5,7 @@
 use std::ops::Range;
 
 use crate::answer::AccountError;
-use crate::api::TagApi;
+use crate::api::{Operation, TagApi};
 use crate::body::{account_problem, quote, tag_count_problem, tag_problem};
 use crate::codes::{
     ABORTED, BAD_GATEWAY, Coded, EDGE_INTERNAL, INVALID_BODY, INVALID_OPTION, TIMEOUT,
@@ -181,6 +181,27 @@ pub fn read_api(option: Option<&impl Json>) -> Result<TagApi, ClientError> {
             .ok_or_else(|| {
                 ClientError::InvalidOption("api must be 'all_member_push' or 'timpush'".into())
             }),
+    }
+}
+
+/// Reads the `replace` option of `operation` on `api`: `None` when absent; only `addTags`
+/// takes it, only on the current generation, and only as a boolean.
+pub fn read_replace(
+    option: Option<&impl Json>,
+    operation: Operation,
+    api: TagApi,
+) -> Result<Option<bool>, ClientError> {
+    let Some(value) = option else {
+        return Ok(None);
+    };
+    let refuse = |why: &str| Err(ClientError::InvalidOption(why.into()));
+    match (operation, api, value.boolean()) {
+        (Operation::Add, TagApi::Timpush, Some(replace)) => Ok(Some(replace)),
+        (Operation::Add, TagApi::Timpush, None) => refuse("replace must be a boolean"),
+        (Operation::Add, TagApi::AllMemberPush, _) => {
+            refuse("replace is taken by the timpush API only")
+        }
+        _ => refuse("replace is taken by addTags only"),
     }
 }
 
@@ -541,6 +562,37 @@ mod tests {
                 ))
             );
         }
+    }
+
+    #[test]
+    fn replace_is_for_add_tags_on_the_current_generation_only() {
+        let none: Option<&serde_json::Value> = None;
+        assert_eq!(
+            read_replace(none, Operation::Remove, TagApi::AllMemberPush),
+            Ok(None)
+        );
+        let yes = json!(true);
+        assert_eq!(
+            read_replace(Some(&yes), Operation::Add, TagApi::Timpush),
+            Ok(Some(true))
+        );
+        let refused = |value: serde_json::Value, operation, api| {
+            read_replace(Some(&value), operation, api)
+                .unwrap_err()
+                .to_string()
+        };
+        assert_eq!(
+            refused(json!(1), Operation::Add, TagApi::Timpush),
+            "invalid option: replace must be a boolean"
+        );
+        assert_eq!(
+            refused(json!(true), Operation::Add, TagApi::AllMemberPush),
+            "invalid option: replace is taken by the timpush API only"
+        );
+        assert_eq!(
+            refused(json!(false), Operation::Remove, TagApi::Timpush),
+            "invalid option: replace is taken by addTags only"
+        );
     }
 
     #[test]

@@ -39,6 +39,8 @@ pub trait Json: Sized {
     fn text(&self) -> Result<String, NotText>;
     /// The number, if this is one.
     fn number(&self) -> Option<f64>;
+    /// The boolean, if this is one.
+    fn boolean(&self) -> Option<bool>;
     /// The items, if this is an array.
     fn items(&self) -> Option<Vec<Self>>;
     /// Whether this is an object: not an array, not `null`.
@@ -87,6 +89,10 @@ impl Json for serde_json::Value {
 
     fn number(&self) -> Option<f64> {
         self.as_f64()
+    }
+
+    fn boolean(&self) -> Option<bool> {
+        self.as_bool()
     }
 
     fn items(&self) -> Option<Vec<Self>> {
@@ -157,6 +163,10 @@ impl Json for wasm_bindgen::JsValue {
 
     fn number(&self) -> Option<f64> {
         self.as_f64()
+    }
+
+    fn boolean(&self) -> Option<bool> {
+        self.as_bool()
     }
 
     fn items(&self) -> Option<Vec<Self>> {
