@@ -169,12 +169,14 @@ impl Shape {
         }
         match self {
             Shape::Accounts { distinct } => {
-                defined_fields_only(body, &["To_Account"], "the body", call)?;
+                defined_fields_only(body, &["To_Account"], &"the body", call)?;
                 let items = list(body, "To_Account", "an array of accounts")?;
                 let accounts = items
                     .iter()
                     .enumerate()
-                    .map(|(i, item)| account(call.api, item, &format!("To_Account[{i}]")))
+                    .map(|(i, item)| {
+                        read_account(call.api, item, &Place::item("To_Account", i)).map_err(invalid)
+                    })
                     .collect::<Result<Vec<_>, _>>()?;
                 if distinct {
                     each_once(&accounts, |i| format!("To_Account[{i}]"))?;
@@ -190,7 +192,7 @@ impl Shape {
                     Some(_) => &["UserTags", "Replace"],
                     None => &["UserTags"],
                 };
-                defined_fields_only(body, fields, "the body", call)?;
+                defined_fields_only(body, fields, &"the body", call)?;
                 let replace = match body.field("Replace").map(|value| value.integer()) {
                     None => None,
                     Some(Some(0)) => Some(false),
@@ -224,7 +226,7 @@ fn invalid(message: String) -> BodyError {
 fn defined_fields_only(
     object: &impl Json,
     defined: &[&str],
-    what: &str,
+    what: &dyn std::fmt::Display,
     call: Call,
 ) -> Result<(), BodyError> {
     let mut undefined: Vec<String> = Vec::new();
@@ -279,7 +281,7 @@ fn user_tags(
     index: usize,
     max_tags: usize,
 ) -> Result<UserTags, BodyError> {
-    let place = format!("UserTags[{index}]");
+    let place = Place::item("UserTags", index);
     if !item.is_object() {
         return Err(invalid(format!(
             "{place} must be an object {{\"To_Account\": ..., \"Tags\": [...]}}"
@@ -287,7 +289,9 @@ fn user_tags(
     }
     defined_fields_only(item, &["To_Account", "Tags"], &place, call)?;
     let to_account = match item.field("To_Account") {
-        Some(value) => account(call.api, &value, &format!("{place}.To_Account"))?,
+        Some(value) => {
+            read_account(call.api, &value, &place.within(Within::Account)).map_err(invalid)?
+        }
         None => return Err(invalid(format!("{place}.To_Account is missing"))),
     };
     let tags = item
@@ -304,36 +308,91 @@ fn user_tags(
     let tags = tags
         .iter()
         .enumerate()
-        .map(|(i, tag)| {
-            let place = format!("{place}.Tags[{i}]");
-            let tag = text(tag, &place)?;
-            match tag_problem(&tag) {
-                Some(problem) => Err(invalid(format!("{place}{} {problem}", quote(&tag)))),
-                None => Ok(tag),
-            }
-        })
+        .map(|(i, tag)| read_tag(tag, &place.within(Within::Tag(i))).map_err(invalid))
         .collect::<Result<_, _>>()?;
     Ok(UserTags { to_account, tags })
 }
 
-/// A string that is text: not another type, and well-formed Unicode.
-fn text(value: &impl Json, place: &str) -> Result<String, BodyError> {
-    value.text().map_err(|not_text| {
-        invalid(match not_text {
-            NotText::NotAString => format!("{place} is not a string"),
-            NotText::IllFormed => {
-                format!("{place} is not well-formed Unicode: it holds a lone surrogate")
-            }
-        })
+/// Where a value is in a body or in what a caller handed over, such as `To_Account[3]` or
+/// `userTags[2].Tags[1]`: written out only for an error message, so that checking a value
+/// that is right costs nothing for its place.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Place {
+    /// The list: `accounts` or `userTags`.
+    pub list: &'static str,
+    /// The item of the list.
+    pub index: usize,
+    /// In a `{ To_Account, Tags }` item: the account, or the tag at this index.
+    pub within: Within,
+}
+
+/// Where within one item of a list a value is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Within {
+    /// The item itself.
+    Item,
+    /// Its `To_Account`.
+    Account,
+    /// Its `Tags`.
+    Tags,
+    /// One of its `Tags`.
+    Tag(usize),
+}
+
+impl std::fmt::Display for Place {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}[{}]", self.list, self.index)?;
+        match self.within {
+            Within::Item => Ok(()),
+            Within::Account => f.write_str(".To_Account"),
+            Within::Tags => f.write_str(".Tags"),
+            Within::Tag(tag) => write!(f, ".Tags[{tag}]"),
+        }
+    }
+}
+
+impl Place {
+    /// An item of a list.
+    pub fn item(list: &'static str, index: usize) -> Self {
+        Self {
+            list,
+            index,
+            within: Within::Item,
+        }
+    }
+
+    /// The same item, somewhere within it.
+    pub fn within(self, within: Within) -> Self {
+        Self { within, ..self }
+    }
+}
+
+/// A string at `place` that is text: not another type, and well-formed Unicode; otherwise
+/// what is wrong with it.
+fn read_text(value: &impl Json, place: &Place) -> Result<String, String> {
+    value.text().map_err(|not_text| match not_text {
+        NotText::NotAString => format!("{place} is not a string"),
+        NotText::IllFormed => {
+            format!("{place} is not well-formed Unicode: it holds a lone surrogate")
+        }
     })
 }
 
-/// An account of the call's generation.
-fn account(api: TagApi, value: &impl Json, place: &str) -> Result<String, BodyError> {
-    let account = text(value, place)?;
+/// An account at `place`, of `api`'s forms; otherwise what is wrong with it.
+pub fn read_account(api: TagApi, value: &impl Json, place: &Place) -> Result<String, String> {
+    let account = read_text(value, place)?;
     match account_problem(api, &account) {
-        Some(problem) => Err(invalid(format!("{place}{} {problem}", quote(&account)))),
+        Some(problem) => Err(format!("{place}{} {problem}", quote(&account))),
         None => Ok(account),
+    }
+}
+
+/// A tag at `place`; otherwise what is wrong with it.
+pub fn read_tag(value: &impl Json, place: &Place) -> Result<String, String> {
+    let tag = read_text(value, place)?;
+    match tag_problem(&tag) {
+        Some(problem) => Err(format!("{place}{} {problem}", quote(&tag))),
+        None => Ok(tag),
     }
 }
 

@@ -16,10 +16,11 @@ use web_sys::{AbortController, AbortSignal};
 
 use crate::answer::{AccountError, Status, failed_accounts, user_tags};
 use crate::api::{Call, Operation, TagApi};
+use crate::body::Place;
 use crate::client::{
     ClientError, DEFAULT_CALL_TIMEOUT_MS, DEFAULT_CALLS_PER_SECOND, EntryIndex, MAX_IN_FLIGHT,
-    Place, PlannedCall, Tracker, WriteEntry, WriteReport, plan_accounts, plan_user_tags,
-    read_account, read_api, read_positive, read_replace, read_user_tags,
+    PlannedCall, Tracker, WriteEntry, WriteReport, plan_accounts, plan_user_tags, read_account,
+    read_api, read_positive, read_replace, read_user_tags,
 };
 use crate::codes::Coded;
 use crate::edge::routes::SESSION_PATH;

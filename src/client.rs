@@ -6,11 +6,11 @@ use std::ops::Range;
 
 use crate::answer::AccountError;
 use crate::api::{Operation, TagApi};
-use crate::body::{account_problem, quote, tag_count_problem, tag_problem};
+use crate::body::{self, Place, Within, tag_count_problem};
 use crate::codes::{
     ABORTED, BAD_GATEWAY, Coded, EDGE_INTERNAL, INVALID_BODY, INVALID_OPTION, TIMEOUT,
 };
-use crate::json::{Json, NotText, quoted};
+use crate::json::{Json, quoted};
 use crate::retry::TryOutcome;
 
 /// Calls of up to this many accounts.
@@ -98,58 +98,6 @@ impl Coded for ClientError {
     }
 }
 
-/// Where a value is in what a caller handed over, such as `accounts[3]` or
-/// `userTags[2].Tags[1]`: written out only for an error message.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Place {
-    /// The list: `accounts` or `userTags`.
-    pub list: &'static str,
-    /// The item of the list.
-    pub index: usize,
-    /// In a `{ To_Account, Tags }` item: the account, or the tag at this index.
-    pub within: Within,
-}
-
-/// Where within one item of a list a value is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Within {
-    /// The item itself.
-    Item,
-    /// Its `To_Account`.
-    Account,
-    /// Its `Tags`.
-    Tags,
-    /// One of its `Tags`.
-    Tag(usize),
-}
-
-impl std::fmt::Display for Place {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}[{}]", self.list, self.index)?;
-        match self.within {
-            Within::Item => Ok(()),
-            Within::Account => f.write_str(".To_Account"),
-            Within::Tags => f.write_str(".Tags"),
-            Within::Tag(tag) => write!(f, ".Tags[{tag}]"),
-        }
-    }
-}
-
-impl Place {
-    /// An item of a list.
-    pub fn item(list: &'static str, index: usize) -> Self {
-        Self {
-            list,
-            index,
-            within: Within::Item,
-        }
-    }
-
-    fn within(self, within: Within) -> Self {
-        Self { within, ..self }
-    }
-}
-
 /// Where each account's entry is, as a batch is read: the entry an account already has, or
 /// `None` after noting that it now has the entry at `next`. The caller keeps the map, so that
 /// the browser can use the runtime's own, keyed by the value as it was handed over.
@@ -220,28 +168,9 @@ pub fn read_positive(
     }
 }
 
-/// A string handed over at `place`: text, well-formed.
-fn read_text(value: &impl Json, place: &Place) -> Result<String, ClientError> {
-    value.text().map_err(|not_text| {
-        ClientError::InvalidInput(match not_text {
-            NotText::NotAString => format!("{place} is not a string"),
-            NotText::IllFormed => {
-                format!("{place} is not well-formed Unicode: it holds a lone surrogate")
-            }
-        })
-    })
-}
-
 /// One account handed over at `place`, checked for `api`.
 pub fn read_account(api: TagApi, value: &impl Json, place: &Place) -> Result<String, ClientError> {
-    let account = read_text(value, place)?;
-    match account_problem(api, &account) {
-        Some(problem) => Err(ClientError::InvalidInput(format!(
-            "{place}{} {problem}",
-            quote(&account)
-        ))),
-        None => Ok(account),
-    }
+    body::read_account(api, value, place).map_err(ClientError::InvalidInput)
 }
 
 /// One account of a write and its tags, merged from every entry that named it.
@@ -302,7 +231,10 @@ pub fn read_user_tags<J: Json>(
         let tags = tags
             .iter()
             .enumerate()
-            .map(|(i, tag)| read_tag(tag, &place.within(Within::Tag(i))))
+            .map(|(i, tag)| {
+                body::read_tag(tag, &place.within(Within::Tag(i)))
+                    .map_err(ClientError::InvalidInput)
+            })
             .collect::<Result<Vec<_>, _>>()?;
         let at = match account_value
             .as_ref()
@@ -336,18 +268,6 @@ pub fn read_user_tags<J: Json>(
         }
     }
     Ok(entries)
-}
-
-/// One tag handed over at `place`.
-fn read_tag(value: &impl Json, place: &Place) -> Result<String, ClientError> {
-    let tag = read_text(value, place)?;
-    match tag_problem(&tag) {
-        Some(problem) => Err(ClientError::InvalidInput(format!(
-            "{place}{} {problem}",
-            quote(&tag)
-        ))),
-        None => Ok(tag),
-    }
 }
 
 /// What one call of a batch carries: for each of its accounts (by its place among the
