@@ -134,10 +134,12 @@ impl TagRequest {
 
     /// The distinct tags named, in the order they first appear.
     pub fn tags(&self) -> Vec<&str> {
+        // A set beside the list: a Replace add may name 10,000 tags, and this runs on every write.
+        let mut seen = std::collections::BTreeSet::new();
         let mut tags: Vec<&str> = Vec::new();
         if let TagRequest::UserTags { entries, .. } = self {
             for tag in entries.iter().flat_map(|entry| &entry.tags) {
-                if !tags.contains(&tag.as_str()) {
+                if seen.insert(tag.as_str()) {
                     tags.push(tag);
                 }
             }

@@ -143,10 +143,9 @@ async fn fetch(request: web_sys::Request, env: Env, _ctx: Context) -> worker::Re
     let path = path_of(&url);
     let headers = request.headers();
     let random = || u64::from(upstream::random().unwrap_or_default());
-    let id = request_id(
-        header(&headers, "cf-ray").as_deref(),
-        random() << 32 | random(),
-    );
+    let id = request_id(header(&headers, "cf-ray").as_deref(), || {
+        random() << 32 | random()
+    });
     let mut trace = Trace::default();
     let outcome = handle(
         &request, &headers, &method, path, &url, &env, &id, &mut trace,

@@ -14,7 +14,7 @@ const MAX_REQUEST_ID_CHARS: usize = 64;
 /// The id a request is logged and answered under (`X-Request-Id`): the runtime's `cf-ray`
 /// when it is one (letters, digits and dashes), so that the platform's records and ours
 /// meet; otherwise `random`, in hex.
-pub fn request_id(cf_ray: Option<&str>, random: u64) -> String {
+pub fn request_id(cf_ray: Option<&str>, random: impl FnOnce() -> u64) -> String {
     match cf_ray.map(str::trim) {
         Some(ray)
             if (1..=MAX_REQUEST_ID_CHARS).contains(&ray.len())
@@ -22,7 +22,7 @@ pub fn request_id(cf_ray: Option<&str>, random: u64) -> String {
         {
             ray.to_owned()
         }
-        _ => format!("{random:016x}"),
+        _ => format!("{:016x}", random()),
     }
 }
 
@@ -160,13 +160,15 @@ mod tests {
     #[test]
     fn a_request_id_is_the_ray_when_there_is_one_else_random() {
         assert_eq!(
-            request_id(Some("8f1c2a3b4c5d6e7f-SIN"), 1),
+            request_id(Some("8f1c2a3b4c5d6e7f-SIN"), || unreachable!(
+                "a ray needs no random id"
+            )),
             "8f1c2a3b4c5d6e7f-SIN"
         );
-        assert_eq!(request_id(None, 0xabc), "0000000000000abc");
+        assert_eq!(request_id(None, || 0xabc), "0000000000000abc");
         for odd in ["", "a b", "x\"y", "ray\n{", &"r".repeat(65)] {
             assert_eq!(
-                request_id(Some(odd), u64::MAX),
+                request_id(Some(odd), || u64::MAX),
                 "ffffffffffffffff",
                 "{odd:?}"
             );
