@@ -179,6 +179,11 @@ pub fn random() -> Result<u32, NoRandomness> {
     getrandom::u32().map_err(|e| NoRandomness(e.to_string()))
 }
 
+/// A fresh 64-bit value from the same source, in one draw.
+pub fn random_u64() -> Result<u64, NoRandomness> {
+    getrandom::u64().map_err(|e| NoRandomness(e.to_string()))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -16,8 +16,7 @@ use wasm_bindgen::prelude::wasm_bindgen;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{
-    AbortSignal, CryptoKey, ReadableStreamDefaultReader, RequestInit, Response, ResponseInit,
-    WorkerGlobalScope,
+    AbortSignal, CryptoKey, ReadableStreamDefaultReader, RequestInit, Response, WorkerGlobalScope,
 };
 use worker::{Context, Delay, Env, console_error, event};
 
@@ -49,6 +48,44 @@ extern "C" {
     /// `JSON.parse` on a string that stays in JavaScript.
     #[wasm_bindgen(js_namespace = JSON, js_name = parse, catch)]
     fn parse_json(text: &JsString) -> Result<JsValue, JsValue>;
+}
+
+// A call and its whole answer as one promise, so that Rust awaits once rather than twice (each
+// await from wasm costs two closures and a turn of the task queue), and an answer built in one
+// crossing rather than one per header.
+#[wasm_bindgen(inline_js = "export function exchange(url, init) {
+  return fetch(url, init).then((answer) => answer.status === 200
+    ? answer.arrayBuffer().then((body) => ({ status: 200, body }), () => ({ status: 200, body: null }))
+    : { status: answer.status, body: null });
+}
+export function respond(status, body, headers, id, extraName, extraValue, origin) {
+  const all = { ...headers, 'X-Request-Id': id };
+  if (extraName) all[extraName] = extraValue;
+  if (origin) all['Access-Control-Allow-Origin'] = origin;
+  return new Response(body, { status, headers: all });
+}")]
+extern "C" {
+    /// An answer: its HTTP status and, for a 200, its whole body.
+    type Exchanged;
+    #[wasm_bindgen(method, getter)]
+    fn status(this: &Exchanged) -> u16;
+    /// The body as an `ArrayBuffer`; none when the status is not 200 or the body was cut short.
+    #[wasm_bindgen(method, getter)]
+    fn body(this: &Exchanged) -> Option<Object>;
+    /// `fetch(url, init)` and, for a 200, the whole body; rejects only when no answer came.
+    fn exchange(url: &str, init: &RequestInit) -> js_sys::Promise;
+
+    /// A `Response` with `headers` and this answer's own, made in one crossing.
+    #[wasm_bindgen(catch, js_name = respond)]
+    fn build_response(
+        status: u16,
+        body: &JsValue,
+        headers: &Object,
+        id: &str,
+        extra_name: Option<&str>,
+        extra_value: Option<&str>,
+        origin: Option<&str>,
+    ) -> Result<Response, JsValue>;
 }
 
 /// The rate-limit binding of `wrangler.toml`; without it, callers are not limited.
@@ -142,9 +179,8 @@ async fn fetch(request: web_sys::Request, env: Env, _ctx: Context) -> worker::Re
     let url = request.url();
     let path = path_of(&url);
     let headers = request.headers();
-    let random = || u64::from(upstream::random().unwrap_or_default());
     let id = request_id(header(&headers, "cf-ray").as_deref(), || {
-        random() << 32 | random()
+        upstream::random_u64().unwrap_or_default()
     });
     let mut trace = Trace::default();
     let outcome = handle(
@@ -283,27 +319,14 @@ async fn fetch_key_set(url: &str) -> Result<JsValue, EdgeError> {
     let unreadable = || EdgeError::Internal("the Access key set could not be fetched");
     let init = RequestInit::new();
     init.set_signal(Some(&AbortSignal::timeout_with_u32(KEY_SET_TIMEOUT_MS)));
-    let response = send_request(url, &init).await.map_err(|_| unreadable())?;
-    if response.status() != 200 {
-        return Err(unreadable());
-    }
-    let body = read_bytes(&response).await.map_err(|_| unreadable())?;
-    read_json(&body).map_err(|_| unreadable())
+    let answer = send_request(url, &init).await.map_err(|_| unreadable())?;
+    let body = answer.body().filter(|_| answer.status() == 200);
+    read_json(&body.ok_or_else(unreadable)?).map_err(|_| unreadable())
 }
 
-/// `fetch(url, init)`, with the runtime's own objects.
-async fn send_request(url: &str, init: &RequestInit) -> Result<Response, JsValue> {
-    let scope: WorkerGlobalScope = js_sys::global().unchecked_into();
-    Ok(JsFuture::from(scope.fetch_with_str_and_init(url, init))
-        .await?
-        .unchecked_into())
-}
-
-/// The whole body, as an `ArrayBuffer` that stays in JavaScript.
-async fn read_bytes(response: &Response) -> Result<Object, JsValue> {
-    Ok(JsFuture::from(response.array_buffer()?)
-        .await?
-        .unchecked_into())
+/// `fetch(url, init)` with the runtime's own objects, and the whole body of a 200.
+async fn send_request(url: &str, init: &RequestInit) -> Result<Exchanged, JsValue> {
+    Ok(JsFuture::from(exchange(url, init)).await?.unchecked_into())
 }
 
 /// Parses JSON with the runtime's parser; the bytes and the text stay in JavaScript.
@@ -511,9 +534,9 @@ async fn send(
         let status = answer.status();
         return Err(EdgeError::UpstreamNotAnAnswer(format!("HTTP {status}")));
     }
-    let bytes = read_bytes(&answer)
-        .await
-        .map_err(|error| match failed(error) {
+    let bytes = answer
+        .body()
+        .ok_or_else(|| match failed(JsValue::UNDEFINED) {
             EdgeError::UpstreamUnreachable => {
                 EdgeError::UpstreamNotAnAnswer("the answer was cut short".into())
             }
@@ -571,23 +594,23 @@ fn respond(answer: Reply, cors: Option<&str>, id: &str) -> Result<Response, JsVa
         Kind::Json => &JSON_TEMPLATE,
         Kind::Preflight => &PREFLIGHT_TEMPLATE,
     };
-    let cors = cors.map(|origin| ("Access-Control-Allow-Origin", origin));
-    let headers = template.with(|template| Object::assign(&Object::new(), template));
-    let own = [("X-Request-Id", id)]
-        .into_iter()
-        .chain(answer.extra)
-        .chain(cors);
-    for (name, value) in own {
-        Reflect::set(&headers, &name.into(), &value.into())?;
-    }
-    let init = ResponseInit::new();
-    init.set_status(answer.status);
-    init.set_headers(&headers);
-    match answer.body {
-        Body::Empty => Response::new_with_opt_str_and_init(None, &init),
-        Body::Text(text) => Response::new_with_opt_str_and_init(Some(&text), &init),
-        Body::Bytes(bytes) => Response::new_with_opt_buffer_source_and_init(Some(&bytes), &init),
-    }
+    let body = match answer.body {
+        Body::Empty => JsValue::NULL,
+        Body::Text(text) => JsValue::from_str(&text),
+        Body::Bytes(bytes) => bytes.into(),
+    };
+    let (extra_name, extra_value) = answer.extra.unzip();
+    template.with(|headers| {
+        build_response(
+            answer.status,
+            &body,
+            headers,
+            id,
+            extra_name,
+            extra_value,
+            cors,
+        )
+    })
 }
 
 /// Writes one log line. (`make bench` also builds a Worker with the feature `bench-quiet`,
