@@ -1,7 +1,8 @@
 // `make bench`: every figure beside a baseline measured in the same run, as one table.
 // Rows: signing (ours native and as wasm in Node, the official npm and PyPI signers),
 // requests through the Worker (ours, a plain-JavaScript reference Worker, the least a Rust
-// Worker can do, straight to the emulator), 10,000-account getTags and addTags batches at the
+// Worker can do, straight to the emulator; throughput, latency and the runtime's CPU time per
+// call), 10,000-account getTags and addTags batches at the
 // vendor's rate, and the wasm sizes.
 import { execFileSync } from 'node:child_process';
 import { createRequire } from 'node:module';
@@ -71,10 +72,19 @@ const scripts = {
   // Ours without its log lines, for the share they take.
   quiet: { script: join(root, 'target/bench-quiet/index.js') },
 };
+/** Each Worker's runtime process (the one listening on its port), whose CPU time is read around each slice. */
+const pidOn = (port) => Number(/pid=(\d+)/.exec(execFileSync('ss', ['-ltnpH', `sport = :${port}`], { encoding: 'utf8' }))[1]);
+const CLOCK_TICKS = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }));
+/** CPU milliseconds, user and system, that a process has used so far. */
+function cpuMs(pid) {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS;
+}
 const worker = await startWorker(bindingsFor(emulator), { port: 8795, ...scripts.ours });
 const referenceWorker = await startWorker(bindingsFor(emulator), { port: 8794, ...scripts.reference });
 const floorWorker = await startWorker(bindingsFor(emulator), { port: 8797, ...scripts.floor });
 const quietWorker = await startWorker(bindingsFor(emulator), { port: 8792, ...scripts.quiet });
+const runtimes = { ours: pidOn(8795), reference: pidOn(8794), floor: pidOn(8797), quiet: pidOn(8792) };
 const usersig = new Api(Number(SDKAPPID), KEY).genUserSig('administrator', 86400);
 const query = (i) => new URLSearchParams({ usersig, identifier: 'administrator', sdkappid: SDKAPPID, random: String(i), contenttype: 'json' });
 const ADD = '/v4/all_member_push/im_add_tag';
@@ -107,6 +117,7 @@ function combined(slices) {
   return {
     failed: sum('failed'), lost: sum('lost'), crossed: sum('crossed'),
     perSecond: sum('requests') / sum('seconds'), p50: at(0.5), p99: at(0.99),
+    cpuPerCall: (sum('cpuMs') * 1000) / sum('requests'),
   };
 }
 
@@ -123,7 +134,10 @@ async function everyWay(measure, calls, against = targets) {
   for (let turn = 0; turn < SLICES; turn++) {
     for (const name of turn % 2 ? [...names].reverse() : names) {
       const [url, withHeaders] = against[name];
-      slices[name].push(await measure(url, withHeaders, Math.ceil(calls / SLICES)));
+      const pid = runtimes[name];
+      const before = pid ? cpuMs(pid) : 0;
+      const slice = await measure(url, withHeaders, Math.ceil(calls / SLICES));
+      slices[name].push({ ...slice, cpuMs: pid ? cpuMs(pid) - before : NaN });
     }
   }
   const results = {};
@@ -167,6 +181,10 @@ row(`Through the Worker: ${requests} requests at concurrency ${concurrency}`, lo
   `reference JS Worker ${loaded(busy.reference)}; bare Rust Worker ${loaded(busy.floor)}; direct ${loaded(busy.direct)}`,
   `${fixed(busy.ours.perSecond / busy.reference.perSecond)}× the reference's throughput ` +
   `(the bare Rust Worker: ${fixed(busy.floor.perSecond / busy.reference.perSecond)}×)`, '≥ 1×, aim 1.1×');
+const cpu = (r) => fixed(r.cpuPerCall, 0);
+row('Through the Worker: the runtime\'s CPU µs per get, at concurrency 64', cpu(busy.ours),
+  `reference JS Worker ${cpu(busy.reference)}; bare Rust Worker ${cpu(busy.floor)}; ours without log lines ${cpu(busy.quiet)}`,
+  `${fixed(busy.ours.cpuPerCall / busy.reference.cpuPerCall)}× the reference's`, 'reported');
 row(`Through the Worker: its log lines' share of its throughput`, loaded(busy.ours), `without them ${loaded(busy.quiet)}`,
   `the lines cost ${fixed((1 - busy.ours.perSecond / busy.quiet.perSecond) * 100, 0)}% here`, 'reported');
 const added = (r) => `+${fixed(r.p50 - calm.direct.p50)} ms`;
@@ -178,6 +196,9 @@ row(`Through the Worker: adds of 2 tags to 100 accounts, ${Math.ceil(requests / 
   `bare Rust Worker ${loaded(adds.floor)}; reference JS Worker ${loaded(adds.reference)}; ours without log lines ${loaded(adds.quiet)}`,
   `${fixed(adds.ours.perSecond / adds.floor.perSecond)}× the bare Worker's throughput ` +
   `(the reference: ${fixed(adds.reference.perSecond / adds.floor.perSecond)}×)`, '≥ 0.9×');
+row('Through the Worker: the runtime\'s CPU µs per add', cpu(adds.ours),
+  `bare Rust Worker ${cpu(adds.floor)}; reference JS Worker ${cpu(adds.reference)}; ours without log lines ${cpu(adds.quiet)}`,
+  `${fixed(adds.ours.cpuPerCall / adds.floor.cpuPerCall)}× the bare Worker's`, 'reported');
 row('Cold start: ms from starting a Worker to its first answer (median of 9)', fixed(cold.ours, 0),
   `reference JS Worker ${fixed(cold.reference, 0)}; bare Rust Worker ${fixed(cold.floor, 0)}`,
   `${fixed(cold.ours / cold.floor)}× the bare Worker's`, '≤ 1.1× the bare Worker');

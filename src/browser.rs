@@ -5,6 +5,7 @@
 //! [`crate::client`], [`crate::retry`] and [`crate::answer`].
 
 use std::cell::{Cell, RefCell};
+use std::ops::Range;
 
 use futures_util::{StreamExt, stream};
 use gloo_net::http::{Method, RequestBuilder};
@@ -20,7 +21,7 @@ use crate::body::Place;
 use crate::client::{
     ClientError, DEFAULT_CALL_TIMEOUT_MS, DEFAULT_CALLS_PER_SECOND, EntryIndex, MAX_IN_FLIGHT,
     PlannedCall, Tracker, WriteEntry, WriteReport, plan_accounts, plan_user_tags, read_account,
-    read_api, read_positive, read_replace, read_user_tags,
+    read_api, read_positive, read_replace, read_user_tags, waves,
 };
 use crate::codes::Coded;
 use crate::edge::routes::SESSION_PATH;
@@ -293,7 +294,7 @@ async fn get(settings: &Settings, accounts: &[String]) -> Result<Array, Failure>
         settings,
         call,
         accounts.len(),
-        plan.len(),
+        &waves(&plan),
         &|index| accounts_body(accounts, &plan[index]),
         &mut |index, answered| {
             for (account, entry) in answered.entries {
@@ -377,7 +378,7 @@ async fn write(
         &settings,
         call,
         entries.len(),
-        plan.len(),
+        &waves(&plan),
         &body_of,
         &mut |index, answered| {
             tracker
@@ -423,7 +424,7 @@ async fn run_calls(
     settings: &Settings,
     call: Call,
     total: usize,
-    calls: usize,
+    waves: &[Range<usize>],
     body_of: &dyn Fn(usize) -> String,
     on_answer: &mut dyn FnMut(usize, Answered) -> usize,
 ) -> Result<(), Failure> {
@@ -440,38 +441,44 @@ async fn run_calls(
     // still waiting for their turn all come after the ones in flight.
     let in_flight = Cell::new(0usize);
     let start = js_sys::Date::now();
-    let mut calls = stream::iter(0..calls)
-        .map(|index| {
-            let (controller, stopped, in_flight, url) = (&controller, &stopped, &in_flight, &url);
-            async move {
-                sleep_until(start + index as f64 * settings.interval_ms).await;
-                if stopped.get() || controller.signal().aborted() {
-                    return (index, None);
-                }
-                let body = body_of(index);
-                in_flight.set(in_flight.get() + 1);
-                let result = call_with_retries(settings, controller, call, url, &body).await;
-                in_flight.set(in_flight.get() - 1);
-                (index, Some(result))
-            }
-        })
-        .buffered(MAX_IN_FLIGHT);
     let mut first_failure: Option<Failure> = None;
     let mut done = 0;
-    while let Some((index, result)) = calls.next().await {
-        match result {
-            Some(Ok(answered)) => {
-                done += on_answer(index, answered);
-                report(settings, done, total);
+    for wave in waves {
+        let mut calls = stream::iter(wave.clone())
+            .map(|index| {
+                let (controller, stopped, in_flight, url) =
+                    (&controller, &stopped, &in_flight, &url);
+                async move {
+                    sleep_until(start + index as f64 * settings.interval_ms).await;
+                    if stopped.get() || controller.signal().aborted() {
+                        return (index, None);
+                    }
+                    let body = body_of(index);
+                    in_flight.set(in_flight.get() + 1);
+                    let result = call_with_retries(settings, controller, call, url, &body).await;
+                    in_flight.set(in_flight.get() - 1);
+                    (index, Some(result))
+                }
+            })
+            .buffered(MAX_IN_FLIGHT);
+        while let Some((index, result)) = calls.next().await {
+            match result {
+                Some(Ok(answered)) => {
+                    done += on_answer(index, answered);
+                    report(settings, done, total);
+                }
+                Some(Err(failure)) => {
+                    stopped.set(true);
+                    first_failure.get_or_insert(failure);
+                }
+                None => {}
             }
-            Some(Err(failure)) => {
-                stopped.set(true);
-                first_failure.get_or_insert(failure);
+            // Stopped, and nothing in flight: the rest would only wait for their turn to skip it.
+            if (stopped.get() || controller.signal().aborted()) && in_flight.get() == 0 {
+                break;
             }
-            None => {}
         }
-        // Stopped, and nothing in flight: the rest would only wait for their turn to skip it.
-        if (stopped.get() || controller.signal().aborted()) && in_flight.get() == 0 {
+        if stopped.get() || controller.signal().aborted() {
             break;
         }
     }

@@ -276,6 +276,21 @@ pub fn read_user_tags<J: Json>(
 pub struct PlannedCall {
     /// `(account, tags)`: the account's index, and the range of its tags this call carries.
     pub parts: Vec<(usize, Range<usize>)>,
+    /// Which of its accounts' runs of tags it carries: 0 for the first.
+    pub run: usize,
+}
+
+/// The plan's calls, run by run: a run's calls go only once the run before is answered, so
+/// that an account's tags reach the vendor in the order given, one call at a time.
+pub fn waves(plan: &[PlannedCall]) -> Vec<Range<usize>> {
+    let mut waves: Vec<Range<usize>> = Vec::new();
+    for (index, call) in plan.iter().enumerate() {
+        match waves.last_mut() {
+            Some(wave) if plan[wave.start].run == call.run => wave.end = index + 1,
+            _ => waves.push(index..index + 1),
+        }
+    }
+    waves
 }
 
 /// The calls of a get or a clear of `count` distinct accounts: in order, 100 a call.
@@ -286,6 +301,7 @@ pub fn plan_accounts(count: usize) -> Vec<PlannedCall> {
             parts: (from..count.min(from + ACCOUNTS_PER_CALL))
                 .map(|account| (account, 0..0))
                 .collect(),
+            run: 0,
         })
         .collect()
 }
@@ -313,6 +329,7 @@ pub fn plan_user_tags(entries: &[WriteEntry], tags_per_call: usize) -> Vec<Plann
         for chunk in parts.chunks(ACCOUNTS_PER_CALL) {
             calls.push(PlannedCall {
                 parts: chunk.to_vec(),
+                run,
             });
         }
     }
@@ -678,6 +695,10 @@ mod tests {
             .sum();
         assert_eq!(carried, 249 * 3 + 25);
         assert_eq!(plan_user_tags(&entries, 100).len(), 3);
+        // u7's runs go one after the other, each once the one before is answered.
+        assert_eq!(waves(&plan), [0..3, 3..4, 4..5]);
+        assert_eq!(waves(&plan_accounts(250)), vec![Range { start: 0, end: 3 }]);
+        assert!(waves(&[]).is_empty());
     }
 
     #[test]
