@@ -1,7 +1,8 @@
 //! The Cloudflare Worker: carries requests and answers between the runtime and the decisions
 //! of [`crate::edge`], which holds every rule that needs no runtime.
 //!
-//! Requests, answers and the upstream fetch use the runtime's own objects through web-sys,
+//! Requests, answers and the upstream fetch use the runtime's own objects through web-sys and
+//! two small JavaScript functions (a call with its whole answer, and an answer's `Response`),
 //! and JSON is read with the runtime's `JSON.parse`: bodies stay in JavaScript and only the
 //! values checked cross into wasm. workers-rs provides the entry point, the environment and
 //! timers.
@@ -320,8 +321,8 @@ async fn fetch_key_set(url: &str) -> Result<JsValue, EdgeError> {
     let init = RequestInit::new();
     init.set_signal(Some(&AbortSignal::timeout_with_u32(KEY_SET_TIMEOUT_MS)));
     let answer = send_request(url, &init).await.map_err(|_| unreadable())?;
-    let body = answer.body().filter(|_| answer.status() == 200);
-    read_json(&body.ok_or_else(unreadable)?).map_err(|_| unreadable())
+    // A body comes only with a 200.
+    read_json(&answer.body().ok_or_else(unreadable)?).map_err(|_| unreadable())
 }
 
 /// `fetch(url, init)` with the runtime's own objects, and the whole body of a 200.
@@ -522,26 +523,25 @@ async fn send(
     init.set_body(&JsValue::from_str(body));
     UPSTREAM_HEADERS.with(|headers| init.set_headers(headers));
     init.set_signal(Some(&signal));
-    let failed = |_: JsValue| {
+    // No answer, or only part of one: the timeout when it fired, else the network.
+    let failed = || {
         if signal.aborted() {
             EdgeError::UpstreamTimeout { timeout_ms }
         } else {
             EdgeError::UpstreamUnreachable
         }
     };
-    let answer = send_request(url, &init).await.map_err(failed)?;
+    let answer = send_request(url, &init).await.map_err(|_| failed())?;
     if answer.status() != 200 {
         let status = answer.status();
         return Err(EdgeError::UpstreamNotAnAnswer(format!("HTTP {status}")));
     }
-    let bytes = answer
-        .body()
-        .ok_or_else(|| match failed(JsValue::UNDEFINED) {
-            EdgeError::UpstreamUnreachable => {
-                EdgeError::UpstreamNotAnAnswer("the answer was cut short".into())
-            }
-            other => other,
-        })?;
+    let bytes = answer.body().ok_or_else(|| match failed() {
+        EdgeError::UpstreamUnreachable => {
+            EdgeError::UpstreamNotAnAnswer("the answer was cut short".into())
+        }
+        other => other,
+    })?;
     let not_an_answer = || EdgeError::UpstreamNotAnAnswer(format!("not an answer to {call}"));
     let json = read_json(&bytes).map_err(|_| not_an_answer())?;
     let status = Status::read(&json).ok_or_else(not_an_answer)?;
