@@ -19,6 +19,7 @@ const budgets = JSON.parse(readFileSync(join(root, 'bench/budgets.json'), 'utf8'
 const rows = [];
 const row = (what, ours, baseline, ratio, goal) => rows.push({ what, ours, baseline, ratio, goal });
 const fixed = (n, digits = 2) => n.toFixed(digits);
+const signed = (n, digits = 2) => `${n < 0 ? '−' : '+'}${fixed(Math.abs(n), digits)}`;
 
 /** Microseconds per call of `fn`, after a warm-up. */
 function perCall(fn, calls) {
@@ -65,7 +66,7 @@ function bundle(name) {
   });
   return join(outdir, 'index.js');
 }
-// Both Workers run in the same runtime with the same options; each, and the direct path, first
+// All Workers run in the same runtime with the same options; each, and the direct path, first
 // serves `warmUp` requests that are not measured, so that every row is of code already compiled.
 const scripts = {
   ours: {},
@@ -206,11 +207,11 @@ row('Through the Worker: the runtime\'s CPU µs per get, at concurrency 64', cpu
   `reference JS Worker ${cpu(busy.reference)}; bare Rust Worker ${cpu(busy.floor)}; bare JS Worker ${cpu(busy.bareJs)}; ours without log lines ${cpu(busy.quiet)}`,
   `${fixed(busy.ours.cpuPerCall / busy.reference.cpuPerCall)}× the reference's`, 'reported');
 row('Through the Worker: what the Rust glue costs, CPU µs per get', `bare Rust Worker ${cpu(busy.floor)}`,
-  `bare JS Worker ${cpu(busy.bareJs)}`, `+${fixed(busy.floor.cpuPerCall - busy.bareJs.cpuPerCall, 0)} µs a call ` +
+  `bare JS Worker ${cpu(busy.bareJs)}`, `${signed(busy.floor.cpuPerCall - busy.bareJs.cpuPerCall, 0)} µs a call ` +
   `(${fixed(busy.floor.perSecond / busy.bareJs.perSecond)}× its throughput)`, 'reported');
 row(`Through the Worker: its log lines' share of its throughput`, loaded(busy.ours), `without them ${loaded(busy.quiet)}`,
   `the lines cost ${fixed((1 - busy.ours.perSecond / busy.quiet.perSecond) * 100, 0)}% here`, 'reported');
-const added = (r) => `+${fixed(r.p50 - calm.direct.p50)} ms`;
+const added = (r) => `${signed(r.p50 - calm.direct.p50)} ms`;
 row('Through the Worker: p50 / p99 ms, one request at a time', `${fixed(calm.ours.p50)} / ${fixed(calm.ours.p99)}`,
   `reference ${fixed(calm.reference.p50)} / ${fixed(calm.reference.p99)}; bare Rust Worker ` +
   `${fixed(calm.floor.p50)} / ${fixed(calm.floor.p99)}; direct ${fixed(calm.direct.p50)} / ${fixed(calm.direct.p99)}`,
