@@ -66,18 +66,19 @@ function bundle(name) {
   });
   return join(outdir, 'index.js');
 }
-// All Workers run in the same runtime with the same options; each, and the direct path, first
-// serves `warmUp` requests that are not measured, so that every row is of code already compiled.
+// All Workers run in the same runtime with the same options, each on its own port; each, and the
+// direct path, first serves `warmUp` requests that are not measured, so that every row is of code
+// already compiled. The bare Workers take no credentials.
 const scripts = {
-  ours: {},
+  ours: { port: 8795 },
   // The same job in plain JavaScript, checks and log lines included.
-  reference: { script: bundle('reference'), compatibilityFlags: ['nodejs_compat'] },
+  reference: { port: 8794, script: bundle('reference'), compatibilityFlags: ['nodejs_compat'] },
   // The least a Rust Worker can do for this endpoint: no checks, logs, timeout or retries.
-  floor: { script: join(root, 'target/bench-floor/index.js') },
+  floor: { port: 8797, bare: true, script: join(root, 'target/bench-floor/index.js') },
   // The same in plain JavaScript: what is left between the two is the Rust toolchain's glue.
-  bareJs: { script: bundle('bare-js'), compatibilityFlags: ['nodejs_compat'] },
+  bareJs: { port: 8798, bare: true, script: bundle('bare-js'), compatibilityFlags: ['nodejs_compat'] },
   // Ours without its log lines, for the share they take.
-  quiet: { script: join(root, 'target/bench-quiet/index.js') },
+  quiet: { port: 8792, script: join(root, 'target/bench-quiet/index.js') },
 };
 /** Each Worker's runtime process (the one listening on its port), whose CPU time is read around each slice. */
 const pidOn = (port) => Number(/pid=(\d+)/.exec(execFileSync('ss', ['-ltnpH', `sport = :${port}`], { encoding: 'utf8' }))[1]);
@@ -87,32 +88,22 @@ function cpuMs(pid) {
   const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
   return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS;
 }
-const worker = await startWorker(bindingsFor(emulator), { port: 8795, ...scripts.ours });
-const referenceWorker = await startWorker(bindingsFor(emulator), { port: 8794, ...scripts.reference });
-const floorWorker = await startWorker(bindingsFor(emulator), { port: 8797, ...scripts.floor });
-const quietWorker = await startWorker(bindingsFor(emulator), { port: 8792, ...scripts.quiet });
-const bareJsWorker = await startWorker(bindingsFor(emulator), { port: 8798, ...scripts.bareJs });
-const runtimes = { ours: pidOn(8795), reference: pidOn(8794), floor: pidOn(8797), quiet: pidOn(8792), bareJs: pidOn(8798) };
+const running = [];
+const runtimes = {};
+for (const [name, { port, script, compatibilityFlags }] of Object.entries(scripts)) {
+  running.push(await startWorker(bindingsFor(emulator), { port, script, compatibilityFlags }));
+  runtimes[name] = pidOn(port);
+}
 const usersig = new Api(Number(SDKAPPID), KEY).genUserSig('administrator', 86400);
 const query = (i) => new URLSearchParams({ usersig, identifier: 'administrator', sdkappid: SDKAPPID, random: String(i), contenttype: 'json' });
 const ADD = '/v4/all_member_push/im_add_tag';
 const writer = { Authorization: `Bearer ${WRITE_TOKEN}` };
-const targets = {
-  direct: [(i) => `${emulator.url}${API}?${query(i)}`, {}],
-  ours: [`http://127.0.0.1:8795${API}`, headers],
-  reference: [`http://127.0.0.1:8794${API}`, headers],
-  floor: [`http://127.0.0.1:8797${API}`, {}],
-  quiet: [`http://127.0.0.1:8792${API}`, headers],
-  bareJs: [`http://127.0.0.1:8798${API}`, {}],
-};
+/** Each Worker as a target at `path`: its URL, and `credentials` unless it is a bare one. */
+const through = (path, credentials) => Object.fromEntries(Object.entries(scripts).map(([name, { port, bare }]) =>
+  [name, [`http://127.0.0.1:${port}${path}`, bare ? {} : credentials]]));
+const targets = { direct: [(i) => `${emulator.url}${API}?${query(i)}`, {}], ...through(API, headers) };
 /** The same Workers, each adding two tags to 100 accounts a call. */
-const addTargets = {
-  ours: [`http://127.0.0.1:8795${ADD}`, writer],
-  reference: [`http://127.0.0.1:8794${ADD}`, writer],
-  floor: [`http://127.0.0.1:8797${ADD}`, {}],
-  quiet: [`http://127.0.0.1:8792${ADD}`, writer],
-  bareJs: [`http://127.0.0.1:8798${ADD}`, {}],
-};
+const addTargets = through(ADD, writer);
 for (const [url, withHeaders] of Object.values(targets)) {
   await load({ url, headers: withHeaders, requests: warmUp, concurrency });
 }
@@ -165,11 +156,7 @@ const adds = await everyWay(
   (url, headers, calls) => load({ url, headers, requests: calls, concurrency, body: addBody() }),
   Math.ceil(requests / 5), addTargets,
 );
-await worker.dispose();
-await referenceWorker.dispose();
-await floorWorker.dispose();
-await quietWorker.dispose();
-await bareJsWorker.dispose();
+for (const started of running) await started.dispose();
 
 /**
  * Milliseconds from starting a Worker to its first answer, and the part of them from the runtime
