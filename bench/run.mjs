@@ -69,10 +69,14 @@ function bundle(name) {
 // All Workers run in the same runtime with the same options, each on its own port; each, and the
 // direct path, first serves `warmUp` requests that are not measured, so that every row is of code
 // already compiled. The bare Workers take no credentials.
+const referenceScript = bundle('reference');
 const scripts = {
   ours: { port: 8795 },
   // The same job in plain JavaScript, checks and log lines included.
-  reference: { port: 8794, script: bundle('reference'), compatibilityFlags: ['nodejs_compat'] },
+  reference: { port: 8794, script: referenceScript, compatibilityFlags: ['nodejs_compat'] },
+  // The reference once more, in a runtime of its own: how far apart the same code lands in this
+  // run, the noise that every other ratio of the run carries.
+  referenceAgain: { port: 8790, script: referenceScript, compatibilityFlags: ['nodejs_compat'] },
   // The least a Rust Worker can do for this endpoint: no checks, logs, timeout or retries.
   floor: { port: 8797, bare: true, script: join(root, 'target/bench-floor/index.js') },
   // The same in plain JavaScript: what is left between the two is the Rust toolchain's glue.
@@ -193,11 +197,16 @@ const cpu = (r) => fixed(r.cpuPerCall, 0);
 row('Through the Worker: the runtime\'s CPU µs per get, at concurrency 64', cpu(busy.ours),
   `reference JS Worker ${cpu(busy.reference)}; bare Rust Worker ${cpu(busy.floor)}; bare JS Worker ${cpu(busy.bareJs)}; ours without log lines ${cpu(busy.quiet)}`,
   `${fixed(busy.ours.cpuPerCall / busy.reference.cpuPerCall)}× the reference's`, 'reported');
+const perGet = (r) => `${fixed(r.perSecond, 0)} req/s, ${cpu(r)} µs of CPU a get`;
+const drift = (a, b) => `${fixed(a.perSecond / b.perSecond)}× and ${signed(a.cpuPerCall - b.cpuPerCall, 0)} µs`;
+row('Through the Worker: this run\'s noise, the reference Worker started twice', `second copy ${perGet(busy.referenceAgain)}`,
+  `first copy ${perGet(busy.reference)}`, `gets ${drift(busy.referenceAgain, busy.reference)}, adds ${drift(adds.referenceAgain, adds.reference)}: ` +
+  'how far the same code lands apart in this run', 'reported');
 row('Through the Worker: what the Rust glue costs, CPU µs per get', `bare Rust Worker ${cpu(busy.floor)}`,
   `bare JS Worker ${cpu(busy.bareJs)}`, `${signed(busy.floor.cpuPerCall - busy.bareJs.cpuPerCall, 0)} µs a call ` +
   `(${fixed(busy.floor.perSecond / busy.bareJs.perSecond)}× its throughput)`, 'reported');
 row(`Through the Worker: its log lines' share of its throughput`, loaded(busy.ours), `without them ${loaded(busy.quiet)}`,
-  `the lines cost ${fixed((1 - busy.ours.perSecond / busy.quiet.perSecond) * 100, 0)}% here`, 'reported');
+  `the lines cost ${signed((1 - busy.ours.perSecond / busy.quiet.perSecond) * 100, 0)}% here`, 'reported');
 const added = (r) => `${signed(r.p50 - calm.direct.p50)} ms`;
 row('Through the Worker: p50 / p99 ms, one request at a time', `${fixed(calm.ours.p50)} / ${fixed(calm.ours.p99)}`,
   `reference ${fixed(calm.reference.p50)} / ${fixed(calm.reference.p99)}; bare Rust Worker ` +
