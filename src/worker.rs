@@ -533,19 +533,19 @@ async fn send(
     UPSTREAM_HEADERS.with(|headers| init.set_headers(headers));
     init.set_signal(Some(&signal));
     // No answer, or only part of one: the timeout when it fired, else the network.
-    let failed = || {
+    let no_answer = || {
         if signal.aborted() {
             EdgeError::UpstreamTimeout { timeout_ms }
         } else {
             EdgeError::UpstreamUnreachable
         }
     };
-    let answer = send_request(url, &init).await.map_err(|_| failed())?;
-    if answer.status() != 200 {
-        let status = answer.status();
+    let answer = send_request(url, &init).await.map_err(|_| no_answer())?;
+    let status = answer.status();
+    if status != 200 {
         return Err(EdgeError::UpstreamNotAnAnswer(format!("HTTP {status}")));
     }
-    let bytes = answer.body().ok_or_else(|| match failed() {
+    let bytes = answer.body().ok_or_else(|| match no_answer() {
         EdgeError::UpstreamUnreachable => {
             EdgeError::UpstreamNotAnAnswer("the answer was cut short".into())
         }
@@ -553,13 +553,13 @@ async fn send(
     })?;
     let not_an_answer = || EdgeError::UpstreamNotAnAnswer(format!("not an answer to {call}"));
     let json = read_json(&bytes).map_err(|_| not_an_answer())?;
-    let status = Status::read(&json).ok_or_else(not_an_answer)?;
+    let code = Status::read(&json).ok_or_else(not_an_answer)?.code;
     let failed = match call.row().scope {
         Scope::Write => failed_accounts(&json).ok_or_else(not_an_answer)?,
         Scope::Read => Vec::new(),
     };
     Ok(Forwarded {
-        code: status.code,
+        code,
         failed,
         body: bytes,
     })
