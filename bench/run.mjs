@@ -3,7 +3,7 @@
 // requests through the Worker (ours, a plain-JavaScript reference Worker, the least a Rust
 // Worker can do and its plain-JavaScript counterpart, straight to the emulator; throughput, latency
 // and the runtime's CPU time per call), 10,000-account getTags and addTags batches at the
-// vendor's rate, and the wasm sizes.
+// vendor's rate, the hardest bodies to refuse beside the largest accepted, and the wasm sizes.
 import { execFileSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { readFileSync } from 'node:fs';
@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { API, KEY, SDKAPPID, TOKEN, WRITE_TOKEN, bindingsFor, startEmulator, startWorker } from '../tests/worker/harness.mjs';
 import { addBody, load } from '../tests/worker/load.mjs';
+import { bodyRows } from './bodies.mjs';
 
 const root = join(import.meta.dirname, '..');
 const require = createRequire(import.meta.url);
@@ -257,6 +258,8 @@ row('Cold start: ms from starting a Worker to its first answer, of them from rea
     await limited.stop();
   }
 }
+
+await bodyRows(row, fixed);
 
 // Sizes.
 for (const [name, file, budget] of [

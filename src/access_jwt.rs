@@ -145,9 +145,34 @@ impl AccessToken {
     }
 
     /// Who the token speaks for: its e-mail, else its subject.
-    pub fn identity(&self) -> &str {
-        let who = self.claims.email.as_ref().or(self.claims.sub.as_ref());
-        who.map_or("unknown", String::as_str)
+    pub fn identity(&self) -> Identity {
+        match (&self.claims.email, &self.claims.sub) {
+            (Some(email), _) => Identity::Email(email.clone()),
+            (None, Some(subject)) => Identity::Subject(subject.clone()),
+            (None, None) => Identity::Unnamed,
+        }
+    }
+}
+
+/// Who a verified Access token speaks for. Only an e-mail may be listed as a writer: a subject
+/// (a service token's, say) is an opaque id that could equal a listed address by chance.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Identity {
+    /// The token's `email`.
+    Email(String),
+    /// A token without an e-mail: its `sub`.
+    Subject(String),
+    /// A token with neither.
+    Unnamed,
+}
+
+impl Identity {
+    /// The name the logs and `/session` give the caller.
+    pub fn name(&self) -> &str {
+        match self {
+            Identity::Email(name) | Identity::Subject(name) => name,
+            Identity::Unnamed => "unknown",
+        }
     }
 }
 
@@ -265,7 +290,7 @@ mod tests {
         assert_eq!(parsed.kid, "k1");
         assert_eq!(parsed.signature, b"sig");
         assert_eq!(parsed.signed, text[..text.rfind('.').unwrap()]);
-        assert_eq!(parsed.identity(), "ops@example.com");
+        assert_eq!(parsed.identity(), Identity::Email("ops@example.com".into()));
         assert_eq!(parsed.check_claims(&config(), 1500.0), Ok(()));
         assert_eq!(
             parsed.check_claims(&config(), 999.0),

@@ -241,10 +241,17 @@ impl Call {
         self.row().body.check(self, body)
     }
 
+    /// Refuses, before parsing, a body whose structure reaches far past any this call takes.
+    pub fn check_extent(self, body: &[u8]) -> Result<(), BodyError> {
+        self.row().body.check_extent(body)
+    }
+
     /// Parses and checks a body as a caller sends it (natively, with `serde_json`).
     pub fn parse(self, body: &[u8]) -> Result<TagRequest, BodyError> {
+        self.check_extent(body)?;
         let text = std::str::from_utf8(body).map_err(|_| BodyError::NotUtf8)?;
-        let value = <serde_json::Value as Json>::parse(text).map_err(BodyError::NotJson)?;
+        let value =
+            <serde_json::Value as Json>::parse(text).map_err(|why| BodyError::not_json(&why))?;
         self.check(&value)
     }
 }

@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::api::{Call, TagApi};
 use crate::codes::{Coded, INVALID_BODY, TOO_MANY_ACCOUNTS};
-use crate::json::{Json, NotText, quoted};
+use crate::json::{Exceeded, Extent, Json, NotText, quoted};
 
 /// The most accounts one call may name.
 pub const MAX_ACCOUNTS: usize = 100;
@@ -17,6 +17,11 @@ pub const MAX_TAG_BYTES: usize = 50;
 const REGISTRATION_ID_CHARS: usize = 36;
 /// How much of an over-long value an error message quotes.
 const QUOTED_CHARS: usize = 40;
+/// How many undefined fields an error message names; past them it says how many more there
+/// are, so that what a refusal says stays small whatever the body holds.
+const NAMED_FIELDS: usize = 5;
+/// How much of a parser's account of bad JSON an error message keeps.
+const PARSER_MESSAGE_CHARS: usize = 200;
 
 /// Why a body is refused: the vendor's codes for the same faults.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -24,13 +29,24 @@ pub enum BodyError {
     /// The bytes are not UTF-8.
     #[error("the body is not valid UTF-8")]
     NotUtf8,
-    /// The text is not JSON; the parser's account of why.
+    /// The text is not JSON; the parser's account of why (see [`BodyError::not_json`]).
     #[error("the body is not valid JSON ({0})")]
     NotJson(String),
     /// The JSON is not the shape the call takes, or breaks a limit; the message names the
     /// value and where it is.
     #[error("{0}")]
     Invalid(String),
+    /// Arrays and objects nested deeper than any body of the call, found before parsing.
+    #[error(
+        "the body nests arrays and objects more than {0} deep, deeper than any body this call takes"
+    )]
+    TooDeep(usize),
+    /// More parts than twice the largest body of the call has, found before parsing.
+    #[error(
+        "the body has more than {0} fields and items in all, over twice as many as the largest \
+         body this call takes"
+    )]
+    TooManyParts(usize),
     /// More accounts than one call may name.
     #[error("{field} has {count} accounts; at most {MAX_ACCOUNTS} are allowed per call")]
     TooManyAccounts {
@@ -41,11 +57,27 @@ pub enum BodyError {
     },
 }
 
+impl BodyError {
+    /// Not JSON, with the parser's account of why cut to a few lines: a parser may quote the
+    /// text it stopped at, and what a refusal says stays small whatever the body holds.
+    pub fn not_json(parser_message: &str) -> Self {
+        let mut message: String = parser_message.chars().take(PARSER_MESSAGE_CHARS).collect();
+        if message.len() < parser_message.len() {
+            message.push('…');
+        }
+        BodyError::NotJson(message)
+    }
+}
+
 impl Coded for BodyError {
     fn code(&self) -> i64 {
         match self {
             BodyError::TooManyAccounts { .. } => TOO_MANY_ACCOUNTS,
-            _ => INVALID_BODY,
+            BodyError::NotUtf8
+            | BodyError::NotJson(_)
+            | BodyError::Invalid(_)
+            | BodyError::TooDeep(_)
+            | BodyError::TooManyParts(_) => INVALID_BODY,
         }
     }
 }
@@ -160,6 +192,43 @@ impl TagRequest {
 }
 
 impl Shape {
+    /// How far a body of this shape may reach before it is parsed: twice the depth and twice
+    /// the parts of the largest such body. Every valid body, and every body only a little off
+    /// (the other shape's, say), is parsed and told exactly what is wrong; one far past them
+    /// is refused for what it is, at the cost of one pass over its bytes rather than of the
+    /// parser building it.
+    pub fn extent(self) -> Extent {
+        // A list of n items has n parts: its bracket and n - 1 commas.
+        match self {
+            Shape::Accounts { .. } => Extent {
+                depth: 2 * 2,
+                parts: 2 * (1 + MAX_ACCOUNTS),
+            },
+            Shape::UserTags {
+                max_tags,
+                replace_max_tags,
+            } => {
+                let tags = max_tags.max(replace_max_tags.unwrap_or(0));
+                // An entry is its brace, one comma and its list of tags; the body is its brace,
+                // the comma before `Replace` and the list of entries.
+                let entry = 2 + tags;
+                Extent {
+                    depth: 2 * 4,
+                    parts: 2 * (2 + MAX_ACCOUNTS + MAX_ACCOUNTS * entry),
+                }
+            }
+        }
+    }
+
+    /// Refuses a body whose structure reaches past [`Shape::extent`], before it is parsed.
+    pub fn check_extent(self, body: &[u8]) -> Result<(), BodyError> {
+        let extent = self.extent();
+        extent.check(body).map_err(|exceeded| match exceeded {
+            Exceeded::Depth => BodyError::TooDeep(extent.depth),
+            Exceeded::Parts => BodyError::TooManyParts(extent.parts),
+        })
+    }
+
     /// Checks a body for `call`, in this order: an object, no field the call does not define,
     /// the list, its length, then each entry in turn, and no account twice in a write.
     pub(crate) fn check(self, call: Call, body: &impl Json) -> Result<TagRequest, BodyError> {
@@ -171,7 +240,7 @@ impl Shape {
         }
         match self {
             Shape::Accounts { distinct } => {
-                defined_fields_only(body, &["To_Account"], &"the body", call)?;
+                defined_fields_only(body, &["To_Account"], Holder::Body, call)?;
                 let items = list(body, "To_Account", "an array of accounts")?;
                 let accounts = items
                     .iter()
@@ -181,7 +250,7 @@ impl Shape {
                     })
                     .collect::<Result<Vec<_>, _>>()?;
                 if distinct {
-                    each_once(&accounts, |i| format!("To_Account[{i}]"))?;
+                    each_once(call.api, &accounts, |i| format!("To_Account[{i}]"))?;
                 }
                 Ok(TagRequest::Accounts(accounts))
             }
@@ -194,8 +263,9 @@ impl Shape {
                     Some(_) => &["UserTags", "Replace"],
                     None => &["UserTags"],
                 };
-                defined_fields_only(body, fields, &"the body", call)?;
-                let replace = match body.field("Replace").map(|value| value.integer()) {
+                defined_fields_only(body, fields, Holder::Body, call)?;
+                // Present is present: `"Replace": null` is not taken as absent.
+                let replace = match body.field_or_null("Replace").map(|value| value.integer()) {
                     None => None,
                     Some(Some(0)) => Some(false),
                     Some(Some(1)) => Some(true),
@@ -212,7 +282,7 @@ impl Shape {
                     .map(|(i, item)| user_tags(call, item, i, max_tags))
                     .collect::<Result<Vec<_>, _>>()?;
                 let accounts: Vec<String> = entries.iter().map(|e| e.to_account.clone()).collect();
-                each_once(&accounts, |i| format!("UserTags[{i}].To_Account"))?;
+                each_once(call.api, &accounts, |i| format!("UserTags[{i}].To_Account"))?;
                 Ok(TagRequest::UserTags { entries, replace })
             }
         }
@@ -223,42 +293,82 @@ fn invalid(message: String) -> BodyError {
     BodyError::Invalid(message)
 }
 
-/// Refuses the fields the vendor does not define for this call, naming them in sorted order
-/// (parsers disagree on the order of an object's fields).
+/// The object whose fields are checked: the body itself, or one entry of its `UserTags`.
+#[derive(Debug, Clone, Copy)]
+enum Holder {
+    Body,
+    Entry(Place),
+}
+
+impl std::fmt::Display for Holder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Holder::Body => f.write_str("the body"),
+            Holder::Entry(place) => place.fmt(f),
+        }
+    }
+}
+
+/// Refuses the fields the vendor does not define for this call. It names the first few in
+/// sorted order (parsers disagree on the order of an object's fields) and counts the rest, in
+/// one pass that keeps only those few: a body may hold a hundred thousand such fields.
 fn defined_fields_only(
     object: &impl Json,
     defined: &[&str],
-    what: &dyn std::fmt::Display,
+    holder: Holder,
     call: Call,
 ) -> Result<(), BodyError> {
-    let mut undefined: Vec<String> = Vec::new();
+    let mut first: Vec<String> = Vec::with_capacity(NAMED_FIELDS + 1);
+    let mut count = 0usize;
     for key in object.keys() {
-        if !defined.contains(&key.as_str()) {
-            let at = undefined
-                .iter()
-                .position(|k| *k > key)
-                .unwrap_or(undefined.len());
-            undefined.insert(at, key);
+        if defined.contains(&key.as_str()) {
+            continue;
+        }
+        count += 1;
+        let at = first.partition_point(|named| *named < key);
+        if at < NAMED_FIELDS {
+            first.insert(at, key);
+            first.truncate(NAMED_FIELDS);
         }
     }
-    match undefined.as_slice() {
-        [] => Ok(()),
-        [only] if only == "Replace" => Err(invalid(format!(
-            "Replace is taken by /v4/timpush/add_tag only, not by {call}"
+    let named = first.iter().map(|key| quoted_name(key)).collect::<Vec<_>>();
+    match (count, holder) {
+        (0, _) => Ok(()),
+        (1, Holder::Entry(place)) if first[0] == "Replace" && call == REPLACE_CALL => {
+            Err(invalid(format!(
+                "{place} has the field \"Replace\", which {call} takes beside UserTags, at the \
+                 top of the body, not inside an entry"
+            )))
+        }
+        (1, _) if first[0] == "Replace" => Err(invalid(format!(
+            "Replace is taken by {REPLACE_CALL} only, not by {call}"
         ))),
-        [only] => Err(invalid(format!(
-            "{what} has the field {}, which {call} does not define",
-            quoted(only)
+        (1, _) => Err(invalid(format!(
+            "{holder} has the field {}, which {call} does not define",
+            named[0]
         ))),
-        several => Err(invalid(format!(
-            "{what} has the fields {}, which {call} does not define",
-            several
-                .iter()
-                .map(|key| quoted(key))
-                .collect::<Vec<_>>()
-                .join(", ")
-        ))),
+        (count, _) => {
+            let more = match count - named.len() {
+                0 => String::new(),
+                more => format!(" and {more} more"),
+            };
+            Err(invalid(format!(
+                "{holder} has the fields {}{more}, which {call} does not define",
+                named.join(", ")
+            )))
+        }
     }
+}
+
+/// The one call that takes `Replace`.
+const REPLACE_CALL: Call = Call {
+    operation: crate::api::Operation::Add,
+    api: TagApi::Timpush,
+};
+
+/// A field's name in quotes for a message, shortened when long.
+fn quoted_name(name: &str) -> String {
+    quoted(&shortened(name))
 }
 
 /// The items of a list of 1 to 100 accounts.
@@ -289,7 +399,7 @@ fn user_tags(
             "{place} must be an object {{\"To_Account\": ..., \"Tags\": [...]}}"
         )));
     }
-    defined_fields_only(item, &["To_Account", "Tags"], &place, call)?;
+    defined_fields_only(item, &["To_Account", "Tags"], Holder::Entry(place), call)?;
     let to_account = match item.field("To_Account") {
         Some(value) => {
             read_account(call.api, &value, &place.within(Within::Account)).map_err(invalid)?
@@ -398,19 +508,54 @@ pub fn read_tag(value: &impl Json, place: &Place) -> Result<String, String> {
     }
 }
 
-/// Refuses an account named twice.
-fn each_once(accounts: &[String], place: impl Fn(usize) -> String) -> Result<(), BodyError> {
+/// Refuses an account named twice. A RegistrationID names one device in either case, so
+/// two spellings of it are one account. Pairwise: a write names at most 100 accounts, and
+/// no set's code need come into the Worker for them.
+fn each_once(
+    api: TagApi,
+    accounts: &[String],
+    place: impl Fn(usize) -> String,
+) -> Result<(), BodyError> {
     for (index, account) in accounts.iter().enumerate() {
-        if let Some(first) = accounts[..index].iter().position(|a| a == account) {
-            return Err(invalid(format!(
-                "{}{} repeats {}: name each account once in a write",
-                place(index),
-                quote(account),
-                place(first)
-            )));
-        }
+        let Some(first) = accounts[..index]
+            .iter()
+            .position(|earlier| same_account(api, earlier, account))
+        else {
+            continue;
+        };
+        let case = if accounts[first] == *account {
+            ""
+        } else {
+            " (the same RegistrationID in another case)"
+        };
+        return Err(invalid(format!(
+            "{}{} repeats {}{case}: name each account once in a write",
+            place(index),
+            quote(account),
+            place(first)
+        )));
     }
     Ok(())
+}
+
+/// Whether two accounts are one: the same UserID, or the same RegistrationID in any case (in
+/// the generation that takes them).
+fn same_account(api: TagApi, a: &str, b: &str) -> bool {
+    a == b
+        || (api == TagApi::Timpush
+            && a.eq_ignore_ascii_case(b)
+            && is_registration_id(a)
+            && is_registration_id(b))
+}
+
+/// What two spellings of one account have in common: a RegistrationID in upper case (in the
+/// generation that takes them), any other account as it is.
+pub fn same_account_key(api: TagApi, account: &str) -> std::borrow::Cow<'_, str> {
+    if api == TagApi::Timpush && is_registration_id(account) {
+        std::borrow::Cow::Owned(account.to_ascii_uppercase())
+    } else {
+        std::borrow::Cow::Borrowed(account)
+    }
 }
 
 /// What is wrong with an account for this generation, if anything, as the end of a sentence
@@ -470,12 +615,17 @@ pub fn quote(value: &str) -> String {
     if value.is_empty() {
         return String::new();
     }
+    format!(" ({})", quoted(&shortened(value)))
+}
+
+/// The value, cut to its first characters with `…` when long.
+fn shortened(value: &str) -> String {
     // Cut by characters, never by slicing at a byte, so no panic path comes with it.
     let mut shown: String = value.chars().take(QUOTED_CHARS).collect();
     if shown.len() < value.len() {
         shown.push('…');
     }
-    format!(" ({})", quoted(&shown))
+    shown
 }
 
 #[cfg(test)]
@@ -742,5 +892,150 @@ mod tests {
         assert_eq!(request.accounts(), ["a", "b"]);
         assert_eq!(request.tags(), ["vip", "cn", "new"]);
         assert!(!request.replace());
+    }
+
+    /// What a refusal says about a body: at most about a kilobyte, whatever the body holds.
+    const MOST_SAID: usize = 1024;
+
+    #[test]
+    fn many_undefined_fields_are_named_a_few_and_counted() {
+        let add = call(Operation::Add, TagApi::AllMemberPush);
+        for keys in [
+            (0..116_502).map(|i| format!("k{i:06}")).collect::<Vec<_>>(),
+            (0..116_502).rev().map(|i| format!("k{i:06}")).collect(),
+        ] {
+            let mut body = serde_json::Map::new();
+            body.insert(
+                "UserTags".into(),
+                json!([{ "To_Account": "a", "Tags": ["t"] }]),
+            );
+            for key in keys {
+                body.insert(key, json!(1));
+            }
+            // Checked as parsed: so many fields would not reach the parser (see below).
+            let error = add
+                .check(&serde_json::Value::Object(body))
+                .unwrap_err()
+                .to_string();
+            assert_eq!(
+                error,
+                "the body has the fields \"k000000\", \"k000001\", \"k000002\", \"k000003\", \
+                 \"k000004\" and 116497 more, which /v4/all_member_push/im_add_tag does not define"
+            );
+        }
+        let two = refusal(get(), json!({ "To_Account": ["a"], "b": 1, "a": 2 }));
+        assert!(
+            two.starts_with("the body has the fields \"a\", \"b\", which"),
+            "{two}"
+        );
+    }
+
+    #[test]
+    fn what_a_refusal_says_stays_small() {
+        let long = "k".repeat(500_000);
+        let entry = json!([{ "To_Account": "a", "Tags": ["t"], long.clone(): 1 }]);
+        let remove = call(Operation::Remove, TagApi::Timpush);
+        let bodies = [
+            json!({ long.clone(): 1, "To_Account": ["a"] }),
+            json!({ "To_Account": [long.clone()] }),
+            json!({ "UserTags": entry }),
+            json!({ "UserTags": [{ "To_Account": "a", "Tags": ["t", long.clone()] }] }),
+        ];
+        for body in bodies {
+            let call = if body.get("UserTags").is_some() {
+                remove
+            } else {
+                get()
+            };
+            let error = refusal(call, body);
+            assert!(error.len() < MOST_SAID, "{} bytes", error.len());
+            assert!(error.contains(&format!("{}…", "k".repeat(40))), "{error}");
+        }
+        let deep = format!("{}1{}", "[".repeat(100_000), "]".repeat(100_000));
+        assert_eq!(get().parse(deep.as_bytes()), Err(BodyError::TooDeep(4)));
+        let error = BodyError::not_json(&"x".repeat(10_000)).to_string();
+        assert!(error.len() < MOST_SAID, "{} bytes", error.len());
+    }
+
+    #[test]
+    fn replace_is_0_or_1_at_the_top_of_the_body() {
+        let add = call(Operation::Add, TagApi::Timpush);
+        let null = json!({ "UserTags": [{ "To_Account": "a", "Tags": ["t"] }], "Replace": null });
+        assert_eq!(refusal(add, null), "Replace must be 0 or 1");
+        let inside = json!({ "UserTags": [{ "To_Account": "a", "Tags": ["t"], "Replace": 1 }] });
+        assert_eq!(
+            refusal(add, inside),
+            "UserTags[0] has the field \"Replace\", which /v4/timpush/add_tag takes beside \
+             UserTags, at the top of the body, not inside an entry"
+        );
+    }
+
+    #[test]
+    fn a_registration_id_in_two_cases_is_one_account() {
+        let lower = REGISTRATION_ID.to_lowercase();
+        let clear = call(Operation::Clear, TagApi::Timpush);
+        assert_eq!(
+            refusal(clear, json!({ "To_Account": [REGISTRATION_ID, lower] })),
+            format!(
+                "To_Account[1] (\"{lower}\") repeats To_Account[0] (the same RegistrationID in \
+                 another case): name each account once in a write"
+            )
+        );
+        let add = call(Operation::Add, TagApi::Timpush);
+        let twice = json!({ "UserTags": [
+            { "To_Account": REGISTRATION_ID, "Tags": ["x"] }, { "To_Account": lower, "Tags": ["y"] }
+        ] });
+        assert!(refusal(add, twice).contains("repeats UserTags[0].To_Account"));
+        // UserIDs keep their case: two are two accounts.
+        assert!(check(clear, json!({ "To_Account": ["Ann", "ann"] })).is_ok());
+        // A get may name an account twice, in any case.
+        let get = call(Operation::Get, TagApi::Timpush);
+        assert!(check(get, json!({ "To_Account": [REGISTRATION_ID, lower] })).is_ok());
+    }
+
+    #[test]
+    fn structure_far_past_any_valid_body_is_refused_before_parsing() {
+        let get = get();
+        let remove = call(Operation::Remove, TagApi::Timpush);
+        // The largest valid bodies, and a little past them, are parsed and told exactly.
+        let tags: Vec<String> = (0..100).map(|i| format!("t{i}")).collect();
+        let entries: Vec<_> = accounts(100)
+            .into_iter()
+            .map(|a| json!({ "To_Account": a, "Tags": tags }))
+            .collect();
+        assert!(check(remove, json!({ "UserTags": entries })).is_ok());
+        assert_eq!(
+            check(get, json!({ "To_Account": accounts(201) })).unwrap_err(),
+            BodyError::TooManyAccounts {
+                field: "To_Account",
+                count: 201
+            }
+        );
+        // Far past them, the structure alone refuses them.
+        assert_eq!(
+            check(get, json!({ "To_Account": accounts(202) })).unwrap_err(),
+            BodyError::TooManyParts(202)
+        );
+        // The other shape's body is told what is wrong with it; one nested deeper is not.
+        let other = br#"{"UserTags":[{"To_Account":"a","Tags":["t"]}]}"#;
+        assert!(
+            get.parse(other)
+                .unwrap_err()
+                .to_string()
+                .contains("does not define")
+        );
+        let deep = br#"{"UserTags":[{"Tags":[[[[[["t"]]]]]]}]}"#;
+        let error = remove.parse(deep).unwrap_err();
+        assert_eq!(error, BodyError::TooDeep(8));
+        assert_eq!(error.code(), 90001);
+        let mut many = serde_json::Map::new();
+        // A brace and a comma between each two fields: one part past the bound.
+        for i in 0..20_605 {
+            many.insert(format!("k{i}"), json!(0));
+        }
+        assert_eq!(
+            check(remove, serde_json::Value::Object(many)).unwrap_err(),
+            BodyError::TooManyParts(20_604)
+        );
     }
 }

@@ -29,12 +29,73 @@ pub fn quoted(value: &str) -> String {
     out
 }
 
+/// How far a JSON text's structure may reach before it is parsed: a parser builds every value
+/// it reads, so a text nested or spread far past anything valid costs far more to parse than
+/// the largest valid text; this scan costs one pass over the bytes and stops at the first excess.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Extent {
+    /// The most arrays and objects nested one inside another.
+    pub depth: usize,
+    /// The most parts: each array and object counts one, and each comma between two members
+    /// or items one more.
+    pub parts: usize,
+}
+
+/// Which bound of an [`Extent`] a text went past.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Exceeded {
+    /// It nests deeper.
+    Depth,
+    /// It has more parts.
+    Parts,
+}
+
+impl Extent {
+    /// Scans `text` (JSON or not: what is not JSON is left to the parser) up to the first bound
+    /// it goes past, outside strings only.
+    pub fn check(self, text: &[u8]) -> Result<(), Exceeded> {
+        let (mut depth, mut parts) = (0usize, 0usize);
+        let (mut in_string, mut escaped) = (false, false);
+        for &byte in text {
+            if in_string {
+                match (escaped, byte) {
+                    (true, _) => escaped = false,
+                    (false, b'\\') => escaped = true,
+                    (false, b'"') => in_string = false,
+                    (false, _) => {}
+                }
+                continue;
+            }
+            match byte {
+                b'"' => in_string = true,
+                b'[' | b'{' => {
+                    depth += 1;
+                    parts += 1;
+                    if depth > self.depth {
+                        return Err(Exceeded::Depth);
+                    }
+                }
+                b']' | b'}' => depth = depth.saturating_sub(1),
+                b',' => parts += 1,
+                _ => continue,
+            }
+            if parts > self.parts {
+                return Err(Exceeded::Parts);
+            }
+        }
+        Ok(())
+    }
+}
+
 /// A parsed JSON value, as far as this crate reads one.
 pub trait Json: Sized {
     /// Parses a JSON text; the error says what is wrong with it.
     fn parse(text: &str) -> Result<Self, String>;
-    /// The field `name` of an object; `None` when absent, `null`, or when this is not an object.
-    fn field(&self, name: &'static str) -> Option<Self>;
+    /// The field `name` of an object, `null` included; `None` when absent, or when this is not
+    /// an object.
+    fn field_or_null(&self, name: &'static str) -> Option<Self>;
+    /// Whether this is `null`.
+    fn is_null(&self) -> bool;
     /// The string, when this is one that is well-formed Unicode.
     fn text(&self) -> Result<String, NotText>;
     /// The number, if this is one.
@@ -47,6 +108,11 @@ pub trait Json: Sized {
     fn is_object(&self) -> bool;
     /// The names of an object's fields (none for anything else).
     fn keys(&self) -> Vec<String>;
+
+    /// The field `name` of an object; `None` when absent, `null`, or when this is not an object.
+    fn field(&self, name: &'static str) -> Option<Self> {
+        self.field_or_null(name).filter(|value| !value.is_null())
+    }
 
     /// The string, if this is a well-formed one.
     fn string(&self) -> Option<String> {
@@ -79,8 +145,12 @@ impl Json for serde_json::Value {
         serde_json::from_str(text).map_err(|error| error.to_string())
     }
 
-    fn field(&self, name: &'static str) -> Option<Self> {
-        self.get(name).filter(|value| !value.is_null()).cloned()
+    fn field_or_null(&self, name: &'static str) -> Option<Self> {
+        self.get(name).cloned()
+    }
+
+    fn is_null(&self) -> bool {
+        self.is_null()
     }
 
     fn text(&self) -> Result<String, NotText> {
@@ -130,7 +200,7 @@ impl Json for wasm_bindgen::JsValue {
         })
     }
 
-    fn field(&self, name: &'static str) -> Option<Self> {
+    fn field_or_null(&self, name: &'static str) -> Option<Self> {
         // `Reflect.get` throws on a primitive and finds no such name on an array, so no
         // separate check that this is an object is needed (the names read are never indices).
         FIELD_NAMES
@@ -146,7 +216,11 @@ impl Json for wasm_bindgen::JsValue {
                 js_sys::Reflect::get(self, &names[at].1)
             })
             .ok()
-            .filter(|value| !value.is_null() && !value.is_undefined())
+            .filter(|value| !value.is_undefined())
+    }
+
+    fn is_null(&self) -> bool {
+        self.is_null()
     }
 
     fn text(&self) -> Result<String, NotText> {
@@ -197,6 +271,8 @@ mod tests {
     fn null_and_absent_fields_read_the_same() {
         let value = json!({ "a": null, "b": 1 });
         assert_eq!(value.field("a"), None);
+        assert_eq!(value.field_or_null("a"), Some(Value::Null));
+        assert_eq!(value.field_or_null("missing"), None);
         assert_eq!(value.field("missing"), None);
         assert_eq!(value.field("b"), Some(json!(1)));
         assert_eq!(json!([1]).field("0"), None);
@@ -241,6 +317,19 @@ mod tests {
             );
         }
         assert_eq!(quoted("a\"b\n"), "\"a\\\"b\\u000a\"");
+    }
+
+    #[test]
+    fn an_extent_counts_structure_outside_strings_only() {
+        let bound = Extent { depth: 2, parts: 4 };
+        assert_eq!(bound.check(br#"{"a":["x","y"],"b":1}"#), Ok(()));
+        assert_eq!(bound.check(br#"{"a":[[1]]}"#), Err(Exceeded::Depth));
+        assert_eq!(bound.check(br#"{"a":[1,2,3,4]}"#), Err(Exceeded::Parts));
+        // Brackets, commas and escaped quotes inside strings are text.
+        assert_eq!(bound.check(br#"{"a":["[[[,,,\"{{{"]}"#), Ok(()));
+        assert_eq!(bound.check(br#"{"\\":[[1]]}"#), Err(Exceeded::Depth));
+        // Closing more than was opened never wraps the depth around.
+        assert_eq!(bound.check(b"]]]]{[1]}"), Ok(()));
     }
 
     #[test]

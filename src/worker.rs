@@ -22,7 +22,7 @@ use web_sys::{
 };
 use worker::{Context, Delay, Env, console_error, event};
 
-use crate::access_jwt::{AccessConfig, AccessToken, KeySet, PublicKey};
+use crate::access_jwt::{AccessConfig, AccessToken, Identity, KeySet, PublicKey};
 use crate::answer::{AccountError, Answer, Status, VendorError, failed_accounts};
 use crate::api::{Call, Scope};
 use crate::body::{BodyError, TagRequest};
@@ -258,6 +258,7 @@ async fn handle(
         return Ok(Reply::json(200, Body::Text(session)));
     };
     let body = apart(read_body(request, headers, call.row().max_body_bytes)).await?;
+    call.check_extent(&Uint8Array::new(&body).to_vec())?;
     let checked = call.check(&read_json(&body)?)?;
     let forwarded = apart(forward(&upstream, call, &checked, trace)).await;
     if call.row().scope == Scope::Write && trace.tries > 0 {
@@ -299,7 +300,7 @@ async fn authenticate(callers: &Callers, headers: &web_sys::Headers) -> Result<C
 }
 
 /// Checks a Cloudflare Access token: its claims, then its RS256 signature with the team's key.
-async fn check_access_token(config: &AccessConfig, assertion: &str) -> Result<String, EdgeError> {
+async fn check_access_token(config: &AccessConfig, assertion: &str) -> Result<Identity, EdgeError> {
     let token = AccessToken::parse::<JsValue>(assertion)?;
     let now_ms = js_sys::Date::now();
     token.check_claims(config, now_ms / 1000.0)?;
@@ -319,7 +320,7 @@ async fn check_access_token(config: &AccessConfig, assertion: &str) -> Result<St
     let key = ACCESS_KEYS.with(|keys| keys.borrow().find(&token.kid).cloned());
     let key = key.ok_or(EdgeError::Unauthorized)?;
     match verify_rs256(&key, &token.signed, &token.signature).await {
-        Ok(true) => Ok(token.identity().to_owned()),
+        Ok(true) => Ok(token.identity()),
         Ok(false) => Err(EdgeError::Unauthorized),
         Err(_) => Err(EdgeError::Internal("cannot check an Access token")),
     }
@@ -344,7 +345,7 @@ fn read_json(bytes: &Object) -> Result<JsValue, BodyError> {
     let text = UTF8
         .with(|decoder| decoder.decode(bytes))
         .map_err(|_| BodyError::NotUtf8)?;
-    parse_json(&text).map_err(|error| BodyError::NotJson(message_of(&error)))
+    parse_json(&text).map_err(|error| BodyError::not_json(&message_of(&error)))
 }
 
 fn message_of(error: &JsValue) -> String {

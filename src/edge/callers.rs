@@ -6,7 +6,7 @@
 use sha2::{Digest, Sha256};
 use subtle::{ConditionallySelectable, ConstantTimeEq};
 
-use crate::access_jwt::AccessConfig;
+use crate::access_jwt::{AccessConfig, Identity};
 use crate::api::Scope;
 use crate::edge::{EdgeError, list};
 
@@ -155,24 +155,32 @@ impl Callers {
         })
     }
 
-    /// The caller a verified Access identity (its e-mail, else its subject) is: a writer when
-    /// `ACCESS_WRITERS` lists the address or its `*@domain`.
-    pub fn by_access(&self, identity: &str) -> Caller {
-        let address = identity.to_ascii_lowercase();
-        let domain = address.rsplit_once('@').map(|(_, domain)| domain);
-        let writes = address.contains('@')
-            && self
-                .access_writers
-                .iter()
-                .any(|writer| match writer.strip_prefix("*@") {
-                    Some(writers_domain) => domain == Some(writers_domain),
-                    None => *writer == address,
-                });
+    /// The caller a verified Access identity is: a writer when it is an e-mail that
+    /// `ACCESS_WRITERS` lists, by address or by `*@domain`; a reader otherwise.
+    pub fn by_access(&self, identity: &Identity) -> Caller {
+        let writes = match identity {
+            Identity::Email(email) => self.lists_writer(email),
+            Identity::Subject(_) | Identity::Unnamed => false,
+        };
         Caller {
-            name: identity.to_owned(),
+            name: identity.name().to_owned(),
             scope: if writes { Scope::Write } else { Scope::Read },
             by_access: true,
         }
+    }
+
+    /// Whether `ACCESS_WRITERS` lists the address or its `*@domain`.
+    fn lists_writer(&self, email: &str) -> bool {
+        let address = email.to_ascii_lowercase();
+        let Some((_, domain)) = address.rsplit_once('@') else {
+            return false;
+        };
+        self.access_writers
+            .iter()
+            .any(|writer| match writer.strip_prefix("*@") {
+                Some(writers_domain) => domain == writers_domain,
+                None => *writer == address,
+            })
     }
 }
 
@@ -333,13 +341,21 @@ mod tests {
             callers.by_token(Some("Bearer anything-at-all-here")),
             Err(EdgeError::Unauthorized)
         );
-        let scope = |identity: &str| callers.by_access(identity).scope;
-        assert_eq!(scope("Lead@Example.com"), Scope::Write);
-        assert_eq!(scope("anyone@ops.example.com"), Scope::Write);
-        assert_eq!(scope("anyone@example.com"), Scope::Read);
-        assert_eq!(scope("x@evil.ops.example.com"), Scope::Read);
-        assert_eq!(scope("user-subject-id"), Scope::Read);
-        let caller = callers.by_access("lead@example.com");
+        let email = |address: &str| Identity::Email(address.into());
+        let scope = |identity: Identity| callers.by_access(&identity).scope;
+        assert_eq!(scope(email("Lead@Example.com")), Scope::Write);
+        assert_eq!(scope(email("anyone@ops.example.com")), Scope::Write);
+        assert_eq!(scope(email("anyone@example.com")), Scope::Read);
+        assert_eq!(scope(email("x@evil.ops.example.com")), Scope::Read);
+        assert_eq!(scope(email("user-subject-id")), Scope::Read);
+        // Only an e-mail makes a writer: a subject that reads like a listed address does not.
+        let subject = callers.by_access(&Identity::Subject("lead@example.com".into()));
+        assert_eq!(
+            (subject.scope, subject.name.as_str()),
+            (Scope::Read, "lead@example.com")
+        );
+        assert_eq!(scope(Identity::Unnamed), Scope::Read);
+        let caller = callers.by_access(&email("lead@example.com"));
         assert_eq!(caller.name, "lead@example.com");
         assert_eq!(caller.rate_limit_key(), "access:lead@example.com");
     }

@@ -94,6 +94,20 @@ describe('Cloudflare Access', () => {
     assert.equal(writer.json.ErrorCode, 0);
   });
 
+  test('only an e-mail makes a writer: a token without one, whose subject reads as a listed writer, only reads', async () => {
+    const token = jwt({ claims: { email: undefined, sub: 'lead@example.com' } });
+    const session = await worker.send('/session', { method: 'GET', token: null, headers: { 'Cf-Access-Jwt-Assertion': token } });
+    assert.equal(session.status, 200, session.text);
+    assert.deepEqual(session.json, { caller: 'lead@example.com', scopes: ['read'], api: 'all_member_push' });
+    const add = await worker.send(PATHS.all_member_push.add, {
+      token: null,
+      headers: { 'Cf-Access-Jwt-Assertion': token },
+      body: { UserTags: [{ To_Account: 'access_user', Tags: ['by-subject'] }] },
+    });
+    assert.equal(add.status, 403, add.text);
+    assert.match(add.json.ErrorInfo, /may only read tags/);
+  });
+
   test('tokens whose claims or signature do not hold are refused with 401', async () => {
     const now = Math.floor(Date.now() / 1000);
     const refused = {
