@@ -4,24 +4,24 @@
 //! into calls, what a write did, the retry policy, reading answers) lives in
 //! [`crate::client`], [`crate::retry`] and [`crate::answer`].
 
+use std::borrow::Cow;
 use std::cell::{Cell, RefCell};
 use std::ops::Range;
 
 use futures_util::{StreamExt, stream};
 use gloo_net::http::{Method, RequestBuilder};
 use gloo_timers::future::TimeoutFuture;
-use js_sys::{Array, Function, JSON, Map, Object, Reflect, Set};
+use js_sys::{Array, Function, JSON, Map, Object, Reflect};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{AbortController, AbortSignal};
 
 use crate::answer::{AccountError, Status, failed_accounts, user_tags};
 use crate::api::{Call, Operation, TagApi};
-use crate::body::Place;
 use crate::client::{
     ClientError, DEFAULT_CALL_TIMEOUT_MS, DEFAULT_CALLS_PER_SECOND, EntryIndex, MAX_IN_FLIGHT,
-    PlannedCall, Tracker, WriteEntry, WriteReport, plan_accounts, plan_user_tags, read_account,
-    read_api, read_positive, read_replace, read_user_tags, waves,
+    PlannedCall, Tracker, WriteEntry, WriteReport, distinct_accounts, plan_accounts,
+    plan_user_tags, read_api, read_positive, read_replace, read_user_tags, waves,
 };
 use crate::codes::Coded;
 use crate::edge::routes::SESSION_PATH;
@@ -113,22 +113,30 @@ export class TimError extends Error {
 }
 
 /**
- * Reads the push tags of any number of accounts. Duplicates are dropped; the rest go in calls
+ * Reads the push tags of any number of accounts. Duplicates are dropped (on 'timpush', a
+ * RegistrationID in two cases is one account, under its first spelling); the rest go in calls
  * of up to 100 accounts. Resolves to one entry per distinct account, in the order given; an
  * account the vendor could not serve comes back with no tags and its ErrorCode and ErrorInfo.
  */
 export function getTags(accounts: string[], options?: Options): Promise<UserTags[]>;
 
 /**
- * Adds tags: an account named twice has its tags joined, and its tags go in calls of up to
- * 10 (with replace, which sets them exactly on 'timpush', up to 100 in one call).
+ * Adds tags: an account named twice (a RegistrationID in another case too) has its tags joined
+ * under its first spelling, and its tags go in calls of up to 10 (with replace, which sets
+ * them exactly on 'timpush', up to 100 in one call).
  */
 export function addTags(userTags: TagsOf[], options?: Options & { replace?: boolean }): Promise<WriteReport>;
 
-/** Removes tags: an account named twice has its tags joined; its tags go in calls of up to 100. */
+/**
+ * Removes tags: an account named twice (a RegistrationID in another case too) has its tags
+ * joined under its first spelling; its tags go in calls of up to 100.
+ */
 export function removeTags(userTags: TagsOf[], options?: Options): Promise<WriteReport>;
 
-/** Removes all the tags of any number of accounts, 100 a call. */
+/**
+ * Removes all the tags of any number of accounts, 100 a call; duplicates are dropped as by
+ * getTags.
+ */
 export function clearTags(accounts: string[], options?: Options): Promise<WriteReport>;
 
 /** Who the caller is, what it may do (["read"] or ["read", "write"]), and the app's generation. */
@@ -219,7 +227,7 @@ impl Settings {
 pub async fn get_tags(accounts: JsValue, options: Option<Options>) -> Result<JsValue, JsValue> {
     let run = async {
         let settings = read_options(options.as_ref())?;
-        let accounts = distinct_accounts(settings.api, &accounts)?;
+        let accounts = distinct_accounts(settings.api, &accounts, &mut JsIndex(Map::new()))?;
         get(&settings, &accounts).await
     };
     run.await
@@ -340,7 +348,7 @@ async fn write(
             api: settings.api,
         };
         let entries = match operation {
-            Operation::Clear => distinct_accounts(settings.api, input)?
+            Operation::Clear => distinct_accounts(settings.api, input, &mut JsIndex(Map::new()))?
                 .into_iter()
                 .map(|account| WriteEntry {
                     account,
@@ -398,11 +406,20 @@ async fn write(
 struct JsIndex(Map);
 
 impl EntryIndex<JsValue> for JsIndex {
-    fn entry_of(&mut self, value: &JsValue, _: &str, next: usize) -> Option<usize> {
-        match self.0.get(value).as_f64() {
+    fn entry_of(&mut self, value: &JsValue, key: Cow<'_, str>, next: usize) -> Option<usize> {
+        // A key borrowed from the account is the string `value` already is: no new one is made.
+        let owned;
+        let key = match key {
+            Cow::Borrowed(_) => value,
+            Cow::Owned(spelling) => {
+                owned = JsValue::from(spelling);
+                &owned
+            }
+        };
+        match self.0.get(key).as_f64() {
             Some(at) => Some(at as usize),
             None => {
-                self.0.set(value, &(next as f64).into());
+                self.0.set(key, &(next as f64).into());
                 None
             }
         }
@@ -415,11 +432,12 @@ struct Answered {
     failed: Vec<AccountError>,
 }
 
-/// Sends `calls` calls to `call`'s path, each body written by `body_of` as its turn comes,
-/// paced and at most six in flight, each tried again as the
-/// retry policy says; `on_answer(index, answered)` hears each answer and says how many
-/// accounts it finished. After a failure no new call is sent, the calls in flight finish, and
-/// the first failure comes back; an abort cancels the calls in flight too.
+/// Sends the calls of `waves` to `call`'s path, each body written by `body_of` as its turn
+/// comes, paced and at most six in flight, each tried again as the retry policy says; a wave
+/// goes once every call of the one before is answered. `on_answer(index, answered)` hears each
+/// answer as it arrives, in whatever order, and says how many accounts it finished. After a
+/// failure no new call is sent, the calls in flight finish and are heard, and the first
+/// failure comes back; an abort cancels the calls in flight too.
 async fn run_calls(
     settings: &Settings,
     call: Call,
@@ -435,50 +453,30 @@ async fn run_calls(
     let controller =
         AbortController::new().map_err(|_| ClientError::Internal("no AbortController"))?;
     let _link = Link::new(settings, &controller);
-    let url = settings.url(call.path());
-    let stopped = Cell::new(false);
-    // Calls sent and not yet answered. Calls go out in order, so once the batch stops, those
-    // still waiting for their turn all come after the ones in flight.
-    let in_flight = Cell::new(0usize);
-    let start = js_sys::Date::now();
+    let batch = Batch {
+        settings,
+        controller: &controller,
+        call,
+        url: settings.url(call.path()),
+        body_of,
+        start: js_sys::Date::now(),
+        stopped: Cell::new(false),
+        in_flight: Cell::new(0),
+    };
     let mut first_failure: Option<Failure> = None;
     let mut done = 0;
     for wave in waves {
-        let mut calls = stream::iter(wave.clone())
-            .map(|index| {
-                let (controller, stopped, in_flight, url) =
-                    (&controller, &stopped, &in_flight, &url);
-                async move {
-                    sleep_until(start + index as f64 * settings.interval_ms).await;
-                    if stopped.get() || controller.signal().aborted() {
-                        return (index, None);
-                    }
-                    let body = body_of(index);
-                    in_flight.set(in_flight.get() + 1);
-                    let result = call_with_retries(settings, controller, call, url, &body).await;
-                    in_flight.set(in_flight.get() - 1);
-                    (index, Some(result))
-                }
-            })
-            .buffered(MAX_IN_FLIGHT);
-        while let Some((index, result)) = calls.next().await {
-            match result {
-                Some(Ok(answered)) => {
-                    done += on_answer(index, answered);
-                    report(settings, done, total);
-                }
-                Some(Err(failure)) => {
-                    stopped.set(true);
-                    first_failure.get_or_insert(failure);
-                }
-                None => {}
+        let mut hear = |index, result| match result {
+            Ok(answered) => {
+                done += on_answer(index, answered);
+                report(settings, done, total);
             }
-            // Stopped, and nothing in flight: the rest would only wait for their turn to skip it.
-            if (stopped.get() || controller.signal().aborted()) && in_flight.get() == 0 {
-                break;
+            Err(failure) => {
+                first_failure.get_or_insert(failure);
             }
-        }
-        if stopped.get() || controller.signal().aborted() {
+        };
+        batch.run_wave(wave.clone(), &mut hear).await;
+        if batch.stopping() {
             break;
         }
     }
@@ -486,6 +484,72 @@ async fn run_calls(
         Some(failure) => Err(failure),
         None if settings.aborted() => Err(ClientError::Aborted.into()),
         None => Ok(()),
+    }
+}
+
+/// The calls of one batch under way, and what they share.
+struct Batch<'a> {
+    settings: &'a Settings,
+    controller: &'a AbortController,
+    call: Call,
+    url: String,
+    body_of: &'a dyn Fn(usize) -> String,
+    /// When the batch started: call `index` goes `index` intervals after it, not sooner.
+    start: f64,
+    /// Set by the first failure: no call is sent after it.
+    stopped: Cell<bool>,
+    /// Calls sent and not answered yet.
+    in_flight: Cell<usize>,
+}
+
+impl Batch<'_> {
+    /// Whether no new call may go: one failed, or the caller aborted.
+    fn stopping(&self) -> bool {
+        self.stopped.get() || self.controller.signal().aborted()
+    }
+
+    /// Runs the calls of `wave`, at most [`MAX_IN_FLIGHT`] at once, and hands `hear` the
+    /// result of each call sent as soon as it arrives, whatever the order: an answer queued
+    /// behind a slower call would be lost if the batch stopped meanwhile. Returns once every
+    /// call of the wave has gone and been heard, or once the batch is stopping and every call
+    /// sent has been heard.
+    async fn run_wave(
+        &self,
+        wave: Range<usize>,
+        hear: &mut dyn FnMut(usize, Result<Answered, Failure>),
+    ) {
+        let mut calls = stream::iter(wave)
+            .map(|index| async move { (index, self.send_in_turn(index).await) })
+            .buffer_unordered(MAX_IN_FLIGHT);
+        while let Some((index, result)) = calls.next().await {
+            if let Some(result) = result {
+                hear(index, result);
+            }
+            // Stopping, the calls left would only wait for their turn to skip it. Nothing in
+            // flight means every result has been heard: a call leaves the count in the poll
+            // that completes it, and the unordered buffer yields its result from that poll.
+            if self.stopping() && self.in_flight.get() == 0 {
+                break;
+            }
+        }
+    }
+
+    /// Call `index`, sent when its turn comes unless the batch is stopping by then (`None`);
+    /// its failure stops the batch at once, before any other call can take its turn.
+    async fn send_in_turn(&self, index: usize) -> Option<Result<Answered, Failure>> {
+        sleep_until(self.start + index as f64 * self.settings.interval_ms).await;
+        if self.stopping() {
+            return None;
+        }
+        let body = (self.body_of)(index);
+        self.in_flight.set(self.in_flight.get() + 1);
+        let result =
+            call_with_retries(self.settings, self.controller, self.call, &self.url, &body).await;
+        self.in_flight.set(self.in_flight.get() - 1);
+        if result.is_err() {
+            self.stopped.set(true);
+        }
+        Some(result)
     }
 }
 
@@ -770,22 +834,6 @@ fn read_options(options: Option<&Options>) -> Result<Settings, Failure> {
         interval_ms: 1000.0 / calls_per_second,
         on_progress,
     })
-}
-
-/// The distinct accounts, in the order given; every one checked before anything is sent.
-fn distinct_accounts(api: TagApi, accounts: &JsValue) -> Result<Vec<String>, Failure> {
-    let not_a_list = || ClientError::InvalidInput("accounts must be an array of strings".into());
-    let list = accounts.dyn_ref::<Array>().ok_or_else(not_a_list)?;
-    let seen = Set::new(&JsValue::UNDEFINED);
-    let mut distinct = Vec::new();
-    for (index, item) in list.iter().enumerate() {
-        let account = read_account(api, &item, &Place::item("accounts", index))?;
-        if !seen.has(&item) {
-            seen.add(&item);
-            distinct.push(account);
-        }
-    }
-    Ok(distinct)
 }
 
 fn report(settings: &Settings, done: usize, total: usize) {

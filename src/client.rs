@@ -2,11 +2,13 @@
 //! checks of what a caller hands it, how a batch is split into calls, and what a write did,
 //! account by account. `src/browser.rs` carries these to and from JavaScript.
 
+use std::borrow::Cow;
+use std::collections::HashMap;
 use std::ops::Range;
 
 use crate::answer::AccountError;
 use crate::api::{Operation, TagApi};
-use crate::body::{self, Place, Within, tag_count_problem};
+use crate::body::{self, Place, Within, same_account_key, tag_count_problem};
 use crate::codes::{
     ABORTED, BAD_GATEWAY, Coded, EDGE_INTERNAL, INVALID_BODY, INVALID_OPTION, TIMEOUT,
 };
@@ -99,20 +101,23 @@ impl Coded for ClientError {
 }
 
 /// Where each account's entry is, as a batch is read: the entry an account already has, or
-/// `None` after noting that it now has the entry at `next`. The caller keeps the map, so that
-/// the browser can use the runtime's own, keyed by the value as it was handed over.
+/// `None` after noting that it now has the entry at `next`. Accounts are told apart by
+/// [`same_account_key`], so that a RegistrationID named in two cases is one account. The
+/// caller keeps the map, so that the browser can use the runtime's own, keyed by the value as
+/// it was handed over wherever that value is the key.
 pub trait EntryIndex<J> {
-    /// The entry of the account `value` holds (`account`), or `None` once `next` is noted as
-    /// its entry.
-    fn entry_of(&mut self, value: &J, account: &str, next: usize) -> Option<usize>;
+    /// The entry of the account `value` holds, whose key is `key`, or `None` once `next` is
+    /// noted as its entry. `key` is borrowed only when it is the account just as `value`
+    /// holds it; an owned key may be another spelling.
+    fn entry_of(&mut self, value: &J, key: Cow<'_, str>, next: usize) -> Option<usize>;
 }
 
-impl<J> EntryIndex<J> for std::collections::HashMap<String, usize> {
-    fn entry_of(&mut self, _: &J, account: &str, next: usize) -> Option<usize> {
-        match self.get(account) {
+impl<J> EntryIndex<J> for HashMap<String, usize> {
+    fn entry_of(&mut self, _: &J, key: Cow<'_, str>, next: usize) -> Option<usize> {
+        match self.get(key.as_ref()) {
             Some(&at) => Some(at),
             None => {
-                self.insert(account.to_owned(), next);
+                self.insert(key.into_owned(), next);
                 None
             }
         }
@@ -173,6 +178,27 @@ pub fn read_account(api: TagApi, value: &impl Json, place: &Place) -> Result<Str
     body::read_account(api, value, place).map_err(ClientError::InvalidInput)
 }
 
+/// The distinct accounts of a get or a clear, `[account, ...]`, in the order given, every one
+/// checked for `api` before anything is sent. An account named again (a RegistrationID in
+/// another case too) is dropped: the vendor takes a clear's accounts once each.
+pub fn distinct_accounts<J: Json>(
+    api: TagApi,
+    input: &J,
+    index: &mut dyn EntryIndex<J>,
+) -> Result<Vec<String>, ClientError> {
+    let not_a_list = || ClientError::InvalidInput("accounts must be an array of strings".into());
+    let items = input.items().ok_or_else(not_a_list)?;
+    let mut distinct = Vec::new();
+    for (position, item) in items.iter().enumerate() {
+        let account = read_account(api, item, &Place::item("accounts", position))?;
+        let key = same_account_key(api, &account);
+        if index.entry_of(item, key, distinct.len()).is_none() {
+            distinct.push(account);
+        }
+    }
+    Ok(distinct)
+}
+
 /// One account of a write and its tags, merged from every entry that named it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct WriteEntry {
@@ -184,8 +210,9 @@ pub struct WriteEntry {
 
 /// Reads what `addTags` and `removeTags` take, `[{To_Account, Tags}, ...]`: every account and
 /// tag checked for `api`, named by its place (`userTags[3].Tags[1]`) when wrong; an account
-/// named twice has its tags joined. With `replace`, an account may have at most
-/// `replace_max_tags` tags in all, since they go in one call.
+/// named twice (a RegistrationID in another case too) has its tags joined, under the spelling
+/// it was first given. With `replace`, an account may have at most `replace_max_tags` tags in
+/// all, since they go in one call.
 pub fn read_user_tags<J: Json>(
     api: TagApi,
     input: &J,
@@ -199,47 +226,11 @@ pub fn read_user_tags<J: Json>(
     };
     let items = input.items().ok_or_else(not_a_list)?;
     let mut entries: Vec<WriteEntry> = Vec::new();
+    // Where each entry's account was first named, to say where a replace breaks the limit.
     let mut places: Vec<usize> = Vec::new();
     for (position, item) in items.iter().enumerate() {
-        let place = Place::item("userTags", position);
-        let account_value = item.field("To_Account");
-        let account = match &account_value {
-            Some(value) => read_account(api, value, &place.within(Within::Account))?,
-            // Whether it is an object is asked only now: most items are.
-            None if !item.is_object() => {
-                return Err(ClientError::InvalidInput(format!(
-                    "{place} must be an object {{ To_Account, Tags }}"
-                )));
-            }
-            None => {
-                return Err(ClientError::InvalidInput(format!(
-                    "{place}.To_Account is missing"
-                )));
-            }
-        };
-        let tags = item
-            .field("Tags")
-            .and_then(|tags| tags.items())
-            .ok_or_else(|| {
-                ClientError::InvalidInput(format!("{place}.Tags must be an array of tags"))
-            })?;
-        if tags.is_empty() {
-            return Err(ClientError::InvalidInput(format!(
-                "{place}.Tags is empty: give at least one tag"
-            )));
-        }
-        let tags = tags
-            .iter()
-            .enumerate()
-            .map(|(i, tag)| {
-                body::read_tag(tag, &place.within(Within::Tag(i)))
-                    .map_err(ClientError::InvalidInput)
-            })
-            .collect::<Result<Vec<_>, _>>()?;
-        let at = match account_value
-            .as_ref()
-            .and_then(|value| index.entry_of(value, &account, entries.len()))
-        {
+        let (value, account, tags) = read_item(api, item, Place::item("userTags", position))?;
+        let at = match index.entry_of(&value, same_account_key(api, &account), entries.len()) {
             Some(at) => at,
             None => {
                 entries.push(WriteEntry {
@@ -256,18 +247,64 @@ pub fn read_user_tags<J: Json>(
             }
         }
     }
-    if let Some(max) = replace_max_tags {
-        for (entry, index) in entries.iter().zip(places) {
-            if let Some(problem) = tag_count_problem(entry.tags.len(), max) {
-                let place = Place::item("userTags", index).within(Within::Tags);
-                return Err(ClientError::InvalidInput(format!(
-                    "{place} ({}) {problem}: with replace, all of an account's tags go in one call",
-                    quoted(&entry.account)
-                )));
-            }
+    match replace_max_tags {
+        Some(max) => each_fits_one_call(&entries, &places, max).map(|()| entries),
+        None => Ok(entries),
+    }
+}
+
+/// One item of `userTags` at `place`: the value that holds its account, the account, and its
+/// tags, each checked.
+fn read_item<J: Json>(
+    api: TagApi,
+    item: &J,
+    place: Place,
+) -> Result<(J, String, Vec<String>), ClientError> {
+    let invalid = |what: String| Err(ClientError::InvalidInput(what));
+    let (value, account) = match item.field("To_Account") {
+        Some(value) => {
+            let account = read_account(api, &value, &place.within(Within::Account))?;
+            (value, account)
+        }
+        // Whether it is an object is asked only now: most items are.
+        None if !item.is_object() => {
+            return invalid(format!("{place} must be an object {{ To_Account, Tags }}"));
+        }
+        None => return invalid(format!("{place}.To_Account is missing")),
+    };
+    let Some(tags) = item.field("Tags").and_then(|tags| tags.items()) else {
+        return invalid(format!("{place}.Tags must be an array of tags"));
+    };
+    if tags.is_empty() {
+        return invalid(format!("{place}.Tags is empty: give at least one tag"));
+    }
+    let tags = tags
+        .iter()
+        .enumerate()
+        .map(|(i, tag)| {
+            body::read_tag(tag, &place.within(Within::Tag(i))).map_err(ClientError::InvalidInput)
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok((value, account, tags))
+}
+
+/// Refuses an account with more than `max` tags in all, named where it was first given
+/// (`places`): with replace, all of an account's tags go in one call.
+fn each_fits_one_call(
+    entries: &[WriteEntry],
+    places: &[usize],
+    max: usize,
+) -> Result<(), ClientError> {
+    for (entry, position) in entries.iter().zip(places) {
+        if let Some(problem) = tag_count_problem(entry.tags.len(), max) {
+            let place = Place::item("userTags", *position).within(Within::Tags);
+            return Err(ClientError::InvalidInput(format!(
+                "{place} ({}) {problem}: with replace, all of an account's tags go in one call",
+                quoted(&entry.account)
+            )));
         }
     }
-    Ok(entries)
+    Ok(())
 }
 
 /// What one call of a batch carries: for each of its accounts (by its place among the
@@ -417,7 +454,6 @@ impl Tracker {
 mod tests {
     use super::*;
     use serde_json::json;
-    use std::collections::HashMap;
 
     #[test]
     fn each_error_has_its_code() {
@@ -642,6 +678,68 @@ mod tests {
             refused(json!([{ "To_Account": "a", "Tags": [7] }])),
             "userTags[0].Tags[0] is not a string"
         );
+    }
+
+    #[test]
+    fn a_registration_id_in_two_cases_is_one_write_entry_under_its_first_spelling() {
+        let upper = "379C2F0D-290D-47AE-94D1-919058C39C77";
+        let lower = upper.to_lowercase();
+        let input = json!([
+            { "To_Account": upper, "Tags": ["a"] },
+            { "To_Account": "Alice", "Tags": ["x"] },
+            { "To_Account": lower, "Tags": ["a", "b"] },
+            { "To_Account": "alice", "Tags": ["y"] },
+        ]);
+        let read = read_user_tags(TagApi::Timpush, &input, None, &mut HashMap::new()).unwrap();
+        let accounts: Vec<&str> = read.iter().map(|e| e.account.as_str()).collect();
+        // UserIDs keep their case: Alice and alice are two accounts.
+        assert_eq!(accounts, [upper, "Alice", "alice"]);
+        assert_eq!(read[0].tags, ["a", "b"]);
+        // With replace, the merged entry is counted as one, named where first given.
+        let many = |suffix: &str| (0..60).map(|i| format!("t{i}{suffix}")).collect::<Vec<_>>();
+        let input = json!([
+            { "To_Account": lower, "Tags": many("") },
+            { "To_Account": upper, "Tags": many("x") },
+        ]);
+        let error =
+            read_user_tags(TagApi::Timpush, &input, Some(100), &mut HashMap::new()).unwrap_err();
+        assert!(
+            error
+                .to_string()
+                .starts_with(&format!("userTags[0].Tags (\"{lower}\") has 120 tags")),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn a_get_or_a_clear_names_each_account_once_and_a_registration_id_in_any_case() {
+        let upper = "379C2F0D-290D-47AE-94D1-919058C39C77";
+        let mixed = "379c2f0d-290D-47ae-94d1-919058C39C77";
+        let input = json!(["bob", mixed, "Bob", upper, "bob"]);
+        assert_eq!(
+            distinct_accounts(TagApi::Timpush, &input, &mut HashMap::new()),
+            Ok(vec!["bob".into(), mixed.into(), "Bob".into()])
+        );
+        assert_eq!(
+            distinct_accounts(
+                TagApi::AllMemberPush,
+                &json!(["bob", "Bob", "bob"]),
+                &mut HashMap::new()
+            ),
+            Ok(vec!["bob".into(), "Bob".into()])
+        );
+        let refused = |input: serde_json::Value| {
+            distinct_accounts(TagApi::Timpush, &input, &mut HashMap::new())
+                .unwrap_err()
+                .to_string()
+        };
+        assert_eq!(
+            refused(json!("bob")),
+            "accounts must be an array of strings"
+        );
+        assert_eq!(refused(json!(["bob", 7])), "accounts[1] is not a string");
+        // Every account is checked, a repeated one too.
+        assert_eq!(refused(json!(["bob", "bob", ""])), "accounts[2] is empty");
     }
 
     #[test]

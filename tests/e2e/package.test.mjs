@@ -47,6 +47,17 @@ async function visit(url, name) {
 
 const query = (token) => `?endpoint=http://127.0.0.1:${WORKER_PORT}&token=${token}`;
 
+test('the manifest says what the package does and where its entry, types and wasm are', async () => {
+  const manifest = JSON.parse(await readFile(join(root, 'pkg/package.json'), 'utf8'));
+  assert.match(manifest.description, /look up and change the user tags/i);
+  assert.equal(manifest.types, 'tim_tags.d.ts');
+  assert.ok(manifest.keywords.includes('tencent-cloud-chat'), JSON.stringify(manifest.keywords));
+  assert.deepEqual(manifest.exports['.'], { types: './tim_tags.d.ts', default: './tim_tags.js' });
+  for (const target of [manifest.exports['.'].types, manifest.exports['.'].default, manifest.exports['./tim_tags_bg.wasm']]) {
+    assert.ok(manifest.files.includes(target.slice(2)), `${target} is not among the files published`);
+  }
+});
+
 test('a plain <script type="module"> page gets the tags', async () => {
   const { errorClassIsError, tags } = await visit(`${site.origin}/tests/e2e/plain.html${query(TOKEN)}`, 'package-plain');
   assert.equal(errorClassIsError, true, 'TimError.prototype instanceof Error is false after init()');

@@ -5,7 +5,9 @@ use std::collections::HashMap;
 
 use gloo_net::http::Request;
 use js_sys::{Array, Object, Reflect};
-use serde_json::Value;
+use serde_json::{Value, json};
+use tim_tags::UserTags;
+use tim_tags::browser::get_tags;
 use wasm_bindgen::{JsCast, JsValue};
 
 pub const WORKER: &str = "http://127.0.0.1:8788";
@@ -73,6 +75,65 @@ pub fn options(extra: &[(&str, JsValue)]) -> Object {
         set(name, value);
     }
     options
+}
+
+/// Options with the write token and the generation, plus `extra`.
+pub fn writer(api: &str, extra: &[(&str, JsValue)]) -> Object {
+    let mut all = vec![("token", JsValue::from(WRITE_TOKEN)), ("api", api.into())];
+    all.extend(extra.iter().cloned());
+    options(&all)
+}
+
+/// `[{ To_Account, Tags }, ...]`.
+pub fn user_tags(list: &[(&str, &[&str])]) -> JsValue {
+    let value = serde_json::Value::Array(
+        list.iter()
+            .map(|(account, tags)| json!({ "To_Account": account, "Tags": tags }))
+            .collect(),
+    );
+    js_sys::JSON::parse(&value.to_string()).or_fail("cannot write the input")
+}
+
+/// A report's lists: done, failed (account and code), not done.
+pub type Report = (Vec<String>, Vec<(String, i64)>, Vec<String>);
+
+/// A report's lists, after checking that each entry of `failed` has its code and reason.
+pub fn read_report(report: &JsValue) -> Report {
+    let strings = |name: &str| -> Vec<String> {
+        serde_wasm_bindgen::from_value(field(report, name))
+            .or_fail(&format!("report.{name} is not a list of accounts"))
+    };
+    let failed: Array = field(report, "failed")
+        .dyn_into()
+        .or_fail("report.failed is not an array");
+    let failed = failed
+        .iter()
+        .map(|entry| {
+            let account = field(&entry, "To_Account")
+                .as_string()
+                .or_fail("a failed entry has no To_Account");
+            let code = field(&entry, "ErrorCode")
+                .as_f64()
+                .or_fail("a failed entry has no ErrorCode");
+            assert!(
+                field(&entry, "ErrorInfo").is_string(),
+                "a failed entry has no ErrorInfo"
+            );
+            (account, code as i64)
+        })
+        .collect();
+    (strings("done"), failed, strings("notDone"))
+}
+
+/// The tags of `list`, read back through getTags.
+pub async fn tags_of(api: &str, list: &[&str]) -> Vec<UserTags> {
+    let tags = get_tags(
+        accounts(&names(list)),
+        Some(options(&[("api", api.into())]).unchecked_into()),
+    )
+    .await
+    .or_fail("getTags rejected");
+    serde_wasm_bindgen::from_value(tags).or_fail("getTags resolved to something else")
 }
 
 /// A field of a JavaScript object.

@@ -1,79 +1,22 @@
 //! `addTags`, `removeTags`, `clearTags` and `session` against the local Worker and emulator,
 //! on both generations: success, checks before any call, `ErrorList` accounts, `replace`,
-//! tags split over calls, and the report after a batch stopped.
+//! tags split over calls, a RegistrationID named in two cases, and the report after a batch
+//! stopped.
 
 use js_sys::{Array, Object};
 use serde_json::json;
-use tim_tags::UserTags;
-use tim_tags::browser::{add_tags, clear_tags, get_tags, remove_tags, session};
+use tim_tags::browser::{add_tags, clear_tags, remove_tags, session};
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_test::wasm_bindgen_test;
 use web_sys::AbortController;
 
 use super::stack::{
-    Expect, WRITE_TOKEN, accounts, calls, calls_received, field, inject, names, options, sleep,
-    stack, tim_error,
+    Expect, accounts, calls, calls_received, field, inject, names, options, read_report, sleep,
+    stack, tags_of, tim_error, user_tags, writer,
 };
 
 /// A device the demo seed knows, which the tests of getTags leave alone.
 const DEVICE: &str = "8a1d3c52-6f0e-4b7a-9c2d-5e4f3a2b1c0d";
-
-/// Options with the write token and the generation, plus `extra`.
-fn writer(api: &str, extra: &[(&str, JsValue)]) -> Object {
-    let mut all = vec![("token", JsValue::from(WRITE_TOKEN)), ("api", api.into())];
-    all.extend(extra.iter().cloned());
-    options(&all)
-}
-
-/// `[{ To_Account, Tags }, ...]`.
-fn user_tags(list: &[(&str, &[&str])]) -> JsValue {
-    let value = serde_json::Value::Array(
-        list.iter()
-            .map(|(account, tags)| json!({ "To_Account": account, "Tags": tags }))
-            .collect(),
-    );
-    js_sys::JSON::parse(&value.to_string()).or_fail("cannot write the input")
-}
-
-/// A report's lists: done, failed (account and code), not done.
-type Report = (Vec<String>, Vec<(String, i64)>, Vec<String>);
-
-fn read_report(report: &JsValue) -> Report {
-    let strings = |name: &str| -> Vec<String> {
-        serde_wasm_bindgen::from_value(field(report, name))
-            .or_fail(&format!("report.{name} is not a list of accounts"))
-    };
-    let failed: Array = field(report, "failed")
-        .dyn_into()
-        .or_fail("report.failed is not an array");
-    let failed = failed
-        .iter()
-        .map(|entry| {
-            let account = field(&entry, "To_Account")
-                .as_string()
-                .or_fail("a failed entry has no To_Account");
-            let code = field(&entry, "ErrorCode")
-                .as_f64()
-                .or_fail("a failed entry has no ErrorCode");
-            assert!(
-                field(&entry, "ErrorInfo").is_string(),
-                "a failed entry has no ErrorInfo"
-            );
-            (account, code as i64)
-        })
-        .collect();
-    (strings("done"), failed, strings("notDone"))
-}
-
-async fn tags_of(api: &str, list: &[&str]) -> Vec<UserTags> {
-    let tags = get_tags(
-        accounts(&names(list)),
-        Some(options(&[("api", api.into())]).unchecked_into()),
-    )
-    .await
-    .or_fail("getTags rejected");
-    serde_wasm_bindgen::from_value(tags).or_fail("getTags resolved to something else")
-}
 
 #[wasm_bindgen_test]
 async fn each_write_succeeds_on_both_generations_and_a_get_shows_it() {
@@ -365,5 +308,42 @@ async fn session_says_who_the_caller_is() {
     assert_eq!(
         tim_error(&nobody.err().or_fail("a wrong token was admitted")).0,
         80401
+    );
+}
+
+#[wasm_bindgen_test]
+async fn a_registration_id_in_two_cases_is_one_account_under_its_first_spelling() {
+    stack().await;
+    let upper = DEVICE.to_uppercase();
+    let timpush = || Some(writer("timpush", &[]).unchecked_into());
+    let before = calls_received().await;
+    let report = add_tags(
+        user_tags(&[
+            (DEVICE, &["case_a"]),
+            (upper.as_str(), &["case_a", "case_b"]),
+        ]),
+        timpush(),
+    )
+    .await
+    .or_fail("addTags rejected");
+    assert_eq!(read_report(&report), (names(&[DEVICE]), vec![], vec![]));
+    let sent = calls().await;
+    assert_eq!(sent.len() - before, 1, "one call, for one account");
+    assert_eq!(sent[before]["accounts"], json!([DEVICE]));
+    assert_eq!(sent[before]["tags"], json!(["case_a", "case_b"]));
+    let tags = tags_of("timpush", &[DEVICE, upper.as_str()]).await;
+    assert_eq!(tags.len(), 1, "a get names the device once: {tags:?}");
+    assert!(tags[0].tags.ends_with(&names(&["case_a", "case_b"])));
+    let report = remove_tags(
+        user_tags(&[(DEVICE, &["case_a"]), (upper.as_str(), &["case_b"])]),
+        timpush(),
+    )
+    .await
+    .or_fail("removeTags rejected");
+    assert_eq!(read_report(&report), (names(&[DEVICE]), vec![], vec![]));
+    let tags = &tags_of("timpush", &[DEVICE]).await[0].tags;
+    assert!(
+        !tags.contains(&"case_a".to_owned()) && !tags.contains(&"case_b".to_owned()),
+        "{tags:?}"
     );
 }
