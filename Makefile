@@ -9,8 +9,9 @@ WASM_BINDGEN_VERSION := $(shell sed -n '/^name = "wasm-bindgen"$$/{n;s/^version 
 WASM_PACK_VERSION := 0.15.1
 WORKER_BUILD_VERSION := 0.8.7
 # The browser suite's page is served from the origin the test Worker allows (tests/worker/serve.mjs).
+# The runner gives a headless run 20 s by default; the suite waits on timeouts and slow calls.
 WASM_TEST := CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner \
-	CHROMEDRIVER=/usr/bin/chromedriver WASM_BINDGEN_TEST_ADDRESS=127.0.0.1:8789 \
+	CHROMEDRIVER=/usr/bin/chromedriver WASM_BINDGEN_TEST_ADDRESS=127.0.0.1:8789 WASM_BINDGEN_TEST_TIMEOUT=90 \
 	cargo test --target $(WASM) --features browser
 
 DEV_PORT := 8787
@@ -28,11 +29,25 @@ FUZZ_SECONDS := 600
 CARGO_FUZZ_VERSION := 0.13.2
 FUZZ := cargo +nightly fuzz run --fuzz-dir tests/fuzz
 
-.PHONY: test dev setup tools browser worker pkg emulator lint test-native test-wasm test-worker \
-	test-e2e fuzz fuzz-tools test-fuzz bench
+.PHONY: test dev setup tools wasm-target wasm-bindgen-cli wasm-pack worker-build build browser worker pkg emulator lint test-native test-wasm \
+	test-worker test-e2e fuzz fuzz-tools test-fuzz bench
 
-## test: every check and test suite
-test: setup lint test-native test-wasm test-worker test-e2e test-fuzz
+# The stages of `make test`, in order: each runs as a make of its own and its time is printed at
+# the end, so that a slow run shows where its time went.
+TEST_STAGES := setup lint build test-native test-wasm test-worker test-e2e test-fuzz
+
+## test: every check and test suite, then each stage's time
+test:
+	@timings=""; \
+	for stage in $(TEST_STAGES); do \
+		started=$$(date +%s); \
+		$(MAKE) --no-print-directory $$stage || { echo "make test: the $$stage stage failed" >&2; exit 1; }; \
+		timings+=$$(printf '  %-12s %5d s\\n' $$stage $$(( $$(date +%s) - started ))); \
+	done; \
+	printf '\nmake test: the time of each stage\n%b' "$$timings"
+
+## build: the Worker, the npm package and the emulator
+build: worker pkg emulator
 
 ## dev: the panel and the Worker on http://127.0.0.1:$(DEV_PORT), against the emulator on $(EMULATOR_PORT) (TIM_TAG_API=timpush for the current generation); Ctrl-C stops both
 dev: setup worker pkg emulator .dev.vars
@@ -93,8 +108,14 @@ build/index.js: $(WORKER_SOURCES) | tools node_modules/.installed
 ## pkg: the npm package in pkg/ (wasm-pack), and the copy the panel loads from www/pkg/
 pkg: www/pkg/tim_tags.js
 
+# wasm-pack writes no `exports` map: one is added, so that bundlers and Node resolve the
+# package's entry, its types and its wasm file by name.
+PKG_EXPORTS := {".":{"types":"./tim_tags.d.ts","default":"./tim_tags.js"},"./tim_tags_bg.wasm":"./tim_tags_bg.wasm","./package.json":"./package.json"}
+ADD_PKG_EXPORTS := const fs = require("fs"), file = "pkg/package.json", manifest = JSON.parse(fs.readFileSync(file)); \
+	manifest.exports = $(PKG_EXPORTS); fs.writeFileSync(file, JSON.stringify(manifest, null, 2) + "\n")
 pkg/tim_tags.js: $(WORKER_SOURCES) | tools node_modules/.installed
 	wasm-pack build --release --target web --out-dir pkg --out-name tim_tags -- --features browser
+	node -e '$(ADD_PKG_EXPORTS)'
 
 www/pkg/tim_tags.js: pkg/tim_tags.js
 	mkdir -p www/pkg && cp pkg/tim_tags.js pkg/tim_tags_bg.wasm www/pkg/
@@ -102,15 +123,27 @@ www/pkg/tim_tags.js: pkg/tim_tags.js
 emulator:
 	cargo build --features emulator --bin tim-emulator
 
-## setup: the wasm target, pinned cargo tools, npm devDependencies, Chromium
-setup: tools node_modules/.installed browser
+## setup: the wasm target, pinned cargo tools, npm devDependencies, Chromium, the fuzzers
+# Side by side: downloads overlap the builds, and the cargo installs share make's job slots
+# (cargo takes its jobs from make's jobserver), so two cores stay busy through each one's tail.
+setup:
+	@$(MAKE) --no-print-directory -j3 --output-sync=target tools node_modules/.installed browser fuzz-tools
 
-tools:
+TOOLS := wasm-target wasm-bindgen-cli wasm-pack worker-build
+tools: $(TOOLS)
+
+wasm-target:
 	@rustup target list --installed | grep -qx $(WASM) || rustup target add $(WASM)
+
+wasm-bindgen-cli:
 	@wasm-bindgen --version 2>/dev/null | grep -qw "$(WASM_BINDGEN_VERSION)" \
 		|| cargo install wasm-bindgen-cli --version $(WASM_BINDGEN_VERSION) --force
+
+wasm-pack:
 	@wasm-pack --version 2>/dev/null | grep -qw "$(WASM_PACK_VERSION)" \
 		|| cargo install wasm-pack --version $(WASM_PACK_VERSION) --locked --force
+
+worker-build:
 	@worker-build --version 2>/dev/null | grep -qw "$(WORKER_BUILD_VERSION)" \
 		|| cargo install worker-build --version $(WORKER_BUILD_VERSION) --locked --force
 
@@ -144,14 +177,25 @@ test-e2e: worker pkg emulator browser
 	TIM_EMULATOR_BIN=$(CURDIR)/$(EMULATOR) node --test --test-concurrency=1 'tests/e2e/*.test.mjs'
 
 ## fuzz: each fuzzer for FUZZ_SECONDS (default 600); what they find new joins tests/fuzz/corpus
-fuzz: fuzz-tools
-	for target in $(FUZZ_TARGETS); do $(FUZZ) $$target -- -max_total_time=$(FUZZ_SECONDS); done
+# An input that takes longer than this fails the run: checks that grow faster than their input
+# are found as failures. The request-body fuzzer also starts from the worst bodies of
+# tests/worker/bodies.mjs, and makes inputs up to the 1 MiB a body may be.
+FUZZ_OPTIONS := -timeout=2 -rss_limit_mb=4096
+FUZZ_SEEDS := target/fuzz-seeds
+body_fuzzer = $(filter request_body,$(1))
+# $(call fuzz_run,TARGET,NEW_INPUTS_DIR,SECONDS)
+fuzz_run = $(FUZZ) $(1) $(2) tests/fuzz/corpus/$(1) $(if $(body_fuzzer),$(FUZZ_SEEDS)) -- \
+	$(FUZZ_OPTIONS) $(if $(body_fuzzer),-max_len=1048576) -max_total_time=$(3)
+
+fuzz: fuzz-tools $(FUZZ_SEEDS)
+	$(foreach target,$(FUZZ_TARGETS),$(call fuzz_run,$(target),tests/fuzz/corpus/$(target),$(FUZZ_SECONDS)) &&) true
 
 # A short run of each fuzzer from the kept corpus; new inputs go to a scratch folder.
-test-fuzz: fuzz-tools
-	for target in $(FUZZ_TARGETS); do \
-		$(FUZZ) $$target "$$(mktemp -d)" tests/fuzz/corpus/$$target -- -max_total_time=15; \
-	done
+test-fuzz: fuzz-tools $(FUZZ_SEEDS)
+	$(foreach target,$(FUZZ_TARGETS),$(call fuzz_run,$(target),$$(mktemp -d),15) &&) true
+
+$(FUZZ_SEEDS): tests/worker/bodies.mjs | node_modules/.installed
+	rm -rf $@ && node tests/worker/bodies.mjs $@
 
 fuzz-tools:
 	@rustup toolchain list | grep -q '^nightly' || rustup toolchain install nightly --profile minimal
