@@ -11,10 +11,34 @@ const FORMULA_START = /^[=+\-@\t\r]/;
 /** A cell escaped by `neutralise`: one added `'` before what would start a formula. */
 const ESCAPED = /^'+[=+\-@\t\r]/;
 
+/** The line of `text` that holds the character at `index`, counted from 1 (CRLF, LF and CR each end one). */
+function lineAt(text, index) {
+  return text.slice(0, index).split(/\r\n|\r|\n/).length;
+}
+
+/**
+ * The quoted field whose opening quote is at `start`: its text, with `""` read as one quote,
+ * and the index after its closing quote. A field never closed is refused rather than read to
+ * the end of the file, where it would swallow every row after it into one cell.
+ */
+function readQuoted(text, start) {
+  let field = '';
+  let i = start + 1;
+  while (i < text.length) {
+    if (text[i] !== '"') field += text[i++];
+    else if (text[i + 1] === '"') {
+      field += '"';
+      i += 2;
+    } else return { field, end: i + 1 };
+  }
+  throw new SyntaxError(`The quoted field that starts on line ${lineAt(text, start)} has no closing quote.`);
+}
+
 /**
  * The rows of a CSV text, each a list of fields: fields end at commas, rows at CRLF, LF or CR;
  * a quoted field keeps its commas, line breaks and doubled quotes (as one quote). Unquoted
- * fields lose the spaces around them. A byte-order mark at the start is skipped.
+ * fields lose the spaces around them. A byte-order mark at the start is skipped. Throws a
+ * SyntaxError naming the line of a quoted field that is never closed.
  */
 export function parseCsv(text) {
   const rows = [];
@@ -35,22 +59,8 @@ export function parseCsv(text) {
   while (i < text.length) {
     const c = text[i];
     if (c === '"' && field.trim() === '' && !quoted) {
-      // A quoted field: up to the closing quote, with "" for a quote.
-      field = '';
+      ({ field, end: i } = readQuoted(text, i));
       quoted = true;
-      i++;
-      while (i < text.length) {
-        if (text[i] === '"') {
-          if (text[i + 1] === '"') {
-            field += '"';
-            i += 2;
-            continue;
-          }
-          i++;
-          break;
-        }
-        field += text[i++];
-      }
       continue;
     }
     if (c === ',') endField();
@@ -67,7 +77,7 @@ export function parseCsv(text) {
 /**
  * The accounts of a CSV file, in order: the column headed `To_Account` or `account` (or
  * another usual name for it), else the first column. Empty cells are skipped, and cells that
- * `neutralise` escaped read back as they were.
+ * `neutralise` escaped read back as they were. Throws as `parseCsv` does.
  */
 export function accountsFromCsv(text) {
   const rows = parseCsv(text);
@@ -84,7 +94,7 @@ export function accountsFromCsv(text) {
  * The changes of a bulk file, `account,tag` rows (or a `To_Account,Tags` header and rows whose
  * tags are joined by `;`, as Export CSV writes them): `[{ To_Account, Tags }]`, one entry per
  * account in the order it first appears, its tags each once. Rows without an account or a tag
- * are skipped.
+ * are skipped. Throws as `parseCsv` does.
  */
 export function userTagsFromCsv(text) {
   const rows = parseCsv(text);

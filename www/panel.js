@@ -1,7 +1,9 @@
 // The admin panel: asks the Worker who the caller is (session), looks tags up (getTags), and
 // for a caller that may write, changes them (addTags, removeTags, clearTags) after a
 // confirmation that gives the change's exact size, with progress, cancel and a summary of
-// every account; afterwards it reads the changed accounts again. CSV in and out: csv.js.
+// every account; afterwards it reads the changed accounts again. A lookup and a change each
+// have their own cancel; a change is refused while a lookup of any of its accounts runs, and
+// while a change runs its dialog stays open, so nothing else can start. CSV in and out: csv.js.
 import init, { addTags, clearTags, getTags, removeTags, session } from './pkg/tim_tags.js';
 import { accountsFromCsv, toCsv, userTagsFromCsv } from './csv.js';
 
@@ -10,6 +12,11 @@ const TOKEN_KEY = 'tim-tags.token';
 const HEADERS = new Set(['account', 'accounts', 'userid', 'user_id', 'to_account', 'identifier']);
 /** Rows rendered at once: a page, never all of 10,000. */
 const PAGE_SIZE = 100;
+/**
+ * A clear of more accounts than this asks for their number typed before Confirm: it has
+ * nothing else to fill in, so a stray second Enter must not be enough to run it.
+ */
+const TYPED_COUNT_ABOVE = 5;
 const number = (n) => n.toLocaleString('en-US');
 const plural = (n, one, many = `${one}s`) => `${number(n)} ${n === 1 ? one : many}`;
 
@@ -20,8 +27,10 @@ let shown = [];
 /** The accounts selected for a change. */
 const selected = new Set();
 let page = 0;
-/** The running lookup's or change's controller. */
-let running = null;
+/** The running lookup: `{ accounts, controller }`, its accounts as a Set; null when none runs. */
+let lookingUp = null;
+/** The running change's controller, its own, so that ending a lookup never takes its cancel away. */
+let changing = null;
 /** The accounts of the CSV file loaded last, until the box is edited: they are read as CSV. */
 let loaded = null;
 /** Who the Worker says the caller is: { caller, scopes, api }, for `token`. */
@@ -233,13 +242,14 @@ async function lookUp(event) {
   if (!accounts.length) return showError('Enter at least one account.'), $('accounts').focus();
   sessionStorage.setItem(TOKEN_KEY, token);
 
-  running = new AbortController();
+  lookingUp = { accounts: new Set(accounts), controller: new AbortController() };
+  const { signal } = lookingUp.controller;
   $('submit').disabled = true;
   $('cancel').hidden = false;
   const onProgress = startProgress('Looking up…');
   try {
     const { api } = await ensureSession(token);
-    results = await getTags(accounts, { token, api, signal: running.signal, onProgress });
+    results = await getTags(accounts, { token, api, signal, onProgress });
     selected.clear();
     $('filter').value = '';
     refilter();
@@ -256,21 +266,38 @@ async function lookUp(event) {
     setStatus('');
     showError(explain(error));
   } finally {
-    running = null;
+    lookingUp = null;
     $('submit').disabled = false;
     $('cancel').hidden = true;
   }
 }
 
+/**
+ * The file chosen in `input` as `read` (a csv.js reader) makes it: `{ name, data }`; or null
+ * when none is chosen or it cannot be read, and then the error says why (a quoted field never
+ * closed names its line) and nothing is loaded.
+ */
+async function readCsv(input, read) {
+  const [file] = input.files;
+  input.value = '';
+  if (!file) return null;
+  try {
+    const data = read(await file.text());
+    showError('');
+    return { name: file.name, data };
+  } catch (error) {
+    showError(`${file.name} was not loaded. ${error.message}`);
+    return null;
+  }
+}
+
 async function loadFile() {
-  const [file] = $('file').files;
+  const file = await readCsv($('file'), accountsFromCsv);
   if (!file) return;
-  const accounts = accountsFromCsv(await file.text());
-  loaded = { name: file.name, accounts };
-  $('accounts').value = accounts.join('\n');
-  $('file').value = '';
+  loaded = { name: file.name, accounts: file.data };
+  $('accounts').value = file.data.join('\n');
   showCount();
-  setStatus(`Loaded ${plural(accounts.length, 'account')} from ${file.name}.`);
+  setStatus(`Loaded ${plural(file.data.length, 'account')} from ${file.name}.`);
 }
 
 /** The tags typed in the change dialog: comma-separated, each once. */
@@ -301,15 +328,39 @@ function sizeOf({ op, entries }) {
   }
 }
 
-function showSize() {
-  const described = describedChange();
-  $('change-size').textContent = `${sizeOf(described)}.`;
-  $('change-error').hidden = true;
+/** Whether the number of accounts is typed where the dialog asks for it: as shown, or without commas. */
+function countTyped() {
+  const typed = $('change-count').value.trim();
+  const count = change.entries.length;
+  return $('count-field').hidden || typed === String(count) || typed === number(count);
 }
 
-/** Opens the confirmation of a change to `accounts` (or, for a bulk change, `entries`). */
+/** Shows the change's exact size, and enables Confirm once anything it asks to type is typed. */
+function showChange() {
+  $('change-size').textContent = `${sizeOf(describedChange())}.`;
+  $('change-error').hidden = true;
+  $('change-confirm').disabled = !countTyped();
+}
+
+/**
+ * Why a change of `entries` may not start now, or '' when it may: a lookup of some of its
+ * accounts still runs, and its answer, read before the change ends, would then replace the
+ * table with tags those accounts no longer have.
+ */
+function refusal(entries) {
+  const shared = lookingUp ? entries.filter((e) => lookingUp.accounts.has(e.To_Account)).length : 0;
+  return shared
+    ? `The lookup still running reads ${plural(shared, 'account')} of this change. Wait for it to end, or cancel it, then try again.`
+    : '';
+}
+
+/** Opens the confirmation of a change to `accounts` (or, for a bulk change, `entries`), unless it is refused. */
 function openChange(op, { accounts = [], entries, tags = [], source } = {}) {
-  change = { op, entries: entries ?? accounts.map((To_Account) => ({ To_Account })), source };
+  const planned = entries ?? accounts.map((To_Account) => ({ To_Account }));
+  const refused = refusal(planned);
+  showError(refused);
+  if (refused) return;
+  change = { op, entries: planned, source };
   const titles = { add: 'Add tags', remove: 'Remove tags', clear: 'Clear all tags', bulk: 'Change tags from a file' };
   $('change-title').textContent = titles[op];
   $('tags-field').hidden = op === 'clear' || op === 'bulk';
@@ -318,9 +369,13 @@ function openChange(op, { accounts = [], entries, tags = [], source } = {}) {
   $('replace-field').hidden = !(op === 'add' && who?.api === 'timpush');
   $('change-replace').checked = false;
   $('change-tags').value = tags.join(', ');
-  showSize();
+  $('count-field').hidden = !(op === 'clear' && planned.length > TYPED_COUNT_ABOVE);
+  $('change-count-label').textContent = `To confirm, type the number of accounts: ${number(planned.length)}`;
+  $('change-count').value = '';
+  showChange();
   $('change-dialog').showModal();
-  (op === 'add' || op === 'remove' ? $('change-tags') : $('change-confirm')).focus();
+  // Focus goes where Enter cannot run the change: the tags field while it is empty, else Cancel.
+  ($('tags-field').hidden || tags.length ? $('change-cancel') : $('change-tags')).focus();
 }
 
 async function confirmChange(event) {
@@ -339,8 +394,8 @@ async function confirmChange(event) {
 /** Runs a change, shows its progress and then what it did, and reads the accounts again. */
 async function runChange(op, entries, replace) {
   const token = $('token').value.trim();
-  running = new AbortController();
-  const options = { token, api: who.api, signal: running.signal, onProgress: (done, total) => {
+  changing = new AbortController();
+  const options = { token, api: who.api, signal: changing.signal, onProgress: (done, total) => {
     $('run-progress').max = Math.max(total, 1);
     $('run-progress').value = done;
     $('run-text').textContent = `${number(done)} of ${plural(total, 'account')} finished`;
@@ -364,7 +419,7 @@ async function runChange(op, entries, replace) {
     failure = error;
     report = error.report ?? { done: [], failed: [], notDone: entries.map((e) => e.To_Account) };
   }
-  running = null;
+  changing = null;
   showReport(op, entries, replace, report, failure);
   await readAgain(entries.map((e) => e.To_Account));
 }
@@ -416,12 +471,10 @@ async function readAgain(accounts) {
 }
 
 async function loadBulk() {
-  const [file] = $('bulk-file').files;
+  const file = await readCsv($('bulk-file'), userTagsFromCsv);
   if (!file) return;
-  $('bulk-file').value = '';
-  const entries = userTagsFromCsv(await file.text());
-  if (!entries.length) return showError(`${file.name} holds no account and tag rows.`);
-  openChange('bulk', { entries, source: file.name });
+  if (!file.data.length) return showError(`${file.name} holds no account and tag rows.`);
+  openChange('bulk', { entries: file.data, source: file.name });
 }
 
 $('token').value = sessionStorage.getItem(TOKEN_KEY) ?? '';
@@ -438,7 +491,7 @@ $('token').addEventListener('change', () => {
 });
 $('file').addEventListener('change', loadFile);
 $('bulk-file').addEventListener('change', loadBulk);
-$('cancel').addEventListener('click', () => running?.abort());
+$('cancel').addEventListener('click', () => lookingUp?.controller.abort());
 $('filter').addEventListener('input', refilter);
 $('previous').addEventListener('click', () => { page -= 1; render(); });
 $('next').addEventListener('click', () => { page += 1; render(); });
@@ -470,16 +523,21 @@ for (const op of ['add', 'remove', 'clear']) {
   $(op).addEventListener('click', () => openChange(op, { accounts: results.map((e) => e.To_Account).filter((a) => selected.has(a)) }));
 }
 $('change-form').addEventListener('submit', confirmChange);
-$('change-form').addEventListener('input', showSize);
+$('change-form').addEventListener('input', showChange);
 $('change-cancel').addEventListener('click', () => $('change-dialog').close());
-$('run-cancel').addEventListener('click', () => running?.abort());
+$('run-cancel').addEventListener('click', () => changing?.abort());
 $('run-close').addEventListener('click', () => $('run-dialog').close());
 // While a change runs, Escape cancels it rather than hiding it.
 $('run-dialog').addEventListener('cancel', (event) => {
-  if (running) {
+  if (changing) {
     event.preventDefault();
-    running.abort();
+    changing.abort();
   }
+});
+// The browser closes a dialog without asking (a second Escape with no click between, for one):
+// while its change runs, it opens again, so that no change goes on unseen.
+$('run-dialog').addEventListener('close', () => {
+  if (changing) $('run-dialog').showModal();
 });
 $('copy').addEventListener('click', async () => {
   try {

@@ -56,3 +56,14 @@ test('a bulk file gives each account its tags, from account,tag rows or an expor
   const exported = toCsv([['account', 'tags'], ['alice', 'vip;cn'], ['bob', '']]);
   assert.deepEqual(userTagsFromCsv(exported), [{ To_Account: 'alice', Tags: ['vip', 'cn'] }]);
 });
+
+test('a quoted field that is never closed is refused, naming the line where it starts', () => {
+  // Read to the end of the file, it would load as one account holding every row after it.
+  const message = (line) => ({ name: 'SyntaxError', message: `The quoted field that starts on line ${line} has no closing quote.` });
+  assert.throws(() => parseCsv('account\nalice\n"bob\ncarol\n'), message(3));
+  // Lines are counted in the file, not in rows: a closed quoted field's line breaks count too.
+  assert.throws(() => parseCsv('"two\r\nlines",x\r\n\r\ny,"open\r\nz'), message(4));
+  assert.throws(() => accountsFromCsv('account\r\nalice\r\n"bob\r\ncarol\r\ndave\r\n'), message(3));
+  assert.throws(() => userTagsFromCsv('alice,vip\nbob,"cn\n'), message(2));
+  assert.throws(() => parseCsv('"'), message(1));
+});

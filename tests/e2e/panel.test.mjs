@@ -11,7 +11,7 @@ import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { after, before, beforeEach, describe, test } from 'node:test';
 import { accountsFromCsv } from '../../www/csv.js';
 import { KEY, PATHS, TOKEN, WRITE_TOKEN, startEmulator, transcript } from '../worker/harness.mjs';
 import { launch, root, screenshots, serveFiles } from './chromium.mjs';
@@ -132,6 +132,12 @@ async function closeSummary() {
   await page.waitForSelector('#run-dialog:not([open])', { state: 'attached' });
 }
 
+/** The calls the emulator received at `path` since it was last reset. */
+const callsAt = async (path) => (await emulator.calls()).filter((call) => call.path === path);
+
+/** The id of the element that has the focus. */
+const focused = () => page.evaluate(() => document.activeElement.id);
+
 describe('looking up', () => {
   test('looks up the tags of a few accounts, after asking who the caller is', async () => {
     await page.goto(PANEL);
@@ -206,6 +212,20 @@ describe('looking up', () => {
     await page.keyboard.press('Enter');
     await page.waitForSelector('#rows tr');
     assert.equal(await page.textContent('#rows tr td'), 'alice');
+  });
+
+  test('a CSV file with a quoted field never closed is refused, naming the line where it starts', async () => {
+    await page.goto(PANEL);
+    await page.fill('#accounts', 'xiaojun');
+    await loadCsv('#file', 'broken.csv', 'account\r\nalice\r\n"bob\r\ncarol\r\n');
+    await page.waitForSelector('#error:not([hidden])');
+    assert.equal(await page.textContent('#error'), 'broken.csv was not loaded. The quoted field that starts on line 3 has no closing quote.');
+    assert.equal(await page.inputValue('#accounts'), 'xiaojun', 'the box changed');
+    assert.equal(await page.textContent('#status'), '');
+    // The same file, fixed, loads, and the error goes.
+    await loadCsv('#file', 'broken.csv', 'account\r\nalice\r\n"bob"\r\ncarol\r\n');
+    await page.waitForFunction(() => document.getElementById('status').textContent === 'Loaded 3 accounts from broken.csv.');
+    assert.ok(!(await page.isVisible('#error')), 'the error is still shown');
   });
 
   test('a CSV file is read as CSV, exported without formulas, and reads back to the same accounts', async () => {
@@ -312,6 +332,132 @@ describe('changing tags, as a writer', () => {
 
   test('no change raised a Content-Security-Policy violation', async () => {
     assert.deepEqual(await page.evaluate(() => window.cspViolations), []);
+  });
+});
+
+describe('a change is deliberate, and cancelled when asked', () => {
+  const accounts = (prefix, count) => Array.from({ length: count }, (_, i) => `${prefix}_${String(i + 1).padStart(4, '0')}`);
+  const clears = () => callsAt(PATHS.all_member_push.clear);
+
+  /** Looks up `others` slowly (each lookup's call answers after `ms`), without waiting for it. */
+  async function startSlowLookup(others, ms) {
+    await emulator.inject({ kind: 'delay', ms, path: PATHS.all_member_push.get });
+    await page.fill('#accounts', others);
+    await page.click('#submit');
+    await page.waitForSelector('#cancel:not([hidden])');
+  }
+
+  /** Selects every account shown, and confirms clearing them all, typing their number as asked. */
+  async function clearShown(count) {
+    await page.check('#select-shown');
+    await page.click('#clear');
+    await page.fill('#change-count', count);
+    await page.click('#change-confirm');
+    await page.waitForSelector('#run-dialog[open]');
+  }
+
+  const lookupEnded = () => page.waitForFunction(() => /^Found tags/.test(document.getElementById('status').textContent));
+
+  beforeEach(async () => {
+    await page.goto(PANEL);
+    await emulator.reset();
+  });
+
+  test('Enter twice changes nothing: the clear and bulk dialogs open with the focus on Cancel', async () => {
+    await lookUp(WRITE_TOKEN, accounts('enter', 150).join('\n'));
+    await page.check('#select-shown');
+    await page.focus('#clear');
+    await page.keyboard.press('Enter');
+    await page.waitForSelector('#change-dialog[open]');
+    assert.equal(await focused(), 'change-cancel');
+    await page.keyboard.press('Enter');
+    await page.waitForSelector('#change-dialog:not([open])', { state: 'attached' });
+    await loadCsv('#bulk-file', 'bulk.csv', 'account,tag\nenter_0001,gold\n');
+    await page.waitForSelector('#change-dialog[open]');
+    assert.equal(await focused(), 'change-cancel');
+    await page.keyboard.press('Enter');
+    await page.waitForSelector('#change-dialog:not([open])', { state: 'attached' });
+    assert.ok(!(await page.isVisible('#run-dialog')), 'a change ran');
+    assert.deepEqual(await clears(), []);
+    assert.deepEqual(await callsAt(PATHS.all_member_push.add), []);
+  });
+
+  test('clearing more than 5 accounts is confirmed only once their exact number is typed', async () => {
+    await lookUp(WRITE_TOKEN, accounts('typed', 150).join('\n'));
+    await page.check('#select-shown');
+    await page.click('#clear');
+    assert.equal(await page.textContent('#change-size'), 'Clear all tags of 150 accounts.');
+    assert.equal(await page.textContent('label[for="change-count"]'), 'To confirm, type the number of accounts: 150');
+    assert.ok(await page.isDisabled('#change-confirm'), 'Confirm is enabled before the number is typed');
+    for (const wrong of ['15', '1500', '149', 'all']) {
+      await page.fill('#change-count', wrong);
+      assert.ok(await page.isDisabled('#change-confirm'), `Confirm is enabled with "${wrong}" typed`);
+    }
+    // Enter in the field does not confirm while the number is wrong.
+    await page.press('#change-count', 'Enter');
+    assert.ok(await page.isVisible('#change-dialog'), 'Enter confirmed a wrong number');
+    await page.fill('#change-count', '150');
+    await audit('the clear dialog open, asking for the number of accounts');
+    await page.screenshot({ path: join(screenshots, 'panel-confirm-clear.png') });
+    await page.click('#change-confirm');
+    await page.waitForSelector('#run-summary:not([hidden])');
+    assert.equal(await page.textContent('#run-outcome'), 'Done: 150 accounts. Failed: 0. Not done: 0.');
+    await closeSummary();
+  });
+
+  test('a change started while a lookup of other accounts runs is still cancelled by its Cancel once the lookup ends', async () => {
+    await lookUp(WRITE_TOKEN, accounts('stop', 1000).join('\n'));
+    // The clear goes in 10 calls, at most 6 at once; each answers after 4 s.
+    await emulator.inject({ kind: 'delay', ms: 4000, times: 10, path: PATHS.all_member_push.clear });
+    await startSlowLookup('xiaojun', 2000);
+    await clearShown('1,000');
+    await lookupEnded();
+    const sent = (await clears()).length;
+    await page.click('#run-cancel');
+    await page.waitForSelector('#run-summary:not([hidden])');
+    assert.equal(await page.textContent('#run-title'), 'The change stopped');
+    assert.equal(await page.textContent('#run-outcome'), 'Done: 0 accounts. Failed: 0. Not done: 1,000. Cancelled.');
+    // Past the time the calls in flight would have taken: no call was sent after the cancel.
+    await new Promise((resolve) => setTimeout(resolve, 5000));
+    assert.equal((await clears()).length, sent, 'calls were sent after the cancel');
+    await closeSummary();
+  });
+
+  test('the dialog of a running change stays open: Escape cancels the change, and nothing else hides it', async () => {
+    await lookUp(WRITE_TOKEN, accounts('stay', 1000).join('\n'));
+    await emulator.inject({ kind: 'delay', ms: 4000, times: 10, path: PATHS.all_member_push.clear });
+    await startSlowLookup('xiaojun', 2000);
+    await clearShown('1000');
+    await lookupEnded();
+    // Closed without a cancel event, as Chromium does on a second Escape with no click between.
+    await page.evaluate(() => document.getElementById('run-dialog').close());
+    await page.waitForSelector('#run-dialog[open]', { timeout: 2000 });
+    assert.equal(await page.textContent('#run-title'), 'Clear all tags of 1,000 accounts…');
+    await page.keyboard.press('Escape');
+    await page.waitForSelector('#run-summary:not([hidden])');
+    assert.ok(await page.isVisible('#run-dialog'), 'Escape hid the dialog');
+    assert.equal(await page.textContent('#run-outcome'), 'Done: 0 accounts. Failed: 0. Not done: 1,000. Cancelled.');
+    await closeSummary();
+    await new Promise((resolve) => setTimeout(resolve, 4000)); // the emulator finishes the slow calls
+  });
+
+  test('a change of accounts that a running lookup reads is refused, saying why', async () => {
+    const some = accounts('busy', 20).join('\n');
+    await lookUp(WRITE_TOKEN, some);
+    await startSlowLookup(some, 2000);
+    await page.check('#select-shown');
+    await page.click('#clear');
+    assert.equal(await page.textContent('#error'),
+      'The lookup still running reads 20 accounts of this change. Wait for it to end, or cancel it, then try again.');
+    assert.ok(!(await page.isVisible('#change-dialog')), 'the change dialog opened');
+    await page.screenshot({ path: join(screenshots, 'panel-change-refused.png') });
+    await lookupEnded();
+    await page.check('#select-shown');
+    await page.click('#clear');
+    await page.waitForSelector('#change-dialog[open]');
+    assert.ok(!(await page.isVisible('#error')), 'the refusal is still shown');
+    await page.click('#change-cancel');
+    assert.deepEqual(await clears(), []);
   });
 });
 
