@@ -200,7 +200,8 @@ test-fuzz: fuzz-tools $(FUZZ_SEEDS)
 $(FUZZ_SEEDS): tests/worker/bodies.mjs | node_modules/.installed
 	rm -rf $@ && node tests/worker/bodies.mjs $@
 
-fuzz-tools:
+# After the wasm target: two rustup installs at once would share its download folders.
+fuzz-tools: | wasm-target
 	@rustup toolchain list | grep -q '^nightly' || rustup toolchain install nightly --profile minimal
 	@cargo fuzz --version 2>/dev/null | grep -qw "$(CARGO_FUZZ_VERSION)" \
 		|| $(CARGO_INSTALL) cargo-fuzz --version $(CARGO_FUZZ_VERSION) --locked --force
