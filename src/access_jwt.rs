@@ -167,11 +167,13 @@ pub enum Identity {
 }
 
 impl Identity {
-    /// The name the logs and `/session` give the caller.
-    pub fn name(&self) -> &str {
+    /// The name the logs, `/session` and the rate limit give the caller: a subject is marked
+    /// `sub:`, so that it never passes for, or shares a limit with, an e-mail it spells.
+    pub fn name(&self) -> String {
         match self {
-            Identity::Email(name) | Identity::Subject(name) => name,
-            Identity::Unnamed => "unknown",
+            Identity::Email(email) => email.clone(),
+            Identity::Subject(subject) => format!("sub:{subject}"),
+            Identity::Unnamed => "unknown".into(),
         }
     }
 }

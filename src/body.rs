@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::api::{Call, TagApi};
 use crate::codes::{Coded, INVALID_BODY, TOO_MANY_ACCOUNTS};
-use crate::json::{Exceeded, Extent, Json, NotText, quoted};
+use crate::json::{Exceeded, Extent, Json, NotText, quoted_within};
 
 /// The most accounts one call may name.
 pub const MAX_ACCOUNTS: usize = 100;
@@ -15,8 +15,10 @@ pub const MAX_USERID_BYTES: usize = 32;
 pub const MAX_TAG_BYTES: usize = 50;
 /// The length of a RegistrationID: a UUID, `8-4-4-4-12` hex digits.
 const REGISTRATION_ID_CHARS: usize = 36;
-/// How much of an over-long value an error message quotes.
+/// How much of an over-long value an error message quotes: its first characters, and no more
+/// bytes once escaped (a control character is six).
 const QUOTED_CHARS: usize = 40;
+const QUOTED_BYTES: usize = 120;
 /// How many undefined fields an error message names; past them it says how many more there
 /// are, so that what a refusal says stays small whatever the body holds.
 const NAMED_FIELDS: usize = 5;
@@ -58,8 +60,9 @@ pub enum BodyError {
 }
 
 impl BodyError {
-    /// Not JSON, with the parser's account of why cut to a few lines: a parser may quote the
-    /// text it stopped at, and what a refusal says stays small whatever the body holds.
+    /// Not JSON, with the parser's account of why cut to its first 200 characters: a parser
+    /// may quote the text it stopped at, and what a refusal says stays small whatever the body
+    /// holds.
     pub fn not_json(parser_message: &str) -> Self {
         let mut message: String = parser_message.chars().take(PARSER_MESSAGE_CHARS).collect();
         if message.len() < parser_message.len() {
@@ -194,9 +197,9 @@ impl TagRequest {
 impl Shape {
     /// How far a body of this shape may reach before it is parsed: twice the depth and twice
     /// the parts of the largest such body. Every valid body, and every body only a little off
-    /// (the other shape's, say), is parsed and told exactly what is wrong; one far past them
-    /// is refused for what it is, at the cost of one pass over its bytes rather than of the
-    /// parser building it.
+    /// (a small one of the other shape, say), is parsed and told exactly what is wrong; one far
+    /// past them is refused for what it is, at the cost of one pass over its bytes rather than
+    /// of the parser building it.
     pub fn extent(self) -> Extent {
         // A list of n items has n parts: its bracket and n - 1 commas.
         match self {
@@ -366,9 +369,9 @@ const REPLACE_CALL: Call = Call {
     api: TagApi::Timpush,
 };
 
-/// A field's name in quotes for a message, shortened when long.
+/// A field's name or a value in quotes for a message, shortened when long.
 fn quoted_name(name: &str) -> String {
-    quoted(&shortened(name))
+    quoted_within(name, QUOTED_CHARS, QUOTED_BYTES)
 }
 
 /// The items of a list of 1 to 100 accounts.
@@ -541,11 +544,7 @@ fn each_once(
 /// Whether two accounts are one: the same UserID, or the same RegistrationID in any case (in
 /// the generation that takes them).
 fn same_account(api: TagApi, a: &str, b: &str) -> bool {
-    a == b
-        || (api == TagApi::Timpush
-            && a.eq_ignore_ascii_case(b)
-            && is_registration_id(a)
-            && is_registration_id(b))
+    a == b || same_account_key(api, a) == same_account_key(api, b)
 }
 
 /// What two spellings of one account have in common: a RegistrationID in upper case (in the
@@ -615,17 +614,7 @@ pub fn quote(value: &str) -> String {
     if value.is_empty() {
         return String::new();
     }
-    format!(" ({})", quoted(&shortened(value)))
-}
-
-/// The value, cut to its first characters with `…` when long.
-fn shortened(value: &str) -> String {
-    // Cut by characters, never by slicing at a byte, so no panic path comes with it.
-    let mut shown: String = value.chars().take(QUOTED_CHARS).collect();
-    if shown.len() < value.len() {
-        shown.push('…');
-    }
-    shown
+    format!(" ({})", quoted_name(value))
 }
 
 #[cfg(test)]
@@ -941,6 +930,14 @@ mod tests {
             json!({ "UserTags": entry }),
             json!({ "UserTags": [{ "To_Account": "a", "Tags": ["t", long.clone()] }] }),
         ];
+        // Field names of control characters, six bytes each once escaped, named five times.
+        let control = "\u{1}".repeat(40);
+        let mut named = serde_json::Map::new();
+        named.insert("To_Account".into(), json!(["a"]));
+        for i in 0..6 {
+            named.insert(format!("{control}{i}"), json!(0));
+        }
+        let bodies = bodies.into_iter().chain([serde_json::Value::Object(named)]);
         for body in bodies {
             let call = if body.get("UserTags").is_some() {
                 remove
@@ -949,7 +946,7 @@ mod tests {
             };
             let error = refusal(call, body);
             assert!(error.len() < MOST_SAID, "{} bytes", error.len());
-            assert!(error.contains(&format!("{}…", "k".repeat(40))), "{error}");
+            assert!(error.contains('…'), "{error}");
         }
         let deep = format!("{}1{}", "[".repeat(100_000), "]".repeat(100_000));
         assert_eq!(get().parse(deep.as_bytes()), Err(BodyError::TooDeep(4)));

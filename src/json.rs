@@ -7,26 +7,48 @@
 /// A string as a JSON string literal, in its quotes, for messages: quotes, backslashes and
 /// control characters escaped, nothing else changed.
 pub fn quoted(value: &str) -> String {
-    let mut out = String::with_capacity(value.len() + 2);
+    quoted_within(value, usize::MAX, usize::MAX)
+}
+
+/// As [`quoted`], cut with `…` after `chars` characters, or before what is written between the
+/// quotes, escapes included, would pass `bytes` bytes: for messages that stay short whatever
+/// they quote.
+pub fn quoted_within(value: &str, chars: usize, bytes: usize) -> String {
+    let mut out = String::with_capacity(value.len().min(bytes) + 5);
     out.push('"');
-    for c in value.chars() {
-        match c {
-            '"' | '\\' => {
-                out.push('\\');
-                out.push(c);
-            }
-            c if (c as u32) < 0x20 || c == '\u{7f}' => {
-                const HEX: &[u8; 16] = b"0123456789abcdef";
-                let code = c as usize;
-                out.push_str("\\u00");
-                out.push(char::from(HEX[code >> 4]));
-                out.push(char::from(HEX[code & 15]));
-            }
-            c => out.push(c),
+    for (count, c) in value.chars().enumerate() {
+        let before = out.len();
+        if count == chars {
+            out.push('…');
+            break;
+        }
+        push_escaped(&mut out, c);
+        if out.len() - 1 > bytes {
+            out.truncate(before);
+            out.push('…');
+            break;
         }
     }
     out.push('"');
     out
+}
+
+/// One character as a JSON string writes it here.
+fn push_escaped(out: &mut String, c: char) {
+    match c {
+        '"' | '\\' => {
+            out.push('\\');
+            out.push(c);
+        }
+        c if (c as u32) < 0x20 || c == '\u{7f}' => {
+            const HEX: &[u8; 16] = b"0123456789abcdef";
+            let code = c as usize;
+            out.push_str("\\u00");
+            out.push(char::from(HEX[code >> 4]));
+            out.push(char::from(HEX[code & 15]));
+        }
+        c => out.push(c),
+    }
 }
 
 /// How far a JSON text's structure may reach before it is parsed: a parser builds every value
@@ -317,6 +339,18 @@ mod tests {
             );
         }
         assert_eq!(quoted("a\"b\n"), "\"a\\\"b\\u000a\"");
+    }
+
+    #[test]
+    fn quoted_within_cuts_by_characters_and_by_escaped_bytes() {
+        assert_eq!(quoted_within("abcdef", 3, 100), "\"abc…\"");
+        assert_eq!(quoted_within("abc", 3, 100), "\"abc\"");
+        // Six bytes an escaped control character: two fit in 12, not a third.
+        assert_eq!(
+            quoted_within("\u{1}\u{1}\u{1}", 40, 12),
+            "\"\\u0001\\u0001…\""
+        );
+        assert_eq!(quoted_within("éé", 40, 3), "\"é…\"");
     }
 
     #[test]

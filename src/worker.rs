@@ -3,9 +3,10 @@
 //!
 //! Requests, answers and the upstream fetch use the runtime's own objects through web-sys and
 //! two small JavaScript functions (a call with its whole answer, and an answer's `Response`),
-//! and JSON is read with the runtime's `JSON.parse`: bodies stay in JavaScript and only the
-//! values checked cross into wasm. workers-rs provides the entry point, the environment and
-//! timers.
+//! and JSON is read with the runtime's `JSON.parse`: a request body's bytes cross into wasm once,
+//! for the scan of its structure that comes before parsing ([`crate::json::Extent`]); its text
+//! and parsed values stay in JavaScript and only the values checked cross. workers-rs provides
+//! the entry point, the environment and timers.
 
 use std::cell::{OnceCell, RefCell};
 use std::pin::Pin;
@@ -258,6 +259,7 @@ async fn handle(
         return Ok(Reply::json(200, Body::Text(session)));
     };
     let body = apart(read_body(request, headers, call.row().max_body_bytes)).await?;
+    // One copy into wasm, up to 1 MiB: the scan costs a pass over it, a parse far more.
     call.check_extent(&Uint8Array::new(&body).to_vec())?;
     let checked = call.check(&read_json(&body)?)?;
     let forwarded = apart(forward(&upstream, call, &checked, trace)).await;
@@ -413,7 +415,7 @@ async fn limit_rate(env: &Env, caller: &str) -> Result<(), EdgeError> {
     }
 }
 
-/// Reads the body, which stays in JavaScript, and refuses it when it is over `limit`.
+/// Reads the body into a JavaScript buffer, and refuses it when it is over `limit`.
 async fn read_body(
     request: &web_sys::Request,
     headers: &web_sys::Headers,

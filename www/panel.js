@@ -242,8 +242,11 @@ async function lookUp(event) {
   if (!accounts.length) return showError('Enter at least one account.'), $('accounts').focus();
   sessionStorage.setItem(TOKEN_KEY, token);
 
-  lookingUp = { accounts: new Set(accounts), controller: new AbortController() };
-  const { signal } = lookingUp.controller;
+  // A re-read after a change still running would merge its older answer into this one's.
+  lookingUp?.controller.abort();
+  const mine = { accounts: new Set(accounts), controller: new AbortController() };
+  lookingUp = mine;
+  const { signal } = mine.controller;
   $('submit').disabled = true;
   $('cancel').hidden = false;
   const onProgress = startProgress('Looking up…');
@@ -266,7 +269,7 @@ async function lookUp(event) {
     setStatus('');
     showError(explain(error));
   } finally {
-    lookingUp = null;
+    if (lookingUp === mine) lookingUp = null;
     $('submit').disabled = false;
     $('cancel').hidden = true;
   }
@@ -446,16 +449,26 @@ function showReport(op, entries, replace, report, failure) {
   $('run-cancel').hidden = true;
   const again = new Set([...failed.map((f) => f.To_Account), ...notDone]);
   $('run-retry').hidden = again.size === 0;
-  $('run-retry').onclick = () => runChange(op, entries.filter((e) => again.has(e.To_Account)), replace);
+  $('run-retry').onclick = () => {
+    // The re-read of the change tried again is older than the one the retry ends with.
+    lookingUp?.controller.abort();
+    runChange(op, entries.filter((e) => again.has(e.To_Account)), replace);
+  };
   $('run-close').hidden = false;
   $('run-close').focus();
 }
 
 /** Reads the changed accounts again, so the table shows what the vendor now holds. */
+/**
+ * Reads the changed accounts again, as a lookup of its own: a change of them waits for it (see
+ * `refusal`), and a new lookup cancels it, so that its answer never lands on a newer table.
+ */
 async function readAgain(accounts) {
   const token = $('token').value.trim();
+  const reading = { accounts: new Set(accounts), controller: new AbortController() };
+  lookingUp = reading;
   try {
-    const fresh = await getTags(accounts, { token, api: who.api });
+    const fresh = await getTags(accounts, { token, api: who.api, signal: reading.controller.signal });
     const byAccount = new Map(fresh.map((entry) => [entry.To_Account, entry]));
     results = results.map((entry) => byAccount.get(entry.To_Account) ?? entry);
     const known = new Set(results.map((entry) => entry.To_Account));
@@ -466,7 +479,9 @@ async function readAgain(accounts) {
     render();
     setStatus(`Read ${plural(fresh.length, 'changed account')} again.`);
   } catch (error) {
-    showError(`The change ran, but reading the accounts again failed: ${explain(error)}`);
+    if (!reading.controller.signal.aborted) showError(`The change ran, but reading the accounts again failed: ${explain(error)}`);
+  } finally {
+    if (lookingUp === reading) lookingUp = null;
   }
 }
 

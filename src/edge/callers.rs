@@ -163,7 +163,7 @@ impl Callers {
             Identity::Subject(_) | Identity::Unnamed => false,
         };
         Caller {
-            name: identity.name().to_owned(),
+            name: identity.name(),
             scope: if writes { Scope::Write } else { Scope::Read },
             by_access: true,
         }
@@ -350,9 +350,10 @@ mod tests {
         assert_eq!(scope(email("user-subject-id")), Scope::Read);
         // Only an e-mail makes a writer: a subject that reads like a listed address does not.
         let subject = callers.by_access(&Identity::Subject("lead@example.com".into()));
+        // Nor does it share that address's name or rate limit.
         assert_eq!(
-            (subject.scope, subject.name.as_str()),
-            (Scope::Read, "lead@example.com")
+            (subject.scope, subject.rate_limit_key().as_str()),
+            (Scope::Read, "access:sub:lead@example.com")
         );
         assert_eq!(scope(Identity::Unnamed), Scope::Read);
         let caller = callers.by_access(&email("lead@example.com"));

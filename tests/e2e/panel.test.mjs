@@ -405,13 +405,21 @@ describe('a change is deliberate, and cancelled when asked', () => {
     await closeSummary();
   });
 
-  test('a change started while a lookup of other accounts runs is still cancelled by its Cancel once the lookup ends', async () => {
-    await lookUp(WRITE_TOKEN, accounts('stop', 1000).join('\n'));
-    // The clear goes in 10 calls, at most 6 at once; each answers after 4 s.
+  /**
+   * Looks up 1,000 accounts named from `prefix`, then starts a slow lookup of another account
+   * and, while it runs, a clear of the 1,000 (confirmed by typing `typed`) whose calls each
+   * answer after 4 s (10 calls, at most 6 at once); returns once the slow lookup has ended.
+   */
+  async function clearDuringSlowLookup(prefix, typed) {
+    await lookUp(WRITE_TOKEN, accounts(prefix, 1000).join('\n'));
     await emulator.inject({ kind: 'delay', ms: 4000, times: 10, path: PATHS.all_member_push.clear });
     await startSlowLookup('xiaojun', 2000);
-    await clearShown('1,000');
+    await clearShown(typed);
     await lookupEnded();
+  }
+
+  test('a change started while a lookup of other accounts runs is still cancelled by its Cancel once the lookup ends', async () => {
+    await clearDuringSlowLookup('stop', '1,000');
     const sent = (await clears()).length;
     await page.click('#run-cancel');
     await page.waitForSelector('#run-summary:not([hidden])');
@@ -424,11 +432,7 @@ describe('a change is deliberate, and cancelled when asked', () => {
   });
 
   test('the dialog of a running change stays open: Escape cancels the change, and nothing else hides it', async () => {
-    await lookUp(WRITE_TOKEN, accounts('stay', 1000).join('\n'));
-    await emulator.inject({ kind: 'delay', ms: 4000, times: 10, path: PATHS.all_member_push.clear });
-    await startSlowLookup('xiaojun', 2000);
-    await clearShown('1000');
-    await lookupEnded();
+    await clearDuringSlowLookup('stay', '1000');
     // Closed without a cancel event, as Chromium does on a second Escape with no click between.
     await page.evaluate(() => document.getElementById('run-dialog').close());
     await page.waitForSelector('#run-dialog[open]', { timeout: 2000 });

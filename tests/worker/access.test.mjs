@@ -94,11 +94,11 @@ describe('Cloudflare Access', () => {
     assert.equal(writer.json.ErrorCode, 0);
   });
 
-  test('only an e-mail makes a writer: a token without one, whose subject reads as a listed writer, only reads', async () => {
+  test('only an e-mail makes a writer: a token without one, whose subject spells a listed writer, only reads, under its subject', async () => {
     const token = jwt({ claims: { email: undefined, sub: 'lead@example.com' } });
     const session = await worker.send('/session', { method: 'GET', token: null, headers: { 'Cf-Access-Jwt-Assertion': token } });
     assert.equal(session.status, 200, session.text);
-    assert.deepEqual(session.json, { caller: 'lead@example.com', scopes: ['read'], api: 'all_member_push' });
+    assert.deepEqual(session.json, { caller: 'sub:lead@example.com', scopes: ['read'], api: 'all_member_push' });
     const add = await worker.send(PATHS.all_member_push.add, {
       token: null,
       headers: { 'Cf-Access-Jwt-Assertion': token },

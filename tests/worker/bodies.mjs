@@ -39,6 +39,8 @@ export function worstBodies(shape, path, limit) {
     'longest string': `{"${listField}":["${'x'.repeat(stringBytes)}"]}`,
     'most escapes': `{"${listField}":["${'\\u0041'.repeat(Math.floor(stringBytes / 6))}"]}`,
     'longest field name': `{"${'k'.repeat(stringBytes)}":0}`,
+    // Six bytes each once quoted in a message, as in the body.
+    'field names of control characters': `${head}${Array.from({ length: 6 }, (_, i) => `"${'\\u0001'.repeat(40)}${i}":0`).join(',')}}`,
   };
   if (shape === 'userTags') {
     // Just within the structure the Worker scans for before parsing (20,604 parts for a remove):
