@@ -1,5 +1,7 @@
 # Every target installs what it needs first (idempotently), so these work on a fresh machine.
 SHELL := bash
+# A target whose recipe fails is removed, so that the next make runs that recipe again whole.
+.DELETE_ON_ERROR:
 .SHELLFLAGS := -eu -o pipefail -c
 export PATH := $(CURDIR)/node_modules/.bin:$(HOME)/.cargo/bin:$(PATH)
 
@@ -29,20 +31,24 @@ FUZZ_SECONDS := 600
 CARGO_FUZZ_VERSION := 0.13.2
 FUZZ := cargo +nightly fuzz run --fuzz-dir tests/fuzz
 
-.PHONY: test dev setup tools wasm-target wasm-bindgen-cli wasm-pack worker-build build browser worker pkg emulator lint test-native test-wasm \
+.PHONY: test dev setup install tools wasm-target wasm-bindgen-cli wasm-pack worker-build build browser worker pkg emulator lint test-native test-wasm \
 	test-worker test-e2e fuzz fuzz-tools test-fuzz bench
 
 # The stages of `make test`, in order: each runs as a make of its own and its time is printed at
-# the end, so that a slow run shows where its time went.
-TEST_STAGES := setup lint build test-native test-wasm test-worker test-e2e test-fuzz
+# the end (of a failed run too), so that a slow run shows where its time went.
+TEST_STAGES := install lint build test-native test-wasm test-worker test-e2e test-fuzz
 
 ## test: every check and test suite, then each stage's time
 test:
 	@timings=""; \
 	for stage in $(TEST_STAGES); do \
 		started=$$(date +%s); \
-		$(MAKE) --no-print-directory $$stage || { echo "make test: the $$stage stage failed" >&2; exit 1; }; \
+		$(MAKE) --no-print-directory $$stage; status=$$?; \
 		timings+=$$(printf '  %-12s %5d s\\n' $$stage $$(( $$(date +%s) - started ))); \
+		if [ $$status -ne 0 ]; then \
+			printf '\nmake test: the %s stage failed; the time of each stage run\n%b' $$stage "$$timings" >&2; \
+			exit $$status; \
+		fi; \
 	done; \
 	printf '\nmake test: the time of each stage\n%b' "$$timings"
 
@@ -123,31 +129,35 @@ www/pkg/tim_tags.js: pkg/tim_tags.js
 emulator:
 	cargo build --features emulator --bin tim-emulator
 
-## setup: the wasm target, pinned cargo tools, npm devDependencies, Chromium, the fuzzers
-# Side by side: downloads overlap the builds, and the cargo installs share make's job slots
-# (cargo takes its jobs from make's jobserver), so two cores stay busy through each one's tail.
-setup:
-	@$(MAKE) --no-print-directory -j3 --output-sync=target tools node_modules/.installed browser fuzz-tools
+## setup: the wasm target, pinned cargo tools, npm devDependencies, Chromium
+setup: tools node_modules/.installed browser
+
+# make test's first stage: the setup and the fuzzers' tools side by side, the downloads (npm,
+# apt, rustup) first so that they overlap the cargo installs, which take their jobs from this
+# make's four job slots (the `+` lines), so that two cores stay busy through each one's tail.
+install:
+	+@$(MAKE) --no-print-directory -j4 --output-sync=target node_modules/.installed browser fuzz-tools tools
 
 tools: wasm-target wasm-bindgen-cli wasm-pack worker-build
 
-# The cargo tools are built at opt-level 1: wasm-bindgen-cli builds in 2 min 3 s instead of
-# 2 min 40 s, and then binds a 7.8 MB test wasm in 0.66 s instead of 0.58 s.
-CARGO_INSTALL := CARGO_PROFILE_RELEASE_OPT_LEVEL=1 cargo install
+# The cargo tools are built unoptimised: wasm-bindgen-cli builds in 48 s instead of 106 s at
+# opt-level 1 (2 min 40 s at the default 3), and then binds the 7.8 MB test wasm in 1.4 s
+# instead of 0.4 s and a release wasm in 0.26 s instead of 0.06: about 3 s over a make test.
+CARGO_INSTALL := CARGO_PROFILE_RELEASE_OPT_LEVEL=0 cargo install
 
 wasm-target:
 	@rustup target list --installed | grep -qx $(WASM) || rustup target add $(WASM)
 
 wasm-bindgen-cli:
-	@wasm-bindgen --version 2>/dev/null | grep -qw "$(WASM_BINDGEN_VERSION)" \
+	+@wasm-bindgen --version 2>/dev/null | grep -qw "$(WASM_BINDGEN_VERSION)" \
 		|| $(CARGO_INSTALL) wasm-bindgen-cli --version $(WASM_BINDGEN_VERSION) --force
 
 wasm-pack:
-	@wasm-pack --version 2>/dev/null | grep -qw "$(WASM_PACK_VERSION)" \
+	+@wasm-pack --version 2>/dev/null | grep -qw "$(WASM_PACK_VERSION)" \
 		|| $(CARGO_INSTALL) wasm-pack --version $(WASM_PACK_VERSION) --locked --force
 
 worker-build:
-	@worker-build --version 2>/dev/null | grep -qw "$(WORKER_BUILD_VERSION)" \
+	+@worker-build --version 2>/dev/null | grep -qw "$(WORKER_BUILD_VERSION)" \
 		|| $(CARGO_INSTALL) worker-build --version $(WORKER_BUILD_VERSION) --locked --force
 
 node_modules/.installed: package.json package-lock.json
@@ -181,29 +191,32 @@ test-e2e: worker pkg emulator browser
 
 ## fuzz: each fuzzer for FUZZ_SECONDS (default 600); what they find new joins tests/fuzz/corpus
 # An input that takes longer than this fails the run: checks that grow faster than their input
-# are found as failures. The request-body fuzzer also starts from the worst bodies of
-# tests/worker/bodies.mjs, and makes inputs up to the 1 MiB a body may be.
+# are found as failures.
 FUZZ_OPTIONS := -timeout=2 -rss_limit_mb=4096
 FUZZ_SEEDS := target/fuzz-seeds
+
+fuzz: fuzz-tools
+	for target in $(FUZZ_TARGETS); do \
+		$(FUZZ) $$target tests/fuzz/corpus/$$target -- $(FUZZ_OPTIONS) -max_total_time=$(FUZZ_SECONDS); \
+	done
+
+# A short run of each fuzzer from the kept corpus; new inputs go to a scratch folder. The
+# request-body fuzzer also starts from the hardest bodies of tests/worker/bodies.mjs, and makes
+# inputs up to the 1 MiB a body may be (none of them kept).
 body_fuzzer = $(filter request_body,$(1))
-# $(call fuzz_run,TARGET,NEW_INPUTS_DIR,SECONDS)
-fuzz_run = $(FUZZ) $(1) $(2) tests/fuzz/corpus/$(1) $(if $(body_fuzzer),$(FUZZ_SEEDS)) -- \
-	$(FUZZ_OPTIONS) $(if $(body_fuzzer),-max_len=1048576) -max_total_time=$(3)
-
-fuzz: fuzz-tools $(FUZZ_SEEDS)
-	$(foreach target,$(FUZZ_TARGETS),$(call fuzz_run,$(target),tests/fuzz/corpus/$(target),$(FUZZ_SECONDS)) &&) true
-
-# A short run of each fuzzer from the kept corpus; new inputs go to a scratch folder.
 test-fuzz: fuzz-tools $(FUZZ_SEEDS)
-	$(foreach target,$(FUZZ_TARGETS),$(call fuzz_run,$(target),$$(mktemp -d),15) &&) true
+	$(foreach target,$(FUZZ_TARGETS),$(FUZZ) $(target) $$(mktemp -d) tests/fuzz/corpus/$(target) \
+		$(if $(call body_fuzzer,$(target)),$(FUZZ_SEEDS)) -- $(FUZZ_OPTIONS) \
+		$(if $(call body_fuzzer,$(target)),-max_len=1048576) -max_total_time=15 &&) true
 
 $(FUZZ_SEEDS): tests/worker/bodies.mjs | node_modules/.installed
 	rm -rf $@ && node tests/worker/bodies.mjs $@
 
 # After the wasm target: two rustup installs at once would share its download folders.
 fuzz-tools: | wasm-target
-	@rustup toolchain list | grep -q '^nightly' || rustup toolchain install nightly --profile minimal
-	@cargo fuzz --version 2>/dev/null | grep -qw "$(CARGO_FUZZ_VERSION)" \
+	@rustup toolchain list | grep -q '^nightly' \
+		|| rustup toolchain install nightly --profile minimal --no-self-update
+	+@cargo fuzz --version 2>/dev/null | grep -qw "$(CARGO_FUZZ_VERSION)" \
 		|| $(CARGO_INSTALL) cargo-fuzz --version $(CARGO_FUZZ_VERSION) --locked --force
 
 ## bench: the benchmark table (bench/run.mjs), every figure beside its baseline
