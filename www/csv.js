@@ -38,7 +38,8 @@ function readQuoted(text, start) {
  * The rows of a CSV text, each a list of fields: fields end at commas, rows at CRLF, LF or CR;
  * a quoted field keeps its commas, line breaks and doubled quotes (as one quote). Unquoted
  * fields lose the spaces around them. A byte-order mark at the start is skipped. Throws a
- * SyntaxError naming the line of a quoted field that is never closed.
+ * SyntaxError naming the line of a quoted field that is never closed, or that has text after
+ * its closing quote.
  */
 export function parseCsv(text) {
   const rows = [];
@@ -68,6 +69,10 @@ export function parseCsv(text) {
       endRow();
       if (c === '\r' && text[i + 1] === '\n') i++;
     } else if (!quoted) field += c;
+    else if (c !== ' ' && c !== '\t') {
+      // `"bob"x` is no field RFC 4180 writes: dropping the x, or keeping it, would both guess.
+      throw new SyntaxError(`Line ${lineAt(text, i)} has text after the closing quote of a field.`);
+    }
     i++;
   }
   if (field !== '' || quoted || row.length) endRow();

@@ -67,3 +67,11 @@ test('a quoted field that is never closed is refused, naming the line where it s
   assert.throws(() => userTagsFromCsv('alice,vip\nbob,"cn\n'), message(2));
   assert.throws(() => parseCsv('"'), message(1));
 });
+
+test('text after a quoted field\'s closing quote is refused, naming its line, not dropped', () => {
+  const message = (line) => ({ name: 'SyntaxError', message: `Line ${line} has text after the closing quote of a field.` });
+  assert.throws(() => parseCsv('account\n"bob"x\n'), message(2));
+  assert.throws(() => accountsFromCsv('account\r\n"two\r\nlines"tail,x\r\n'), message(3));
+  // Spaces after the closing quote are not text.
+  assert.deepEqual(parseCsv('"bob" ,"cn"\t\n'), [['bob', 'cn']]);
+});
