@@ -17,7 +17,8 @@ use wasm_bindgen_futures::JsFuture;
 use web_sys::{AbortController, AbortSignal};
 
 use crate::answer::{AccountError, Status, failed_accounts, user_tags};
-use crate::api::{Call, Operation, TagApi};
+use crate::api::{AnswerShape, Call, Operation, TagApi};
+use crate::body::Shape;
 use crate::client::{
     ClientError, DEFAULT_CALL_TIMEOUT_MS, DEFAULT_CALLS_PER_SECOND, EntryIndex, MAX_IN_FLIGHT,
     PlannedCall, Tracker, WriteEntry, WriteReport, distinct_accounts, plan_accounts,
@@ -347,15 +348,18 @@ async fn write(
             operation,
             api: settings.api,
         };
-        let entries = match operation {
-            Operation::Clear => distinct_accounts(settings.api, input, &mut JsIndex(Map::new()))?
-                .into_iter()
-                .map(|account| WriteEntry {
-                    account,
-                    tags: Vec::new(),
-                })
-                .collect(),
-            _ => {
+        // The call table's body shape decides what the write takes: accounts, or their tags.
+        let entries = match call.row().body {
+            Shape::Accounts { .. } => {
+                distinct_accounts(settings.api, input, &mut JsIndex(Map::new()))?
+                    .into_iter()
+                    .map(|account| WriteEntry {
+                        account,
+                        tags: Vec::new(),
+                    })
+                    .collect()
+            }
+            Shape::UserTags { .. } => {
                 let replace_max = (replace == Some(true))
                     .then(|| call.row().max_tags(true))
                     .flatten();
@@ -369,18 +373,19 @@ async fn write(
         operation,
         api: settings.api,
     };
-    let plan = match operation {
-        Operation::Clear => plan_accounts(entries.len()),
-        _ => plan_user_tags(
+    let shape = call.row().body;
+    let plan = match shape {
+        Shape::Accounts { .. } => plan_accounts(entries.len()),
+        Shape::UserTags { .. } => plan_user_tags(
             &entries,
             call.row().max_tags(replace == Some(true)).unwrap_or(1),
         ),
     };
     let accounts: Vec<String> = entries.iter().map(|e| e.account.clone()).collect();
     let tracker = RefCell::new(Tracker::new(entries.len(), &plan));
-    let body_of = |index: usize| match operation {
-        Operation::Clear => accounts_body(&accounts, &plan[index]),
-        _ => user_tags_body(&entries, &plan[index], replace),
+    let body_of = |index: usize| match shape {
+        Shape::Accounts { .. } => accounts_body(&accounts, &plan[index]),
+        Shape::UserTags { .. } => user_tags_body(&entries, &plan[index], replace),
     };
     let ran = run_calls(
         &settings,
@@ -636,9 +641,10 @@ async fn one_call(
             status: Some(status),
         });
     }
-    let entries = match call.operation {
-        Operation::Get => user_tags(&answer).ok_or_else(not_the_worker)?,
-        _ => Vec::new(),
+    // The call table says what the answer holds besides its status.
+    let entries = match call.row().answer {
+        AnswerShape::UserTags => user_tags(&answer).ok_or_else(not_the_worker)?,
+        AnswerShape::Status => Vec::new(),
     };
     let failed = failed_accounts(&answer).ok_or_else(not_the_worker)?;
     Ok(Answered { entries, failed })
