@@ -31,8 +31,9 @@ FUZZ_SECONDS := 600
 CARGO_FUZZ_VERSION := 0.13.2
 FUZZ := cargo +nightly fuzz run --fuzz-dir tests/fuzz
 
-.PHONY: test dev setup install tools wasm-target wasm-bindgen-cli wasm-pack worker-build build browser worker pkg emulator lint test-native test-wasm \
-	test-worker test-e2e fuzz fuzz-tools test-fuzz bench
+.PHONY: test dev setup install tools wasm-target wasm-bindgen-cli wasm-pack worker-build build \
+	browser worker pkg emulator lint test-native test-wasm test-worker test-e2e fuzz fuzz-tools \
+	test-fuzz bench
 
 # The stages of `make test`, in order: each runs as a make of its own and its time is printed at
 # the end (of a failed run too), so that a slow run shows where its time went.

@@ -334,7 +334,10 @@ fn defined_fields_only(
             first.truncate(NAMED_FIELDS);
         }
     }
-    let named = first.iter().map(|key| quoted_name(key)).collect::<Vec<_>>();
+    let named = first
+        .iter()
+        .map(|key| quoted_short(key))
+        .collect::<Vec<_>>();
     match (count, holder) {
         (0, _) => Ok(()),
         (1, Holder::Entry(place)) if first[0] == "Replace" && call == REPLACE_CALL => {
@@ -370,8 +373,8 @@ const REPLACE_CALL: Call = Call {
 };
 
 /// A field's name or a value in quotes for a message, shortened when long.
-fn quoted_name(name: &str) -> String {
-    quoted_within(name, QUOTED_CHARS, QUOTED_BYTES)
+fn quoted_short(text: &str) -> String {
+    quoted_within(text, QUOTED_CHARS, QUOTED_BYTES)
 }
 
 /// The items of a list of 1 to 100 accounts.
@@ -512,20 +515,23 @@ pub fn read_tag(value: &impl Json, place: &Place) -> Result<String, String> {
 }
 
 /// Refuses an account named twice. A RegistrationID names one device in either case, so
-/// two spellings of it are one account. Pairwise: a write names at most 100 accounts, and
-/// no set's code need come into the Worker for them.
+/// two spellings of it are one account ([`same_account_key`], taken once per account).
+/// Pairwise: a write names at most 100 accounts, and no set's code need come into the Worker
+/// for them.
 fn each_once(
     api: TagApi,
     accounts: &[String],
     place: impl Fn(usize) -> String,
 ) -> Result<(), BodyError> {
-    for (index, account) in accounts.iter().enumerate() {
-        let Some(first) = accounts[..index]
-            .iter()
-            .position(|earlier| same_account(api, earlier, account))
-        else {
+    let keys: Vec<_> = accounts
+        .iter()
+        .map(|account| same_account_key(api, account))
+        .collect();
+    for (index, key) in keys.iter().enumerate() {
+        let Some(first) = keys[..index].iter().position(|earlier| earlier == key) else {
             continue;
         };
+        let account = &accounts[index];
         let case = if accounts[first] == *account {
             ""
         } else {
@@ -539,12 +545,6 @@ fn each_once(
         )));
     }
     Ok(())
-}
-
-/// Whether two accounts are one: the same UserID, or the same RegistrationID in any case (in
-/// the generation that takes them).
-fn same_account(api: TagApi, a: &str, b: &str) -> bool {
-    a == b || same_account_key(api, a) == same_account_key(api, b)
 }
 
 /// What two spellings of one account have in common: a RegistrationID in upper case (in the
@@ -614,7 +614,7 @@ pub fn quote(value: &str) -> String {
     if value.is_empty() {
         return String::new();
     }
-    format!(" ({})", quoted_name(value))
+    format!(" ({})", quoted_short(value))
 }
 
 #[cfg(test)]
