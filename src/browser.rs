@@ -107,6 +107,12 @@ export class TimError extends Error {
   readonly code: number;
   /** What went wrong, in words. */
   readonly info: string;
+  /**
+   * What to do about it, decided from the code: 'retry' a passing fault, 'wait' for the app's
+   * or the caller's rate and try again more slowly, 'sign-again' (the Worker does), fix the
+   * 'configuration' (keys, tokens, scopes, origins), or 'give-up' on a request that is refused.
+   */
+  readonly action: 'retry' | 'wait' | 'sign-again' | 'configuration' | 'give-up';
   /** The HTTP status of the answer, when there was one. */
   readonly status?: number;
   /** For a write that stopped: what was done, what failed, what was not done. */
@@ -883,6 +889,7 @@ fn tim_error(failure: &Failure, write_report: Option<&WriteReport>) -> JsValue {
     let set = |name: &str, value: JsValue| Reflect::set(&error, &name.into(), &value);
     let _ = set("code", (failure.error.code() as f64).into());
     let _ = set("info", info.into());
+    let _ = set("action", failure.error.action().name().into());
     if let Some(status) = failure.status {
         let _ = set("status", status.into());
     }

@@ -79,6 +79,17 @@ pub enum Action {
 }
 
 impl Action {
+    /// Its name, as the browser's `TimError` carries it in `action`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Action::Retry => "retry",
+            Action::SignAgain => "sign-again",
+            Action::RateLimited => "wait",
+            Action::Configuration => "configuration",
+            Action::GiveUp => "give-up",
+        }
+    }
+
     /// What to do after an answer with this code.
     pub fn for_code(code: i64) -> Action {
         match code {
