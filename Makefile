@@ -14,7 +14,7 @@ WORKER_BUILD_VERSION := 0.8.7
 # The runner gives a headless run 20 s by default; the suite waits on timeouts and slow calls.
 WASM_TEST := CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner \
 	CHROMEDRIVER=/usr/bin/chromedriver WASM_BINDGEN_TEST_ADDRESS=127.0.0.1:8789 WASM_BINDGEN_TEST_TIMEOUT=90 \
-	cargo test --target $(WASM) --features browser
+	cargo test --target $(WASM) --features browser,edge
 
 DEV_PORT := 8787
 EMULATOR_PORT := 9000
@@ -23,7 +23,7 @@ TIM_TAG_API := all_member_push
 EMULATOR := target/debug/tim-emulator
 # Runs a command with the emulator and the Worker on the fixed ports the wasm suite expects.
 SERVE := TIM_EMULATOR_BIN=$(CURDIR)/$(EMULATOR) node tests/worker/serve.mjs -- env
-WORKER_SOURCES := $(shell find src -type f) Cargo.toml Cargo.lock
+WORKER_SOURCES := $(shell find src -type f) $(wildcard bench/*.rs) Cargo.toml Cargo.lock
 OFFLINE := WRANGLER_SEND_METRICS=false WRANGLER_SEND_ERROR_REPORTS=false CLOUDFLARE_CF_FETCH_ENABLED=false
 
 FUZZ_TARGETS := request_body usersig_verify access_token
@@ -171,13 +171,13 @@ browser:
 
 lint:
 	cargo fmt --check
-	cargo clippy --all-targets --features emulator -- -D warnings
+	cargo clippy --all-targets --features emulator,edge,client -- -D warnings
 	cargo clippy --target $(WASM) --all-targets --features worker,browser -- -D warnings
 	cargo clippy --target $(WASM) --features bench,bench-floor -- -D warnings
 	cargo clippy --target $(WASM) --features bench-quiet -- -D warnings
 
 test-native:
-	cargo test --features emulator
+	cargo test --features emulator,edge,client
 
 test-wasm: worker emulator
 	$(WASM_TEST) --no-run --test node --test browser
@@ -226,7 +226,7 @@ bench: setup worker pkg target/bench-floor/index.js target/bench-quiet/index.js 
 	cargo build --release --features emulator --bin tim-emulator
 	TIM_EMULATOR_BIN=$(CURDIR)/target/release/tim-emulator node bench/run.mjs
 
-# The least a Rust Worker can do for this endpoint (src/bench_floor.rs), measured beside ours.
+# The least a Rust Worker can do for this endpoint (bench/floor.rs), measured beside ours.
 target/bench-floor/index.js: $(WORKER_SOURCES) | tools node_modules/.installed
 	$(call WORKER_BUILD,target/bench-floor,bench-floor)
 

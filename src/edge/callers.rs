@@ -6,8 +6,8 @@
 use sha2::{Digest, Sha256};
 use subtle::{ConditionallySelectable, ConstantTimeEq};
 
-use crate::access_jwt::{AccessConfig, Identity};
-use crate::api::Scope;
+use crate::api::calls::Scope;
+use crate::edge::access::{AccessConfig, Identity};
 use crate::edge::{EdgeError, list};
 
 /// The shortest panel token accepted, so that a token cannot be guessed.

@@ -3,9 +3,9 @@
 
 use serde::Serialize;
 
-use crate::answer::AccountError;
-use crate::api::{Call, TagApi};
-use crate::body::TagRequest;
+use crate::api::answer::AccountError;
+use crate::api::calls::{Call, TagApi};
+use crate::api::request::TagRequest;
 use crate::edge::Caller;
 
 /// The longest `cf-ray` taken as a request id.
@@ -155,7 +155,7 @@ impl<'a> Session<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::api::{Operation, Scope};
+    use crate::api::calls::{Operation, Scope};
 
     #[test]
     fn a_request_id_is_the_ray_when_there_is_one_else_random() {

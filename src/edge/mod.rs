@@ -1,20 +1,21 @@
 //! The edge Worker's decisions, free of any runtime so that they test natively: its routes
 //! ([`routes`]), who may call and what they may do ([`callers`]), its settings and the
-//! cached admin UserSig ([`settings`]), and its log lines ([`logs`]). `src/worker.rs` only
+//! cached admin UserSig ([`settings`]), and its log lines ([`logs`]). `src/worker/` only
 //! carries requests and answers between the runtime and these.
 
+pub mod access;
 pub mod callers;
 pub mod logs;
 pub mod routes;
 pub mod settings;
 
-use crate::body::BodyError;
-use crate::codes::{
+use crate::api::codes::{
     BAD_GATEWAY, BODY_TOO_LARGE, Coded, EDGE_INTERNAL, FORBIDDEN, GATEWAY_TIMEOUT,
     METHOD_NOT_ALLOWED, MISCONFIGURED, NOT_FOUND, TOO_MANY_CALLS, UNAUTHORIZED,
 };
-use crate::json::quoted;
-use crate::retry::TryOutcome;
+use crate::api::json::quoted;
+use crate::api::request::BodyError;
+use crate::api::retry::TryOutcome;
 
 pub use callers::{Caller, Callers};
 pub use logs::{AuditLog, RequestLog, Session, request_id};
@@ -137,7 +138,7 @@ fn list(setting: &str) -> impl Iterator<Item = &str> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::codes::Action;
+    use crate::api::codes::Action;
     use std::collections::HashMap;
 
     /// Settings looked up in a fixed list, as the runtime's environment would give them.

@@ -1,13 +1,11 @@
 //! What a request is for, read from its method and URL; the headers a refusal adds; and how
 //! much of a body the Worker reads.
 
-use crate::api::Call;
+use crate::api::calls::{Call, SESSION_PATH};
 use crate::edge::EdgeError;
 
 /// The health check.
 pub const HEALTH_PATH: &str = "/healthz";
-/// Who the caller is and what it may do.
-pub const SESSION_PATH: &str = "/session";
 /// The headers every answer of the Worker's own routes carries. `Vary: Origin` because the
 /// CORS headers an answer carries depend on the caller's `Origin`.
 pub const COMMON_HEADERS: [(&str, &str); 3] = [
@@ -129,7 +127,7 @@ pub fn declared_length(content_length: Option<&str>) -> Option<usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::api::{Operation, TagApi};
+    use crate::api::calls::{Operation, TagApi};
 
     #[test]
     fn the_eight_calls_session_and_health_are_routes() {

@@ -6,11 +6,11 @@ use std::rc::Rc;
 use sha2::{Digest, Sha256};
 
 use crate::Region;
-use crate::api::{Call, TagApi};
-use crate::body::account_problem;
+use crate::api::calls::{Call, TagApi};
+use crate::api::region::{signed_query, url_with};
+use crate::api::request::account_problem;
+use crate::api::usersig::{SecretKey, Signer, UserSig};
 use crate::edge::EdgeError;
-use crate::upstream::{signed_query, url_with};
-use crate::usersig::{SecretKey, Signer, UserSig};
 
 /// The admin account when `TIM_ADMIN` is not set.
 pub const DEFAULT_ADMIN: &str = "administrator";
@@ -205,7 +205,7 @@ mod tests {
     use crate::edge::tests::env;
 
     const GET: Call = Call {
-        operation: crate::api::Operation::Get,
+        operation: crate::api::calls::Operation::Get,
         api: TagApi::AllMemberPush,
     };
 
@@ -288,7 +288,7 @@ mod tests {
             "{wrong}"
         );
         let add = Call {
-            operation: crate::api::Operation::Add,
+            operation: crate::api::calls::Operation::Add,
             api: TagApi::Timpush,
         };
         let settings = upstream(&[]).unwrap();

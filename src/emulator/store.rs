@@ -5,10 +5,10 @@
 
 use std::collections::{BTreeSet, HashMap, HashSet};
 
-use crate::answer::{AccountError, VendorError};
-use crate::api::{Call, Operation, TagApi};
-use crate::body::{TagRequest, UserTags};
-use crate::codes::{INVALID_BODY, NO_SUCH_ACCOUNT};
+use crate::api::answer::{AccountError, VendorError};
+use crate::api::calls::{Call, Operation, TagApi};
+use crate::api::codes::{INVALID_BODY, NO_SUCH_ACCOUNT};
+use crate::api::request::{TagRequest, UserTags};
 
 /// The most tags one user may hold.
 pub const MAX_TAGS_PER_USER: usize = 100;

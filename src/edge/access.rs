@@ -2,8 +2,8 @@
 //! (shape, algorithm, `aud`, `iss`, `exp`, `nbf`), the team's key set and when to fetch it
 //! again. The RS256 signature itself is checked with WebCrypto by the Worker.
 
+use crate::api::json::Json;
 use crate::edge::EdgeError;
-use crate::json::Json;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 

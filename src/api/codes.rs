@@ -1,8 +1,8 @@
 //! The error codes, the vendor's and this crate's own, and what a caller does about each.
 //!
-//! Each concern has its own error type ([`BodyError`](crate::body::BodyError),
-//! [`SigError`](crate::usersig::SigError), [`EdgeError`](crate::edge::EdgeError),
-//! [`VendorError`](crate::answer::VendorError), and the browser's `TimError`); every one has a
+//! Each concern has its own error type ([`BodyError`](crate::api::request::BodyError),
+//! [`SigError`](crate::api::usersig::SigError), [`EdgeError`](crate::edge::EdgeError),
+//! [`VendorError`](crate::api::answer::VendorError), and the browser's `TimError`); every one has a
 //! code from here, and through it an [`Action`]. The Worker's and the browser's own codes are
 //! `8` followed by an HTTP status, which the vendor never uses.
 

@@ -11,7 +11,7 @@ use hmac::{Hmac, Mac};
 use serde::Deserialize;
 use sha2::Sha256;
 
-use crate::codes::{
+use crate::api::codes::{
     Coded, SIG_APP_MISMATCH, SIG_BAD_SIGNATURE, SIG_EMPTY, SIG_EXPIRED, SIG_IDENTIFIER_MISMATCH,
     SIG_INVALID_DOCUMENT, SIG_MALFORMED,
 };
@@ -48,8 +48,8 @@ pub enum SigError {
     /// The UserSig was signed for another account.
     #[error(
         "UserSig was signed for identifier {}, not {}",
-        crate::json::quoted(signed),
-        crate::json::quoted(expected)
+        crate::api::json::quoted(signed),
+        crate::api::json::quoted(expected)
     )]
     IdentifierMismatch {
         /// The identifier in the UserSig.

@@ -10,10 +10,10 @@ use wasm_bindgen_futures::JsFuture;
 use web_sys::{RequestInit, Response, WorkerGlobalScope};
 use worker::{Context, Env, event};
 
-use crate::api::Call;
+use crate::api::calls::Call;
+use crate::api::region;
 use crate::edge::routes::path_of;
 use crate::edge::{UpstreamSettings, UserSigCache};
-use crate::upstream;
 
 thread_local! {
     /// The settings and the UserSig, read and signed once per isolate.
@@ -38,7 +38,7 @@ async fn fetch(request: web_sys::Request, env: Env, _ctx: Context) -> worker::Re
             }
         };
         let usersig = usersigs.get(upstream, (js_sys::Date::now() / 1000.0) as u64);
-        let random = upstream::random().map_err(|e| e.to_string())?;
+        let random = region::random().map_err(|e| e.to_string())?;
         Ok::<_, String>(upstream.url(call, &usersig, random, false))
     });
     let url = url.map_err(worker::Error::RustError)?;

@@ -3,7 +3,7 @@
 use std::fmt;
 use std::str::FromStr;
 
-use crate::usersig::UserSig;
+use crate::api::usersig::UserSig;
 
 /// The region names, as the configuration spells them, for error messages.
 pub(crate) const REGION_NAMES: &str =
@@ -112,7 +112,7 @@ impl Region {
 
 /// A region name that is not one of the vendor's regions.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unknown region {}; expected one of {REGION_NAMES}", crate::json::quoted(.0))]
+#[error("unknown region {}; expected one of {REGION_NAMES}", crate::api::json::quoted(.0))]
 pub struct UnknownRegion(pub String);
 
 impl FromStr for Region {
@@ -187,7 +187,7 @@ pub fn random_u64() -> Result<u64, NoRandomness> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::usersig::{SecretKey, Signer};
+    use crate::api::usersig::{SecretKey, Signer};
 
     #[test]
     fn every_region_has_its_domains() {

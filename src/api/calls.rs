@@ -6,8 +6,11 @@
 use std::fmt;
 use std::str::FromStr;
 
-use crate::body::{BodyError, Shape, TagRequest};
-use crate::json::Json;
+use crate::api::json::Json;
+use crate::api::request::{BodyError, Shape, TagRequest};
+
+/// The Worker's own route that says who the caller is and what it may do; the package asks it.
+pub const SESSION_PATH: &str = "/session";
 
 /// The generation of the vendor's tag API that an app has switched on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -44,7 +47,7 @@ impl fmt::Display for TagApi {
 
 /// A name that is not one of the two generations.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unknown tag API {}; expected all_member_push or timpush", crate::json::quoted(.0))]
+#[error("unknown tag API {}; expected all_member_push or timpush", crate::api::json::quoted(.0))]
 pub struct UnknownTagApi(pub String);
 
 impl FromStr for TagApi {

@@ -2,7 +2,7 @@
 //! JavaScript, calling the edge Worker with gloo-net. It never holds the app's secret key:
 //! the Worker signs. What it decides without a browser (checks, errors, how a batch is split
 //! into calls, what a write did, the retry policy, reading answers) lives in
-//! [`crate::client`], [`crate::retry`] and [`crate::answer`].
+//! [`crate::client`], [`crate::api::retry`] and [`crate::api::answer`].
 
 use std::borrow::Cow;
 use std::cell::{Cell, RefCell};
@@ -16,18 +16,18 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{AbortController, AbortSignal};
 
-use crate::answer::{AccountError, Status, failed_accounts, user_tags};
-use crate::api::{AnswerShape, Call, Operation, TagApi};
-use crate::body::Shape;
+use crate::api::answer::{AccountError, Status, failed_accounts, user_tags};
+use crate::api::calls::SESSION_PATH;
+use crate::api::calls::{AnswerShape, Call, Operation, TagApi};
+use crate::api::codes::Coded;
+use crate::api::json::Json;
+use crate::api::request::Shape;
+use crate::api::retry::{Next, Retries, RetryPolicy};
 use crate::client::{
     ClientError, DEFAULT_CALL_TIMEOUT_MS, DEFAULT_CALLS_PER_SECOND, EntryIndex, MAX_IN_FLIGHT,
     PlannedCall, Tracker, WriteEntry, WriteReport, distinct_accounts, plan_accounts,
     plan_user_tags, read_api, read_positive, read_replace, read_user_tags, waves,
 };
-use crate::codes::Coded;
-use crate::edge::routes::SESSION_PATH;
-use crate::json::Json;
-use crate::retry::{Next, Retries, RetryPolicy};
 
 #[wasm_bindgen(typescript_custom_section)]
 const TYPES: &str = r#"

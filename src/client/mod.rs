@@ -6,17 +6,17 @@ use std::borrow::Cow;
 use std::collections::HashMap;
 use std::ops::Range;
 
-use crate::answer::AccountError;
-use crate::api::{Operation, TagApi};
-use crate::body::{self, Place, Within, same_account_key, tag_count_problem};
-use crate::codes::{
+use crate::api::answer::AccountError;
+use crate::api::calls::{Operation, TagApi};
+use crate::api::codes::{
     ABORTED, BAD_GATEWAY, Coded, EDGE_INTERNAL, INVALID_BODY, INVALID_OPTION, TIMEOUT,
 };
-use crate::json::{Json, quoted};
-use crate::retry::TryOutcome;
+use crate::api::json::{Json, quoted};
+use crate::api::request::{self, Place, Within, same_account_key, tag_count_problem};
+use crate::api::retry::TryOutcome;
 
 /// Calls of up to this many accounts.
-pub use crate::body::MAX_ACCOUNTS as ACCOUNTS_PER_CALL;
+pub use crate::api::request::MAX_ACCOUNTS as ACCOUNTS_PER_CALL;
 /// Calls in flight at once; browsers open about six connections per host.
 pub const MAX_IN_FLIGHT: usize = 6;
 /// The vendor's rate limit, and so the default pace.
@@ -175,7 +175,7 @@ pub fn read_positive(
 
 /// One account handed over at `place`, checked for `api`.
 pub fn read_account(api: TagApi, value: &impl Json, place: &Place) -> Result<String, ClientError> {
-    body::read_account(api, value, place).map_err(ClientError::InvalidInput)
+    request::read_account(api, value, place).map_err(ClientError::InvalidInput)
 }
 
 /// The distinct accounts of a get or a clear, `[account, ...]`, in the order given, every one
@@ -282,7 +282,7 @@ fn read_item<J: Json>(
         .iter()
         .enumerate()
         .map(|(i, tag)| {
-            body::read_tag(tag, &place.within(Within::Tag(i))).map_err(ClientError::InvalidInput)
+            request::read_tag(tag, &place.within(Within::Tag(i))).map_err(ClientError::InvalidInput)
         })
         .collect::<Result<Vec<_>, _>>()?;
     Ok((value, account, tags))

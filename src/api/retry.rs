@@ -2,7 +2,7 @@
 //! Worker: a few tries with exponential backoff and full jitter, inside the time left, only
 //! after a passing failure; a new UserSig once after 70001, where the caller signs.
 
-use crate::codes::Action;
+use crate::api::codes::Action;
 
 /// How one try of a call ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

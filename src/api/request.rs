@@ -3,9 +3,9 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::api::{Call, TagApi};
-use crate::codes::{Coded, INVALID_BODY, TOO_MANY_ACCOUNTS};
-use crate::json::{Exceeded, Extent, Json, NotText, quoted_within};
+use crate::api::calls::{Call, TagApi};
+use crate::api::codes::{Coded, INVALID_BODY, TOO_MANY_ACCOUNTS};
+use crate::api::json::{Exceeded, Extent, Json, NotText, quoted_within};
 
 /// The most accounts one call may name.
 pub const MAX_ACCOUNTS: usize = 100;
@@ -368,7 +368,7 @@ fn defined_fields_only(
 
 /// The one call that takes `Replace`.
 const REPLACE_CALL: Call = Call {
-    operation: crate::api::Operation::Add,
+    operation: crate::api::calls::Operation::Add,
     api: TagApi::Timpush,
 };
 
@@ -620,7 +620,7 @@ pub fn quote(value: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::api::Operation;
+    use crate::api::calls::Operation;
     use serde_json::json;
 
     const REGISTRATION_ID: &str = "379C2F0D-290D-47AE-94D1-919058C39C77";

@@ -5,9 +5,9 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::body::UserTags;
-use crate::codes::Coded;
-use crate::json::Json;
+use crate::api::codes::Coded;
+use crate::api::json::Json;
+use crate::api::request::UserTags;
 
 /// What every answer says: 0 and no text on success, else the vendor's code and text.
 #[derive(Debug, Clone, PartialEq, Eq)]
