@@ -37,7 +37,8 @@ compile_error!("`worker` and `bench-floor` each build a Worker: enable one of th
 pub use api::answer::{AccountError, Status, VendorError};
 pub use api::calls::{Call, Operation, Scope, TagApi};
 pub use api::codes::{Action, Coded};
+pub use api::invalid::{BodyError, Invalid};
 pub use api::json::Json;
 pub use api::region::Region;
-pub use api::request::{BodyError, TagRequest, UserTags};
+pub use api::request::{TagRequest, UserTags};
 pub use api::usersig::{Claims, SecretKey, SigError, Signer, UserSig};

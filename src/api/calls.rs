@@ -6,8 +6,9 @@
 use std::fmt;
 use std::str::FromStr;
 
+use crate::api::invalid::BodyError;
 use crate::api::json::Json;
-use crate::api::request::{BodyError, Shape, TagRequest};
+use crate::api::request::{Shape, TagRequest};
 
 /// The Worker's own route that says who the caller is and what it may do; the package asks it.
 pub const SESSION_PATH: &str = "/session";

@@ -1,89 +1,19 @@
-//! The bodies of the tag calls as callers send them: their two shapes, the checks of the
-//! vendor's limits, and the body sent on, written anew from only what was checked.
+//! The bodies of the tag calls: their two shapes, the one validator of what a caller sends
+//! (the Worker's bodies and the package's input alike), and the one writer of the body sent on,
+//! written anew from only what was checked.
 
 use serde::{Deserialize, Serialize};
 
+use crate::api::account::{
+    MAX_ACCOUNTS, account_problem, same_account_key, tag_count_problem, tag_problem,
+};
 use crate::api::calls::{Call, TagApi};
-use crate::api::codes::{Coded, INVALID_BODY, TOO_MANY_ACCOUNTS};
-use crate::api::json::{Exceeded, Extent, Json, NotText, quoted_within};
+use crate::api::invalid::{BodyError, Holder, Holds, Invalid, Place, REPLACE_CALL, Within};
+use crate::api::json::{Exceeded, Extent, Json, NotText, quoted};
 
-/// The most accounts one call may name.
-pub const MAX_ACCOUNTS: usize = 100;
-/// The longest UserID, in UTF-8 bytes.
-pub const MAX_USERID_BYTES: usize = 32;
-/// The longest tag, in UTF-8 bytes.
-pub const MAX_TAG_BYTES: usize = 50;
-/// The length of a RegistrationID: a UUID, `8-4-4-4-12` hex digits.
-const REGISTRATION_ID_CHARS: usize = 36;
-/// How much of an over-long value an error message quotes: its first characters, and no more
-/// bytes once escaped (a control character is six).
-const QUOTED_CHARS: usize = 40;
-const QUOTED_BYTES: usize = 120;
 /// How many undefined fields an error message names; past them it says how many more there
 /// are, so that what a refusal says stays small whatever the body holds.
 const NAMED_FIELDS: usize = 5;
-/// How much of a parser's account of bad JSON an error message keeps.
-const PARSER_MESSAGE_CHARS: usize = 200;
-
-/// Why a body is refused: the vendor's codes for the same faults.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum BodyError {
-    /// The bytes are not UTF-8.
-    #[error("the body is not valid UTF-8")]
-    NotUtf8,
-    /// The text is not JSON; the parser's account of why (see [`BodyError::not_json`]).
-    #[error("the body is not valid JSON ({0})")]
-    NotJson(String),
-    /// The JSON is not the shape the call takes, or breaks a limit; the message names the
-    /// value and where it is.
-    #[error("{0}")]
-    Invalid(String),
-    /// Arrays and objects nested deeper than any body of the call, found before parsing.
-    #[error(
-        "the body nests arrays and objects more than {0} deep, deeper than any body this call takes"
-    )]
-    TooDeep(usize),
-    /// More parts than twice the largest body of the call has, found before parsing.
-    #[error(
-        "the body has more than {0} fields and items in all, over twice as many as the largest \
-         body this call takes"
-    )]
-    TooManyParts(usize),
-    /// More accounts than one call may name.
-    #[error("{field} has {count} accounts; at most {MAX_ACCOUNTS} are allowed per call")]
-    TooManyAccounts {
-        /// The list: `To_Account` or `UserTags`.
-        field: &'static str,
-        /// How many it holds.
-        count: usize,
-    },
-}
-
-impl BodyError {
-    /// Not JSON, with the parser's account of why cut to its first 200 characters: a parser
-    /// may quote the text it stopped at, and what a refusal says stays small whatever the body
-    /// holds.
-    pub fn not_json(parser_message: &str) -> Self {
-        let mut message: String = parser_message.chars().take(PARSER_MESSAGE_CHARS).collect();
-        if message.len() < parser_message.len() {
-            message.push('…');
-        }
-        BodyError::NotJson(message)
-    }
-}
-
-impl Coded for BodyError {
-    fn code(&self) -> i64 {
-        match self {
-            BodyError::TooManyAccounts { .. } => TOO_MANY_ACCOUNTS,
-            BodyError::NotUtf8
-            | BodyError::NotJson(_)
-            | BodyError::Invalid(_)
-            | BodyError::TooDeep(_)
-            | BodyError::TooManyParts(_) => INVALID_BODY,
-        }
-    }
-}
 
 /// The two shapes of body the tag calls take.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -128,33 +58,18 @@ pub enum TagRequest {
     },
 }
 
-#[derive(Serialize)]
-struct AccountsBody<'a> {
-    #[serde(rename = "To_Account")]
-    to_account: &'a [String],
-}
-
-#[derive(Serialize)]
-struct UserTagsBody<'a> {
-    #[serde(rename = "UserTags")]
-    user_tags: &'a [UserTags],
-    #[serde(rename = "Replace", skip_serializing_if = "Option::is_none")]
-    replace: Option<u8>,
-}
-
 impl TagRequest {
     /// The body to send to the vendor.
     pub fn to_json(&self) -> String {
-        let written = match self {
-            TagRequest::Accounts(accounts) => serde_json::to_string(&AccountsBody {
-                to_account: accounts,
-            }),
-            TagRequest::UserTags { entries, replace } => serde_json::to_string(&UserTagsBody {
-                user_tags: entries,
-                replace: replace.map(u8::from),
-            }),
-        };
-        written.expect("strings and numbers always serialize")
+        match self {
+            TagRequest::Accounts(accounts) => accounts_body(accounts.iter().map(String::as_str)),
+            TagRequest::UserTags { entries, replace } => user_tags_body(
+                entries
+                    .iter()
+                    .map(|entry| (entry.to_account.as_str(), entry.tags.as_slice())),
+                *replace,
+            ),
+        }
     }
 
     /// The accounts named, in order.
@@ -192,6 +107,55 @@ impl TagRequest {
             }
         )
     }
+}
+
+/// `{"To_Account":[...]}`: the body of a get or a clear, for the Worker and the package alike.
+pub fn accounts_body<'a>(accounts: impl Iterator<Item = &'a str>) -> String {
+    let mut body = String::from(r#"{"To_Account":"#);
+    push_strings(&mut body, accounts);
+    body.push('}');
+    body
+}
+
+/// `{"UserTags":[{"To_Account":...,"Tags":[...]},...]}`, and `"Replace"` when given: the body
+/// of an add or a remove, for the Worker and the package alike.
+pub fn user_tags_body<'a>(
+    entries: impl Iterator<Item = (&'a str, &'a [String])>,
+    replace: Option<bool>,
+) -> String {
+    let mut body = String::from(r#"{"UserTags":["#);
+    for (index, (account, tags)) in entries.enumerate() {
+        if index > 0 {
+            body.push(',');
+        }
+        body.push_str(r#"{"To_Account":"#);
+        body.push_str(&quoted(account));
+        body.push_str(r#","Tags":"#);
+        push_strings(&mut body, tags.iter().map(String::as_str));
+        body.push('}');
+    }
+    body.push(']');
+    if let Some(replace) = replace {
+        body.push_str(if replace {
+            r#","Replace":1"#
+        } else {
+            r#","Replace":0"#
+        });
+    }
+    body.push('}');
+    body
+}
+
+/// `["a","b"]`, each string escaped as JSON writes it.
+fn push_strings<'a>(out: &mut String, strings: impl Iterator<Item = &'a str>) {
+    out.push('[');
+    for (index, string) in strings.enumerate() {
+        if index > 0 {
+            out.push(',');
+        }
+        out.push_str(&quoted(string));
+    }
+    out.push(']');
 }
 
 impl Shape {
@@ -235,81 +199,75 @@ impl Shape {
     /// Checks a body for `call`, in this order: an object, no field the call does not define,
     /// the list, its length, then each entry in turn, and no account twice in a write.
     pub(crate) fn check(self, call: Call, body: &impl Json) -> Result<TagRequest, BodyError> {
-        let path = call.path();
         if !body.is_object() {
-            return Err(invalid(format!(
-                "expected a JSON object, the body {path} takes"
-            )));
+            return Err(Invalid::NotAnObject(call).into());
         }
         match self {
-            Shape::Accounts { distinct } => {
-                defined_fields_only(body, &["To_Account"], Holder::Body, call)?;
-                let items = list(body, "To_Account", "an array of accounts")?;
-                let accounts = items
-                    .iter()
-                    .enumerate()
-                    .map(|(i, item)| {
-                        read_account(call.api, item, &Place::item("To_Account", i)).map_err(invalid)
-                    })
-                    .collect::<Result<Vec<_>, _>>()?;
-                if distinct {
-                    each_once(call.api, &accounts, |i| format!("To_Account[{i}]"))?;
-                }
-                Ok(TagRequest::Accounts(accounts))
-            }
+            Shape::Accounts { distinct } => check_accounts(call, body, distinct),
             Shape::UserTags {
                 max_tags,
                 replace_max_tags,
             } => {
                 let replace_max_tags = replace_max_tags.filter(|_| call.api == TagApi::Timpush);
-                let fields: &[&str] = match replace_max_tags {
-                    Some(_) => &["UserTags", "Replace"],
-                    None => &["UserTags"],
-                };
-                defined_fields_only(body, fields, Holder::Body, call)?;
-                // Present is present: `"Replace": null` is not taken as absent.
-                let replace = match body.field_or_null("Replace").map(|value| value.integer()) {
-                    None => None,
-                    Some(Some(0)) => Some(false),
-                    Some(Some(1)) => Some(true),
-                    Some(_) => return Err(invalid("Replace must be 0 or 1".into())),
-                };
-                let max_tags = match (replace, replace_max_tags) {
-                    (Some(true), Some(max)) => max,
-                    _ => max_tags,
-                };
-                let items = list(body, "UserTags", "an array of {To_Account, Tags} objects")?;
-                let entries = items
-                    .iter()
-                    .enumerate()
-                    .map(|(i, item)| user_tags(call, item, i, max_tags))
-                    .collect::<Result<Vec<_>, _>>()?;
-                let accounts: Vec<String> = entries.iter().map(|e| e.to_account.clone()).collect();
-                each_once(call.api, &accounts, |i| format!("UserTags[{i}].To_Account"))?;
-                Ok(TagRequest::UserTags { entries, replace })
+                check_user_tags(call, body, max_tags, replace_max_tags)
             }
         }
     }
 }
 
-fn invalid(message: String) -> BodyError {
-    BodyError::Invalid(message)
-}
-
-/// The object whose fields are checked: the body itself, or one entry of its `UserTags`.
-#[derive(Debug, Clone, Copy)]
-enum Holder {
-    Body,
-    Entry(Place),
-}
-
-impl std::fmt::Display for Holder {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Holder::Body => f.write_str("the body"),
-            Holder::Entry(place) => place.fmt(f),
-        }
+/// `{"To_Account": [...]}`: each account checked, and in a write named once.
+fn check_accounts(call: Call, body: &impl Json, distinct: bool) -> Result<TagRequest, BodyError> {
+    defined_fields_only(body, &["To_Account"], Holder::Body, call)?;
+    let items = list(body, "To_Account", Holds::Accounts)?;
+    let accounts = items
+        .iter()
+        .enumerate()
+        .map(|(i, item)| read_account(call.api, item, Place::item("To_Account", i)))
+        .collect::<Result<Vec<_>, _>>()?;
+    if distinct {
+        each_once(call.api, &accounts, |i| Place::item("To_Account", i))?;
     }
+    Ok(TagRequest::Accounts(accounts))
+}
+
+/// `{"UserTags": [...], "Replace": 0 or 1}`: `Replace` where the call takes it, each entry
+/// checked, and each account named once.
+fn check_user_tags(
+    call: Call,
+    body: &impl Json,
+    max_tags: usize,
+    replace_max_tags: Option<usize>,
+) -> Result<TagRequest, BodyError> {
+    let fields: &[&str] = match replace_max_tags {
+        Some(_) => &["UserTags", "Replace"],
+        None => &["UserTags"],
+    };
+    defined_fields_only(body, fields, Holder::Body, call)?;
+    // Present is present: `"Replace": null` is not taken as absent.
+    let replace = match body.field_or_null("Replace").map(|value| value.integer()) {
+        None => None,
+        Some(Some(0)) => Some(false),
+        Some(Some(1)) => Some(true),
+        Some(_) => return Err(Invalid::ReplaceNotZeroOrOne.into()),
+    };
+    let max_tags = match (replace, replace_max_tags) {
+        (Some(true), Some(max)) => max,
+        _ => max_tags,
+    };
+    let items = list(body, "UserTags", Holds::Entries)?;
+    let entries = items
+        .iter()
+        .enumerate()
+        .map(|(i, item)| {
+            read_entry(call, item, Place::item("UserTags", i), Some(max_tags))
+                .map(|(_, entry)| entry)
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let accounts: Vec<String> = entries.iter().map(|e| e.to_account.clone()).collect();
+    each_once(call.api, &accounts, |i| {
+        Place::item("UserTags", i).within(Within::Account)
+    })?;
+    Ok(TagRequest::UserTags { entries, replace })
 }
 
 /// Refuses the fields the vendor does not define for this call. It names the first few in
@@ -320,7 +278,7 @@ fn defined_fields_only(
     defined: &[&str],
     holder: Holder,
     call: Call,
-) -> Result<(), BodyError> {
+) -> Result<(), Invalid> {
     let mut first: Vec<String> = Vec::with_capacity(NAMED_FIELDS + 1);
     let mut count = 0usize;
     for key in object.keys() {
@@ -334,182 +292,100 @@ fn defined_fields_only(
             first.truncate(NAMED_FIELDS);
         }
     }
-    let named = first
-        .iter()
-        .map(|key| quoted_short(key))
-        .collect::<Vec<_>>();
+    let only_replace = count == 1 && first[0] == "Replace";
     match (count, holder) {
         (0, _) => Ok(()),
-        (1, Holder::Entry(place)) if first[0] == "Replace" && call == REPLACE_CALL => {
-            Err(invalid(format!(
-                "{place} has the field \"Replace\", which {call} takes beside UserTags, at the \
-                 top of the body, not inside an entry"
-            )))
+        (1, Holder::Entry(place)) if only_replace && call == REPLACE_CALL => {
+            Err(Invalid::ReplaceInEntry(place))
         }
-        (1, _) if first[0] == "Replace" => Err(invalid(format!(
-            "Replace is taken by {REPLACE_CALL} only, not by {call}"
-        ))),
-        (1, _) => Err(invalid(format!(
-            "{holder} has the field {}, which {call} does not define",
-            named[0]
-        ))),
-        (count, _) => {
-            let more = match count - named.len() {
-                0 => String::new(),
-                more => format!(" and {more} more"),
-            };
-            Err(invalid(format!(
-                "{holder} has the fields {}{more}, which {call} does not define",
-                named.join(", ")
-            )))
-        }
+        (1, Holder::Body | Holder::Entry(_)) if only_replace => Err(Invalid::ReplaceNotTaken(call)),
+        (count, holder) => Err(Invalid::UndefinedFields {
+            holder,
+            first,
+            count,
+            call,
+        }),
     }
 }
 
-/// The one call that takes `Replace`.
-const REPLACE_CALL: Call = Call {
-    operation: crate::api::calls::Operation::Add,
-    api: TagApi::Timpush,
-};
-
-/// A field's name or a value in quotes for a message, shortened when long.
-fn quoted_short(text: &str) -> String {
-    quoted_within(text, QUOTED_CHARS, QUOTED_BYTES)
-}
-
 /// The items of a list of 1 to 100 accounts.
-fn list<J: Json>(object: &J, field: &'static str, of: &str) -> Result<Vec<J>, BodyError> {
+fn list<J: Json>(object: &J, field: &'static str, holds: Holds) -> Result<Vec<J>, BodyError> {
     let items = object
         .field(field)
         .and_then(|list| list.items())
-        .ok_or_else(|| invalid(format!("{field} must be present and be {of}")))?;
+        .ok_or(Invalid::NotAList { list: field, holds })?;
     match items.len() {
-        0 => Err(invalid(format!(
-            "{field} is empty: give at least one account"
-        ))),
+        0 => Err(Invalid::NoAccounts(field).into()),
         count if count > MAX_ACCOUNTS => Err(BodyError::TooManyAccounts { field, count }),
         _ => Ok(items),
     }
 }
 
-/// One `{"To_Account": ..., "Tags": [...]}` entry of a write.
-fn user_tags(
+/// One `{"To_Account": ..., "Tags": [...]}` entry at `place`, as a body holds it or a caller
+/// hands it to the package: an object with no other field, its account checked for the call's
+/// generation and each of its tags; and, with `max_tags`, no more tags than that. What comes
+/// back is the value that holds the account (the package keys its index by it) and the entry.
+pub fn read_entry<J: Json>(
     call: Call,
-    item: &impl Json,
-    index: usize,
-    max_tags: usize,
-) -> Result<UserTags, BodyError> {
-    let place = Place::item("UserTags", index);
+    item: &J,
+    place: Place,
+    max_tags: Option<usize>,
+) -> Result<(J, UserTags), Invalid> {
     if !item.is_object() {
-        return Err(invalid(format!(
-            "{place} must be an object {{\"To_Account\": ..., \"Tags\": [...]}}"
-        )));
+        return Err(Invalid::NotAnEntry(place));
     }
     defined_fields_only(item, &["To_Account", "Tags"], Holder::Entry(place), call)?;
-    let to_account = match item.field("To_Account") {
-        Some(value) => {
-            read_account(call.api, &value, &place.within(Within::Account)).map_err(invalid)?
-        }
-        None => return Err(invalid(format!("{place}.To_Account is missing"))),
-    };
+    let value = item.field("To_Account").ok_or(Invalid::NoAccount(place))?;
+    let to_account = read_account(call.api, &value, place.within(Within::Account))?;
+    let tags_place = place.within(Within::Tags);
     let tags = item
         .field("Tags")
         .and_then(|tags| tags.items())
-        .ok_or_else(|| {
-            invalid(format!(
-                "{place}.Tags must be present and be an array of tags"
-            ))
-        })?;
-    if let Some(problem) = tag_count_problem(tags.len(), max_tags) {
-        return Err(invalid(format!("{place}.Tags {problem}")));
+        .ok_or(Invalid::NoTags(tags_place))?;
+    if let Some(problem) = tag_count_problem(tags.len(), max_tags.unwrap_or(usize::MAX)) {
+        return Err(Invalid::TagCount {
+            place: tags_place,
+            problem,
+        });
     }
     let tags = tags
         .iter()
         .enumerate()
-        .map(|(i, tag)| read_tag(tag, &place.within(Within::Tag(i))).map_err(invalid))
+        .map(|(i, tag)| read_tag(tag, place.within(Within::Tag(i))))
         .collect::<Result<_, _>>()?;
-    Ok(UserTags { to_account, tags })
+    Ok((value, UserTags { to_account, tags }))
 }
 
-/// Where a value is in a body or in what a caller handed over, such as `To_Account[3]` or
-/// `userTags[2].Tags[1]`: written out only for an error message, so that checking a value
-/// that is right costs nothing for its place.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Place {
-    /// The list: `accounts` or `userTags`.
-    pub list: &'static str,
-    /// The item of the list.
-    pub index: usize,
-    /// In a `{ To_Account, Tags }` item: the account, or the tag at this index.
-    pub within: Within,
-}
-
-/// Where within one item of a list a value is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Within {
-    /// The item itself.
-    Item,
-    /// Its `To_Account`.
-    Account,
-    /// Its `Tags`.
-    Tags,
-    /// One of its `Tags`.
-    Tag(usize),
-}
-
-impl std::fmt::Display for Place {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}[{}]", self.list, self.index)?;
-        match self.within {
-            Within::Item => Ok(()),
-            Within::Account => f.write_str(".To_Account"),
-            Within::Tags => f.write_str(".Tags"),
-            Within::Tag(tag) => write!(f, ".Tags[{tag}]"),
-        }
-    }
-}
-
-impl Place {
-    /// An item of a list.
-    pub fn item(list: &'static str, index: usize) -> Self {
-        Self {
-            list,
-            index,
-            within: Within::Item,
-        }
-    }
-
-    /// The same item, somewhere within it.
-    pub fn within(self, within: Within) -> Self {
-        Self { within, ..self }
-    }
-}
-
-/// A string at `place` that is text: not another type, and well-formed Unicode; otherwise
-/// what is wrong with it.
-fn read_text(value: &impl Json, place: &Place) -> Result<String, String> {
+/// A string at `place` that is text: not another type, and well-formed Unicode.
+fn read_text(value: &impl Json, place: Place) -> Result<String, Invalid> {
     value.text().map_err(|not_text| match not_text {
-        NotText::NotAString => format!("{place} is not a string"),
-        NotText::IllFormed => {
-            format!("{place} is not well-formed Unicode: it holds a lone surrogate")
-        }
+        NotText::NotAString => Invalid::NotAString(place),
+        NotText::IllFormed => Invalid::IllFormed(place),
     })
 }
 
-/// An account at `place`, of `api`'s forms; otherwise what is wrong with it.
-pub fn read_account(api: TagApi, value: &impl Json, place: &Place) -> Result<String, String> {
+/// An account at `place`, of `api`'s forms.
+pub fn read_account(api: TagApi, value: &impl Json, place: Place) -> Result<String, Invalid> {
     let account = read_text(value, place)?;
     match account_problem(api, &account) {
-        Some(problem) => Err(format!("{place}{} {problem}", quote(&account))),
+        Some(problem) => Err(Invalid::Account {
+            place,
+            account,
+            problem,
+        }),
         None => Ok(account),
     }
 }
 
-/// A tag at `place`; otherwise what is wrong with it.
-pub fn read_tag(value: &impl Json, place: &Place) -> Result<String, String> {
+/// A tag at `place`.
+pub fn read_tag(value: &impl Json, place: Place) -> Result<String, Invalid> {
     let tag = read_text(value, place)?;
     match tag_problem(&tag) {
-        Some(problem) => Err(format!("{place}{} {problem}", quote(&tag))),
+        Some(problem) => Err(Invalid::Tag {
+            place,
+            tag,
+            problem,
+        }),
         None => Ok(tag),
     }
 }
@@ -521,8 +397,8 @@ pub fn read_tag(value: &impl Json, place: &Place) -> Result<String, String> {
 fn each_once(
     api: TagApi,
     accounts: &[String],
-    place: impl Fn(usize) -> String,
-) -> Result<(), BodyError> {
+    place: impl Fn(usize) -> Place,
+) -> Result<(), Invalid> {
     let keys: Vec<_> = accounts
         .iter()
         .map(|account| same_account_key(api, account))
@@ -531,96 +407,22 @@ fn each_once(
         let Some(first) = keys[..index].iter().position(|earlier| earlier == key) else {
             continue;
         };
-        let account = &accounts[index];
-        let case = if accounts[first] == *account {
-            ""
-        } else {
-            " (the same RegistrationID in another case)"
-        };
-        return Err(invalid(format!(
-            "{}{} repeats {}{case}: name each account once in a write",
-            place(index),
-            quote(account),
-            place(first)
-        )));
+        return Err(Invalid::Repeated {
+            place: place(index),
+            account: accounts[index].clone(),
+            first: place(first),
+            other_case: accounts[first] != accounts[index],
+        });
     }
     Ok(())
-}
-
-/// What two spellings of one account have in common: a RegistrationID in upper case (in the
-/// generation that takes them), any other account as it is.
-pub fn same_account_key(api: TagApi, account: &str) -> std::borrow::Cow<'_, str> {
-    if api == TagApi::Timpush && is_registration_id(account) {
-        std::borrow::Cow::Owned(account.to_ascii_uppercase())
-    } else {
-        std::borrow::Cow::Borrowed(account)
-    }
-}
-
-/// What is wrong with an account for this generation, if anything, as the end of a sentence
-/// that starts with where the account is.
-pub fn account_problem(api: TagApi, account: &str) -> Option<String> {
-    let bytes = account.len();
-    if bytes == 0 {
-        return Some("is empty".into());
-    }
-    if bytes <= MAX_USERID_BYTES || (api == TagApi::Timpush && is_registration_id(account)) {
-        return None;
-    }
-    if is_registration_id(account) {
-        return Some(format!(
-            "is a RegistrationID, which only the timpush calls take; a UserID is at most \
-             {MAX_USERID_BYTES} bytes"
-        ));
-    }
-    Some(format!(
-        "is {bytes} bytes long; at most {MAX_USERID_BYTES} bytes are allowed"
-    ))
-}
-
-/// What is wrong with a tag, if anything.
-pub fn tag_problem(tag: &str) -> Option<String> {
-    match tag.len() {
-        0 => Some("is empty".into()),
-        bytes if bytes > MAX_TAG_BYTES => Some(format!(
-            "is {bytes} bytes long; a tag is at most {MAX_TAG_BYTES} bytes"
-        )),
-        _ => None,
-    }
-}
-
-/// What is wrong with this many tags for one account in one call, if anything.
-pub fn tag_count_problem(count: usize, max_tags: usize) -> Option<String> {
-    match count {
-        0 => Some("is empty: give at least one tag".into()),
-        count if count > max_tags => Some(format!(
-            "has {count} tags; at most {max_tags} are allowed in one call"
-        )),
-        _ => None,
-    }
-}
-
-/// A device's RegistrationID: a UUID, hex digits in groups 8-4-4-4-12, in either case.
-pub fn is_registration_id(account: &str) -> bool {
-    account.len() == REGISTRATION_ID_CHARS
-        && account.bytes().enumerate().all(|(i, b)| match i {
-            8 | 13 | 18 | 23 => b == b'-',
-            _ => b.is_ascii_hexdigit(),
-        })
-}
-
-/// ` ("value")`, shortened when long, for an error message; nothing for an empty value.
-pub fn quote(value: &str) -> String {
-    if value.is_empty() {
-        return String::new();
-    }
-    format!(" ({})", quoted_short(value))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::api::calls::Operation;
+    use crate::api::codes::Coded;
+    use crate::api::invalid::BodyError;
     use serde_json::json;
 
     const REGISTRATION_ID: &str = "379C2F0D-290D-47AE-94D1-919058C39C77";
@@ -662,11 +464,14 @@ mod tests {
             (b"{\"To_Account\": [", "not valid JSON"),
             (b"\xff", "not valid UTF-8"),
             (b"[\"a\"]", "expected a JSON object"),
-            (b"{}", "To_Account must be present"),
-            (b"{\"To_Account\": null}", "To_Account must be present"),
+            (b"{}", "To_Account must be an array of accounts"),
+            (
+                b"{\"To_Account\": null}",
+                "To_Account must be an array of accounts",
+            ),
             (
                 b"{\"To_Account\": \"a\"}",
-                "To_Account must be present and be an array",
+                "To_Account must be an array of accounts (strings)",
             ),
             (
                 b"{\"To_Account\": [\"a\", 7]}",
@@ -732,6 +537,7 @@ mod tests {
 
     #[test]
     fn registration_ids_only_in_the_current_generation() {
+        use crate::api::account::is_registration_id;
         assert!(is_registration_id(REGISTRATION_ID));
         assert!(is_registration_id(&REGISTRATION_ID.to_lowercase()));
         assert!(!is_registration_id(&REGISTRATION_ID.replace('-', "_")));
@@ -835,7 +641,7 @@ mod tests {
         let cases = [
             (
                 json!({ "UserTags": ["a"] }),
-                "UserTags[0] must be an object",
+                "UserTags[0] must be a {To_Account, Tags} object",
             ),
             (
                 json!({ "UserTags": [{ "Tags": ["x"] }] }),
@@ -843,11 +649,11 @@ mod tests {
             ),
             (
                 json!({ "UserTags": [{ "To_Account": "a" }] }),
-                "UserTags[0].Tags must be present",
+                "UserTags[0].Tags must be an array of tags",
             ),
             (
                 json!({ "UserTags": [{ "To_Account": "a", "Tags": "x" }] }),
-                "UserTags[0].Tags must be present",
+                "UserTags[0].Tags must be an array of tags",
             ),
             (
                 json!({ "UserTags": [{ "To_Account": "a", "Tags": [1] }] }),

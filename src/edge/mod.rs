@@ -13,8 +13,8 @@ use crate::api::codes::{
     BAD_GATEWAY, BODY_TOO_LARGE, Coded, EDGE_INTERNAL, FORBIDDEN, GATEWAY_TIMEOUT,
     METHOD_NOT_ALLOWED, MISCONFIGURED, NOT_FOUND, TOO_MANY_CALLS, UNAUTHORIZED,
 };
+use crate::api::invalid::BodyError;
 use crate::api::json::quoted;
-use crate::api::request::BodyError;
 use crate::api::retry::TryOutcome;
 
 pub use callers::{Caller, Callers};

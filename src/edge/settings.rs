@@ -6,9 +6,9 @@ use std::rc::Rc;
 use sha2::{Digest, Sha256};
 
 use crate::Region;
+use crate::api::account::account_problem;
 use crate::api::calls::{Call, TagApi};
 use crate::api::region::{signed_query, url_with};
-use crate::api::request::account_problem;
 use crate::api::usersig::{SecretKey, Signer, UserSig};
 use crate::edge::EdgeError;
 

@@ -35,10 +35,11 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use tokio::net::TcpListener;
 
+use crate::api::account::account_problem;
 use crate::api::answer::{Answer, VendorError};
 use crate::api::calls::{Call, TagApi};
 use crate::api::codes::{KEY_OR_APP_NOT_FOUND, NOT_ADMIN, RATE_LIMITED};
-use crate::api::request::{TagRequest, UserTags, account_problem};
+use crate::api::request::{TagRequest, UserTags};
 use crate::{SecretKey, Signer};
 
 /// The demo data set: a few hundred accounts (two of them devices' RegistrationIDs) and their tags.
@@ -541,7 +542,7 @@ mod tests {
         assert_eq!(tags["xiaojun"], ["cn", "trial"]);
         let devices = tags
             .keys()
-            .filter(|a| crate::api::request::is_registration_id(a))
+            .filter(|a| crate::api::account::is_registration_id(a))
             .count();
         assert_eq!(devices, 2);
         assert!(

@@ -8,7 +8,7 @@ use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{RequestInit, Response};
 
-use crate::api::request::BodyError;
+use crate::api::invalid::BodyError;
 
 #[wasm_bindgen]
 extern "C" {

@@ -6,7 +6,7 @@ use wasm_bindgen_futures::JsFuture;
 use web_sys::ReadableStreamDefaultReader;
 
 use super::header;
-use crate::api::request::BodyError;
+use crate::api::invalid::BodyError;
 use crate::edge::EdgeError;
 use crate::edge::routes::{BodyPart, body_part, declared_length};
 
@@ -17,7 +17,7 @@ pub(super) async fn read_body(
     limit: usize,
 ) -> Result<Object, EdgeError> {
     let too_large = EdgeError::BodyTooLarge { limit };
-    let unreadable = |_| BodyError::Invalid("the body could not be read".into());
+    let unreadable = |_| BodyError::Unreadable;
     let declared = declared_length(header(headers, "Content-Length").as_deref());
     if declared.is_some_and(|length| length > limit) {
         return Err(too_large);

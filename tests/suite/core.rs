@@ -1,6 +1,6 @@
 //! The core inside WebAssembly: signing, verifying and randomness.
 
-use tim_tags::upstream::{random, url};
+use tim_tags::api::region::{random, url};
 use tim_tags::{SecretKey, SigError, Signer};
 use wasm_bindgen_test::wasm_bindgen_test;
 

@@ -1,8 +1,8 @@
 //! `getTags` against the local Worker and emulator (started by `tests/worker/serve.mjs`).
 
+use super::package::get_tags;
 use js_sys::{Array, Function};
 use tim_tags::UserTags;
-use tim_tags::browser::get_tags;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_test::wasm_bindgen_test;
 use web_sys::AbortController;
@@ -90,7 +90,11 @@ async fn invalid_input_is_refused_before_any_call() {
     let (code, info, status) = refused("xiaojun".into()).await;
     assert_eq!(
         (code, info.as_str(), status),
-        (90001, "accounts must be an array of strings", None)
+        (
+            90001,
+            "accounts must be an array of accounts (strings)",
+            None
+        )
     );
     let (_, info, _) = refused(Array::of2(&"a".into(), &7.into()).into()).await;
     assert_eq!(info, "accounts[1] is not a string");

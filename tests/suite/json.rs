@@ -4,8 +4,8 @@
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use tim_tags::access_jwt::{AccessConfig, AccessToken, KeySet};
-use tim_tags::answer::{failed_accounts, user_tags};
+use tim_tags::api::answer::{failed_accounts, user_tags};
+use tim_tags::edge::access::{AccessConfig, AccessToken, KeySet};
 use tim_tags::{Call, Coded, Json, Status};
 use wasm_bindgen::JsValue;
 use wasm_bindgen_test::wasm_bindgen_test;

@@ -5,6 +5,7 @@
 mod core;
 mod get_tags;
 mod json;
+mod package;
 mod stack;
 mod write_stops;
 mod write_tags;

@@ -3,11 +3,11 @@
 
 use std::collections::HashMap;
 
+use super::package::get_tags;
 use gloo_net::http::Request;
 use js_sys::{Array, Object, Reflect};
 use serde_json::{Value, json};
 use tim_tags::UserTags;
-use tim_tags::browser::get_tags;
 use wasm_bindgen::{JsCast, JsValue};
 
 pub const WORKER: &str = "http://127.0.0.1:8788";

@@ -3,9 +3,9 @@
 //! calls: every answer counts in the report, no call goes after the stop, and the report
 //! agrees with what the emulator did.
 
+use super::package::add_tags;
 use js_sys::Date;
 use serde_json::{Value, json};
-use tim_tags::browser::add_tags;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_test::wasm_bindgen_test;
 use web_sys::AbortController;

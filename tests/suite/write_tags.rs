@@ -3,9 +3,9 @@
 //! tags split over calls, a RegistrationID named in two cases, and the report after a batch
 //! stopped.
 
+use super::package::{add_tags, clear_tags, remove_tags, session};
 use js_sys::{Array, Object};
 use serde_json::json;
-use tim_tags::browser::{add_tags, clear_tags, remove_tags, session};
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_test::wasm_bindgen_test;
 use web_sys::AbortController;

@@ -107,7 +107,7 @@ describe('refusals, before anything reaches the vendor', () => {
     const cases = [
       ['{"To_Account": [', /not valid JSON/],
       ['[]', /expected a JSON object/],
-      ['{"To_Account": "alice"}', /To_Account must be present and be an array/],
+      ['{"To_Account": "alice"}', /To_Account must be an array of accounts/],
       ['{"To_Account": ["alice", 3]}', /To_Account\[1\] is not a string/],
       ['{"To_Account": []}', /To_Account is empty/],
       ['{"To_Account": ["alice", ""]}', /To_Account\[1\] is empty/],
