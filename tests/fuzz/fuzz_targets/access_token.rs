@@ -2,7 +2,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use tim_tags::access_jwt::{AccessConfig, AccessToken};
+use tim_tags::edge::access::{AccessConfig, AccessToken};
 
 fuzz_target!(|token: &str| {
     let config = AccessConfig {

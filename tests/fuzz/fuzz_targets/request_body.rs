@@ -3,8 +3,8 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use tim_tags::api::Scope;
-use tim_tags::body::{MAX_ACCOUNTS, MAX_TAG_BYTES, account_problem};
+use tim_tags::api::calls::Scope;
+use tim_tags::api::account::{MAX_ACCOUNTS, MAX_TAG_BYTES, account_problem};
 use tim_tags::{Call, TagRequest};
 
 fuzz_target!(|body: &[u8]| {
