@@ -102,7 +102,7 @@ pub fn account_problem(api: TagApi, account: &str) -> Option<AccountProblem> {
     if bytes == 0 {
         return Some(AccountProblem::Empty);
     }
-    if bytes <= MAX_USERID_BYTES || (api == TagApi::Timpush && is_registration_id(account)) {
+    if bytes <= MAX_USERID_BYTES || (api.takes_registration_ids() && is_registration_id(account)) {
         return None;
     }
     if is_registration_id(account) {
@@ -141,7 +141,7 @@ pub fn is_registration_id(account: &str) -> bool {
 /// What two spellings of one account have in common: a RegistrationID in upper case (in the
 /// generation that takes them), any other account as it is.
 pub fn same_account_key(api: TagApi, account: &str) -> Cow<'_, str> {
-    if api == TagApi::Timpush && is_registration_id(account) {
+    if api.takes_registration_ids() && is_registration_id(account) {
         Cow::Owned(account.to_ascii_uppercase())
     } else {
         Cow::Borrowed(account)

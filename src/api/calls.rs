@@ -35,6 +35,22 @@ impl TagApi {
         }
     }
 
+    /// Whether its calls take a device's RegistrationID as an account, besides UserIDs.
+    pub fn takes_registration_ids(self) -> bool {
+        match self {
+            TagApi::AllMemberPush => false,
+            TagApi::Timpush => true,
+        }
+    }
+
+    /// Whether its add takes `Replace`, which sets an account's tags exactly.
+    pub fn takes_replace(self) -> bool {
+        match self {
+            TagApi::AllMemberPush => false,
+            TagApi::Timpush => true,
+        }
+    }
+
     fn index(self) -> usize {
         self as usize
     }

@@ -87,11 +87,13 @@ impl TagRequest {
         // A set beside the list: a Replace add may name 10,000 tags, and this runs on every write.
         let mut seen = std::collections::BTreeSet::new();
         let mut tags: Vec<&str> = Vec::new();
-        if let TagRequest::UserTags { entries, .. } = self {
-            for tag in entries.iter().flat_map(|entry| &entry.tags) {
-                if seen.insert(tag.as_str()) {
-                    tags.push(tag);
-                }
+        let entries = match self {
+            TagRequest::Accounts(_) => return tags,
+            TagRequest::UserTags { entries, .. } => entries,
+        };
+        for tag in entries.iter().flat_map(|entry| &entry.tags) {
+            if seen.insert(tag.as_str()) {
+                tags.push(tag);
             }
         }
         tags
@@ -99,13 +101,10 @@ impl TagRequest {
 
     /// Whether the call sets the tags exactly (`"Replace": 1`).
     pub fn replace(&self) -> bool {
-        matches!(
-            self,
-            TagRequest::UserTags {
-                replace: Some(true),
-                ..
-            }
-        )
+        match self {
+            TagRequest::Accounts(_) => false,
+            TagRequest::UserTags { replace, .. } => *replace == Some(true),
+        }
     }
 }
 
@@ -208,7 +207,7 @@ impl Shape {
                 max_tags,
                 replace_max_tags,
             } => {
-                let replace_max_tags = replace_max_tags.filter(|_| call.api == TagApi::Timpush);
+                let replace_max_tags = replace_max_tags.filter(|_| call.api.takes_replace());
                 check_user_tags(call, body, max_tags, replace_max_tags)
             }
         }

@@ -95,7 +95,7 @@ impl Retries {
                 Action::SignAgain if policy.signs && !self.signed_again => (0, true, false),
                 Action::Retry => (policy.backoff_ms, false, false),
                 Action::RateLimited => (policy.rate_limited_backoff_ms, false, false),
-                _ => return Next::Stop,
+                Action::SignAgain | Action::Configuration | Action::GiveUp => return Next::Stop,
             },
             TryOutcome::Unreachable => (policy.backoff_ms, false, true),
             TryOutcome::NotAnAnswer => (policy.backoff_ms, false, false),

@@ -651,10 +651,11 @@ async fn call_with_retries(
         };
         let random = (js_sys::Math::random() * f64::from(u32::MAX)) as u32;
         match retries.after(outcome, f64::INFINITY, random) {
-            Next::Retry { after_ms, .. } if !controller.signal().aborted() => {
+            Next::Retry { .. } if controller.signal().aborted() => return Err(failure),
+            Next::Retry { after_ms, .. } => {
                 sleep_until(js_sys::Date::now() + f64::from(after_ms)).await;
             }
-            _ => return Err(failure),
+            Next::Stop => return Err(failure),
         }
     }
 }

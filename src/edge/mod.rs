@@ -108,7 +108,18 @@ impl EdgeError {
         match self {
             EdgeError::UpstreamTimeout { .. } => TryOutcome::TimedOut,
             EdgeError::UpstreamUnreachable => TryOutcome::Unreachable,
-            _ => TryOutcome::NotAnAnswer,
+            EdgeError::UpstreamNotAnAnswer(_) => TryOutcome::NotAnAnswer,
+            // Not from a try of the vendor; were one to come, nothing says the vendor answered.
+            EdgeError::Body(_)
+            | EdgeError::Unauthorized
+            | EdgeError::ReadOnly { .. }
+            | EdgeError::OriginNotAllowed(_)
+            | EdgeError::NotFound(_)
+            | EdgeError::MethodNotAllowed { .. }
+            | EdgeError::BodyTooLarge { .. }
+            | EdgeError::RateLimited
+            | EdgeError::Misconfigured(_)
+            | EdgeError::Internal(_) => TryOutcome::NotAnAnswer,
         }
     }
 

@@ -76,7 +76,16 @@ pub fn refusal_header(error: &EdgeError) -> Option<(&'static str, &'static str)>
         EdgeError::MethodNotAllowed { allow, .. } => Some(("Allow", allow)),
         EdgeError::Unauthorized => Some(("WWW-Authenticate", "Bearer")),
         EdgeError::RateLimited => Some(("Retry-After", RATE_LIMIT_RETRY_AFTER_SECS)),
-        _ => None,
+        EdgeError::Body(_)
+        | EdgeError::ReadOnly { .. }
+        | EdgeError::OriginNotAllowed(_)
+        | EdgeError::NotFound(_)
+        | EdgeError::BodyTooLarge { .. }
+        | EdgeError::Misconfigured(_)
+        | EdgeError::UpstreamUnreachable
+        | EdgeError::UpstreamNotAnAnswer(_)
+        | EdgeError::UpstreamTimeout { .. }
+        | EdgeError::Internal(_) => None,
     }
 }
 

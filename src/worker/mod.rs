@@ -206,7 +206,12 @@ async fn call_vendor(
     call.check_extent(&Uint8Array::new(&body).to_vec())?;
     let checked = call.check(&js::read_json(&body)?)?;
     let forwarded = apart(vendor::forward(upstream, call, &checked, trace)).await;
-    if call.row().scope == Scope::Write && trace.tries > 0 {
+    let audited = match call.row().scope {
+        Scope::Read => false,
+        // A write that reached the vendor, answered or not.
+        Scope::Write => trace.tries > 0,
+    };
+    if audited {
         let (code, failed) = match &forwarded {
             Ok(answer) => (answer.code, answer.failed.as_slice()),
             Err(error) => (error.code(), &[][..]),
