@@ -1,0 +1,258 @@
+//! The calls of a batch: paced, at most six in flight, each tried again as the retry policy
+//! says, every answer heard as it arrives, and all of them cancelled by the caller's signal.
+
+use std::cell::Cell;
+use std::ops::Range;
+
+use futures_util::future::select_all;
+use gloo_net::http::Method;
+use gloo_timers::future::TimeoutFuture;
+use wasm_bindgen::prelude::*;
+use web_sys::{AbortController, AbortSignal};
+
+use super::error::Failure;
+use super::http::send;
+use super::options::{Settings, tell_progress};
+use crate::api::answer::{AccountError, Status, failed_accounts, user_tags};
+use crate::api::calls::{AnswerShape, Call};
+use crate::api::retry::{Next, Retries, RetryPolicy};
+use crate::client::{ClientError, MAX_IN_FLIGHT};
+
+/// What one call's answer gave: a get's entries, and the accounts the vendor listed as failed.
+pub(super) struct Answered {
+    pub(super) entries: Vec<(String, JsValue)>,
+    pub(super) failed: Vec<AccountError>,
+}
+
+/// Sends the calls of `waves` to `call`'s path, each body written by `body_of` as its turn
+/// comes, paced and at most six in flight, each tried again as the retry policy says; a wave
+/// goes once every call of the one before is answered. `on_answer(index, answered)` hears each
+/// answer as it arrives, in whatever order, and says how many accounts it finished. After a
+/// failure no new call is sent, the calls in flight finish and are heard, and the first
+/// failure comes back; an abort cancels the calls in flight too.
+pub(super) async fn run_calls(
+    settings: &Settings,
+    call: Call,
+    total: usize,
+    waves: &[Range<usize>],
+    body_of: &dyn Fn(usize) -> String,
+    on_answer: &mut dyn FnMut(usize, Answered) -> usize,
+) -> Result<(), Failure> {
+    if settings.aborted() {
+        return Err(ClientError::Aborted.into());
+    }
+    tell_progress(settings, 0, total);
+    let controller =
+        AbortController::new().map_err(|_| ClientError::Internal("no AbortController"))?;
+    let _link = Link::new(settings, &controller);
+    let batch = Batch {
+        settings,
+        controller: &controller,
+        call,
+        url: settings.url(call.path()),
+        body_of,
+        start: js_sys::Date::now(),
+        stopped: Cell::new(false),
+        in_flight: Cell::new(0),
+    };
+    let mut first_failure: Option<Failure> = None;
+    let mut done = 0;
+    for wave in waves {
+        let mut hear = |index, result| match result {
+            Ok(answered) => {
+                done += on_answer(index, answered);
+                tell_progress(settings, done, total);
+            }
+            Err(failure) => {
+                first_failure.get_or_insert(failure);
+            }
+        };
+        batch.run_wave(wave.clone(), &mut hear).await;
+        if batch.stopping() {
+            break;
+        }
+    }
+    match first_failure {
+        Some(failure) => Err(failure),
+        None if settings.aborted() => Err(ClientError::Aborted.into()),
+        None => Ok(()),
+    }
+}
+
+/// The calls of one batch under way, and what they share.
+pub(super) struct Batch<'a> {
+    settings: &'a Settings,
+    controller: &'a AbortController,
+    call: Call,
+    url: String,
+    body_of: &'a dyn Fn(usize) -> String,
+    /// When the batch started: call `index` goes `index` intervals after it, not sooner.
+    start: f64,
+    /// Set by the first failure: no call is sent after it.
+    stopped: Cell<bool>,
+    /// Calls sent and not answered yet.
+    in_flight: Cell<usize>,
+}
+
+impl Batch<'_> {
+    /// Whether no new call may go: one failed, or the caller aborted.
+    fn stopping(&self) -> bool {
+        self.stopped.get() || self.controller.signal().aborted()
+    }
+
+    /// Runs the calls of `wave`, at most [`MAX_IN_FLIGHT`] at once, and hands `hear` the
+    /// result of each call sent as soon as it arrives, whatever the order: an answer queued
+    /// behind a slower call would be lost if the batch stopped meanwhile. Returns once every
+    /// call of the wave has gone and been heard, or once the batch is stopping and every call
+    /// sent has been heard.
+    async fn run_wave(
+        &self,
+        wave: Range<usize>,
+        hear: &mut dyn FnMut(usize, Result<Answered, Failure>),
+    ) {
+        let mut waiting = wave;
+        let mut running = Vec::with_capacity(MAX_IN_FLIGHT);
+        loop {
+            while running.len() < MAX_IN_FLIGHT
+                && let Some(index) = waiting.next()
+            {
+                running.push(Box::pin(
+                    async move { (index, self.send_in_turn(index).await) },
+                ));
+            }
+            if running.is_empty() {
+                break;
+            }
+            // The first call to finish, whichever it is; the others go on.
+            let ((index, result), _, others) = select_all(running).await;
+            running = others;
+            if let Some(result) = result {
+                hear(index, result);
+            }
+            // Stopping, the calls left would only wait for their turn to skip it. Nothing in
+            // flight means every result has been heard: a call leaves the count in the poll
+            // that completes it, and its result is heard right after that poll.
+            if self.stopping() && self.in_flight.get() == 0 {
+                break;
+            }
+        }
+    }
+
+    /// Call `index`, sent when its turn comes unless the batch is stopping by then (`None`);
+    /// its failure stops the batch at once, before any other call can take its turn.
+    async fn send_in_turn(&self, index: usize) -> Option<Result<Answered, Failure>> {
+        sleep_until(self.start + index as f64 * self.settings.interval_ms).await;
+        if self.stopping() {
+            return None;
+        }
+        let body = (self.body_of)(index);
+        self.in_flight.set(self.in_flight.get() + 1);
+        let result =
+            call_with_retries(self.settings, self.controller, self.call, &self.url, &body).await;
+        self.in_flight.set(self.in_flight.get() - 1);
+        if result.is_err() {
+            self.stopped.set(true);
+        }
+        Some(result)
+    }
+}
+
+/// Aborts `controller` when the caller's signal aborts, for as long as it lives.
+pub(super) struct Link<'a> {
+    signal: Option<&'a AbortSignal>,
+    on_abort: Closure<dyn Fn()>,
+}
+
+impl<'a> Link<'a> {
+    pub(super) fn new(settings: &'a Settings, controller: &AbortController) -> Self {
+        let on_abort = {
+            let controller = controller.clone();
+            Closure::<dyn Fn()>::new(move || {
+                controller.abort_with_reason(&js_sys::Error::new("aborted"))
+            })
+        };
+        if let Some(signal) = &settings.signal {
+            let _ =
+                signal.add_event_listener_with_callback("abort", on_abort.as_ref().unchecked_ref());
+        }
+        Self {
+            signal: settings.signal.as_ref(),
+            on_abort,
+        }
+    }
+}
+
+impl Drop for Link<'_> {
+    fn drop(&mut self) {
+        if let Some(signal) = self.signal {
+            let _ = signal.remove_event_listener_with_callback(
+                "abort",
+                self.on_abort.as_ref().unchecked_ref(),
+            );
+        }
+    }
+}
+
+/// One call, tried again as the browser's retry policy says.
+pub(super) async fn call_with_retries(
+    settings: &Settings,
+    controller: &AbortController,
+    call: Call,
+    url: &str,
+    body: &str,
+) -> Result<Answered, Failure> {
+    let mut retries = Retries::new(RetryPolicy::BROWSER);
+    loop {
+        let failure = match one_call(settings, controller, call, url, body).await {
+            Ok(answered) => return Ok(answered),
+            Err(failure) => failure,
+        };
+        let Some(outcome) = failure.error.try_outcome() else {
+            return Err(failure);
+        };
+        let random = (js_sys::Math::random() * f64::from(u32::MAX)) as u32;
+        match retries.after(outcome, f64::INFINITY, random) {
+            Next::Retry { .. } if controller.signal().aborted() => return Err(failure),
+            Next::Retry { after_ms, .. } => {
+                sleep_until(js_sys::Date::now() + f64::from(after_ms)).await;
+            }
+            Next::Stop => return Err(failure),
+        }
+    }
+}
+
+/// One call: its answer, read as the vendor's (a get's tags, and `ErrorList`).
+pub(super) async fn one_call(
+    settings: &Settings,
+    controller: &AbortController,
+    call: Call,
+    url: &str,
+    body: &str,
+) -> Result<Answered, Failure> {
+    let (status, answer) = send(settings, controller, Method::POST, url, Some(body)).await?;
+    let not_the_worker = || Failure::not_the_worker(url, status);
+    let answer_status = Status::read(&answer).ok_or_else(not_the_worker)?;
+    if !answer_status.ok() {
+        return Err(Failure {
+            error: ClientError::Answered {
+                code: answer_status.code,
+                info: answer_status.info,
+            },
+            status: Some(status),
+        });
+    }
+    // The call table says what the answer holds besides its status.
+    let entries = match call.row().answer {
+        AnswerShape::UserTags => user_tags(&answer).ok_or_else(not_the_worker)?,
+        AnswerShape::Status => Vec::new(),
+    };
+    let failed = failed_accounts(&answer).ok_or_else(not_the_worker)?;
+    Ok(Answered { entries, failed })
+}
+
+pub(super) async fn sleep_until(when: f64) {
+    let wait = when - js_sys::Date::now();
+    if wait >= 1.0 {
+        TimeoutFuture::new(wait as u32).await;
+    }
+}

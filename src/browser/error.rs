@@ -1,0 +1,80 @@
+//! `TimError`: what every function rejects with, a real `Error` whose code says what to do.
+
+use js_sys::{Object, Reflect};
+use wasm_bindgen::prelude::*;
+
+use super::objects::report_of;
+use crate::api::codes::Coded;
+use crate::client::{ClientError, WriteReport};
+
+/// The class of the errors the functions reject with; made a subclass of `Error` at start.
+#[wasm_bindgen(skip_typescript)]
+pub struct TimError {
+    _sealed: (),
+}
+
+/// A failure, with the HTTP status of the answer that carried it, if any.
+#[derive(Clone)]
+pub(super) struct Failure {
+    pub(super) error: ClientError,
+    pub(super) status: Option<u16>,
+}
+
+impl Failure {
+    /// Something at `url` answered with `status`, but not as the Worker does.
+    pub(super) fn not_the_worker(url: &str, status: u16) -> Self {
+        Self {
+            error: ClientError::NotTheWorker {
+                url: url.into(),
+                status,
+            },
+            status: Some(status),
+        }
+    }
+}
+
+impl From<ClientError> for Failure {
+    fn from(error: ClientError) -> Self {
+        Self {
+            error,
+            status: None,
+        }
+    }
+}
+
+/// Chains `TimError.prototype` to `Error.prototype` as the module starts, so that
+/// `instanceof Error` holds for the class before anything has failed. (wasm-bindgen exports a
+/// start function too; its name and the missing declaration say it is not for callers.)
+#[wasm_bindgen(start, js_name = __start, skip_typescript)]
+fn start() {
+    TIM_ERROR_PROTOTYPE.with(|_| ());
+}
+
+thread_local! {
+    /// `TimError.prototype`, chained to `Error.prototype` once.
+    static TIM_ERROR_PROTOTYPE: Object = {
+        let prototype = Object::get_prototype_of(&JsValue::from(TimError { _sealed: () }));
+        Object::set_prototype_of(&prototype, &Object::get_prototype_of(&js_sys::Error::new("")));
+        prototype
+    };
+}
+
+/// A real `Error` whose class is `TimError`, carrying `code`, `info`, `status` and, for a
+/// write that stopped, its `report`.
+pub(super) fn tim_error(failure: &Failure, write_report: Option<&WriteReport>) -> JsValue {
+    let info = failure.error.to_string();
+    let error = js_sys::Error::new(&info);
+    error.set_name("TimError");
+    TIM_ERROR_PROTOTYPE.with(|prototype| Object::set_prototype_of(&error, prototype));
+    let set = |name: &str, value: JsValue| Reflect::set(&error, &name.into(), &value);
+    let _ = set("code", (failure.error.code() as f64).into());
+    let _ = set("info", info.into());
+    let _ = set("action", failure.error.action().name().into());
+    if let Some(status) = failure.status {
+        let _ = set("status", status.into());
+    }
+    if let Some(write_report) = write_report {
+        let _ = set("report", report_of(write_report).into());
+    }
+    error.into()
+}

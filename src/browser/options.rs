@@ -1,0 +1,116 @@
+//! The options every function takes, read duck-typed from whatever object the caller passes,
+//! and checked before anything is sent.
+
+use js_sys::Function;
+use wasm_bindgen::prelude::*;
+use web_sys::AbortSignal;
+
+use super::error::Failure;
+use crate::api::calls::TagApi;
+use crate::client::{
+    ClientError, DEFAULT_CALL_TIMEOUT_MS, DEFAULT_CALLS_PER_SECOND, OptionError, read_api,
+    read_positive,
+};
+
+#[wasm_bindgen]
+extern "C" {
+    /// The options, read duck-typed from whatever object the caller passes.
+    #[wasm_bindgen(typescript_type = "Options")]
+    pub type Options;
+    #[wasm_bindgen(method, getter, structural)]
+    fn endpoint(this: &Options) -> JsValue;
+    #[wasm_bindgen(method, getter, structural)]
+    fn token(this: &Options) -> JsValue;
+    #[wasm_bindgen(method, getter, structural)]
+    fn api(this: &Options) -> JsValue;
+    #[wasm_bindgen(method, getter, structural)]
+    fn signal(this: &Options) -> JsValue;
+    #[wasm_bindgen(method, getter, structural, js_name = timeoutMs)]
+    fn timeout_ms(this: &Options) -> JsValue;
+    #[wasm_bindgen(method, getter, structural, js_name = maxCallsPerSecond)]
+    fn max_calls_per_second(this: &Options) -> JsValue;
+    #[wasm_bindgen(method, getter, structural, js_name = onProgress)]
+    fn on_progress(this: &Options) -> JsValue;
+    #[wasm_bindgen(method, getter, structural)]
+    pub(super) fn replace(this: &Options) -> JsValue;
+}
+
+/// The options, checked.
+pub(super) struct Settings {
+    pub(super) origin: String,
+    pub(super) token: Option<String>,
+    pub(super) api: TagApi,
+    pub(super) signal: Option<AbortSignal>,
+    pub(super) timeout_ms: f64,
+    pub(super) interval_ms: f64,
+    pub(super) on_progress: Option<Function>,
+}
+
+impl Settings {
+    pub(super) fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.origin)
+    }
+
+    pub(super) fn aborted(&self) -> bool {
+        self.signal.as_ref().is_some_and(AbortSignal::aborted)
+    }
+}
+
+pub(super) fn read_options(options: Option<&Options>) -> Result<Settings, Failure> {
+    let bad = |why: OptionError| Failure::from(ClientError::InvalidOption(why));
+    let value = |read: fn(&Options) -> JsValue| {
+        options
+            .map(read)
+            .filter(|v| !v.is_undefined() && !v.is_null())
+    };
+    let text = |read, what| match value(read) {
+        None => Ok(None),
+        Some(v) => v.as_string().map(Some).ok_or_else(|| bad(what)),
+    };
+    let endpoint: Option<String> = text(Options::endpoint, OptionError::NotAString("endpoint"))?;
+    let token = text(Options::token, OptionError::NotAString("token"))?;
+    let api = read_api(value(Options::api).as_ref())?;
+    let signal = match value(Options::signal) {
+        None => None,
+        Some(v) => Some(
+            v.dyn_into::<AbortSignal>()
+                .map_err(|_| bad(OptionError::NotASignal))?,
+        ),
+    };
+    let on_progress = match value(Options::on_progress) {
+        None => None,
+        Some(v) => Some(
+            v.dyn_into::<Function>()
+                .map_err(|_| bad(OptionError::NotAFunction))?,
+        ),
+    };
+    let timeout_ms = read_positive(
+        value(Options::timeout_ms).as_ref(),
+        "timeoutMs",
+        DEFAULT_CALL_TIMEOUT_MS,
+    )?;
+    let calls_per_second = read_positive(
+        value(Options::max_calls_per_second).as_ref(),
+        "maxCallsPerSecond",
+        DEFAULT_CALLS_PER_SECOND,
+    )?;
+    Ok(Settings {
+        origin: endpoint
+            .unwrap_or_default()
+            .trim_end_matches('/')
+            .to_owned(),
+        token,
+        api,
+        signal,
+        timeout_ms,
+        interval_ms: 1000.0 / calls_per_second,
+        on_progress,
+    })
+}
+
+pub(super) fn tell_progress(settings: &Settings, done: usize, total: usize) {
+    if let Some(on_progress) = &settings.on_progress {
+        // A throwing callback must not break the batch.
+        let _ = on_progress.call2(&JsValue::UNDEFINED, &done.into(), &total.into());
+    }
+}

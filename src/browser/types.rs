@@ -1,0 +1,125 @@
+//! The package's TypeScript declarations, written out in full: the functions are exported
+//! without wasm-bindgen's own, which cannot say what a duck-typed option or a report holds.
+
+use wasm_bindgen::prelude::*;
+
+#[wasm_bindgen(typescript_custom_section)]
+const TYPES: &str = r#"
+/** Which generation of the vendor's tag API the app has: see session(). */
+export type TagApi = 'all_member_push' | 'timpush';
+
+/** One account and its push tags; an account the vendor could not serve has its code and reason. */
+export interface UserTags {
+  To_Account: string;
+  Tags: string[];
+  /** Present when the vendor listed the account as failed (70107: it does not exist). */
+  ErrorCode?: number;
+  ErrorInfo?: string;
+}
+
+/** An account the vendor listed as failed, and why. */
+export interface AccountError {
+  To_Account: string;
+  ErrorCode: number;
+  ErrorInfo: string;
+}
+
+/** What a write did: each distinct account is in exactly one of the three lists. */
+export interface WriteReport {
+  /** Changed: every call that carried the account succeeded for it. */
+  done: string[];
+  /** Listed by the vendor as failed, with its code and reason. */
+  failed: AccountError[];
+  /** Not known to be changed: never sent, or sent without an answer (sending again is safe). */
+  notDone: string[];
+}
+
+/** One account and the tags to add or remove. */
+export interface TagsOf {
+  To_Account: string;
+  Tags: string[];
+}
+
+/** Who the caller is, what it may do, and the app's generation, as the Worker says. */
+export interface Session {
+  caller: string;
+  scopes: string[];
+  api: TagApi;
+}
+
+/** How the functions call the edge Worker. */
+export interface Options {
+  /** The Worker's origin, such as "https://tags.example.workers.dev"; default: this page's origin. */
+  endpoint?: string;
+  /** A panel token (Authorization: Bearer); none with Cloudflare Access. */
+  token?: string;
+  /** Which generation's paths to call (default 'all_member_push'). */
+  api?: TagApi;
+  /** Aborting it cancels the calls in flight and those not yet sent. */
+  signal?: AbortSignal;
+  /** How long each call of up to 100 accounts may take, in milliseconds (default 30000). */
+  timeoutMs?: number;
+  /** The most calls per second (default 100, the vendor's limit for the app). */
+  maxCallsPerSecond?: number;
+  /** Called with the number of accounts finished and the number of distinct accounts. */
+  onProgress?: (done: number, total: number) => void;
+}
+
+/** The options of getTags. */
+export type GetTagsOptions = Options;
+
+/** What the functions reject with: a real Error with the code of what went wrong. */
+export class TimError extends Error {
+  private constructor();
+  readonly name: "TimError";
+  /**
+   * The vendor's ErrorCode (such as 90001, 70001 or 91000), the Worker's own code (8 and the
+   * HTTP status, such as 80401 or 80403), or, for what happened in the browser: 80400 bad
+   * options, 80408 a call timed out, 80499 aborted, 80502 the endpoint could not be reached
+   * or read.
+   */
+  readonly code: number;
+  /** What went wrong, in words. */
+  readonly info: string;
+  /**
+   * What to do about it, decided from the code: 'retry' a passing fault, 'wait' for the app's
+   * or the caller's rate and try again more slowly, 'sign-again' (the Worker does), fix the
+   * 'configuration' (keys, tokens, scopes, origins), or 'give-up' on a request that is refused.
+   */
+  readonly action: 'retry' | 'wait' | 'sign-again' | 'configuration' | 'give-up';
+  /** The HTTP status of the answer, when there was one. */
+  readonly status?: number;
+  /** For a write that stopped: what was done, what failed, what was not done. */
+  readonly report?: WriteReport;
+}
+
+/**
+ * Reads the push tags of any number of accounts. Duplicates are dropped (on 'timpush', a
+ * RegistrationID in two cases is one account, under its first spelling); the rest go in calls
+ * of up to 100 accounts. Resolves to one entry per distinct account, in the order given; an
+ * account the vendor could not serve comes back with no tags and its ErrorCode and ErrorInfo.
+ */
+export function getTags(accounts: string[], options?: Options): Promise<UserTags[]>;
+
+/**
+ * Adds tags: an account named twice (a RegistrationID in another case too) has its tags joined
+ * under its first spelling, and its tags go in calls of up to 10 (with replace, which sets
+ * them exactly on 'timpush', up to 100 in one call).
+ */
+export function addTags(userTags: TagsOf[], options?: Options & { replace?: boolean }): Promise<WriteReport>;
+
+/**
+ * Removes tags: an account named twice (a RegistrationID in another case too) has its tags
+ * joined under its first spelling; its tags go in calls of up to 100.
+ */
+export function removeTags(userTags: TagsOf[], options?: Options): Promise<WriteReport>;
+
+/**
+ * Removes all the tags of any number of accounts, 100 a call; duplicates are dropped as by
+ * getTags.
+ */
+export function clearTags(accounts: string[], options?: Options): Promise<WriteReport>;
+
+/** Who the caller is, what it may do (["read"] or ["read", "write"]), and the app's generation. */
+export function session(options?: Options): Promise<Session>;
+"#;
