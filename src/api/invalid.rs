@@ -99,11 +99,13 @@ pub enum Holds {
 
 /// A value that is not what the call takes, named by where it is. One set of messages for the
 /// Worker's check of a body and the package's check of what a caller hands it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum Invalid {
     /// The body is not an object.
+    #[error("expected a JSON object, the body {0} takes")]
     NotAnObject(Call),
     /// Fields the call does not define: the first few by name, in sorted order, and how many.
+    #[error("{holder} has {}, which {call} does not define", FieldNames { first, count: *count })]
     UndefinedFields {
         /// The body or the entry that holds them.
         holder: Holder,
@@ -115,12 +117,19 @@ pub enum Invalid {
         call: Call,
     },
     /// `Replace` inside an entry of the one call that takes it beside `UserTags`.
+    #[error(
+        "{0} has the field \"Replace\", which {REPLACE_CALL} takes beside UserTags, at the top of \
+         the body, not inside an entry"
+    )]
     ReplaceInEntry(Place),
     /// `Replace` given to a call that does not take it.
+    #[error("Replace is taken by {REPLACE_CALL} only, not by {0}")]
     ReplaceNotTaken(Call),
     /// `Replace` that is neither 0 nor 1.
+    #[error("Replace must be 0 or 1")]
     ReplaceNotZeroOrOne,
     /// A list that is missing or not a list.
+    #[error("{list} must be an array of {holds}")]
     NotAList {
         /// Its name.
         list: &'static str,
@@ -128,18 +137,25 @@ pub enum Invalid {
         holds: Holds,
     },
     /// A list of accounts with none in it.
+    #[error("{0} is empty: give at least one account")]
     NoAccounts(&'static str),
     /// An entry that is not an object.
+    #[error("{0} must be a {{To_Account, Tags}} object")]
     NotAnEntry(Place),
     /// An entry without its account.
+    #[error("{0}.To_Account is missing")]
     NoAccount(Place),
     /// An entry's tags that are missing or not a list.
+    #[error("{0} must be an array of tags")]
     NoTags(Place),
     /// A value that is not a string.
+    #[error("{0} is not a string")]
     NotAString(Place),
     /// A string with a lone surrogate.
+    #[error("{0} is not well-formed Unicode: it holds a lone surrogate")]
     IllFormed(Place),
     /// An account the generation does not take.
+    #[error("{place}{} {problem}", quote(account))]
     Account {
         /// Where it is.
         place: Place,
@@ -149,6 +165,7 @@ pub enum Invalid {
         problem: AccountProblem,
     },
     /// A tag the vendor does not take.
+    #[error("{place}{} {problem}", quote(tag))]
     Tag {
         /// Where it is.
         place: Place,
@@ -158,6 +175,7 @@ pub enum Invalid {
         problem: TagProblem,
     },
     /// No tags, or more than one call takes, for one account.
+    #[error("{place} {problem}")]
     TagCount {
         /// The entry's `Tags`.
         place: Place,
@@ -165,6 +183,10 @@ pub enum Invalid {
         problem: TagCountProblem,
     },
     /// With `replace`, more tags for one account (from all its entries) than one call takes.
+    #[error(
+        "{place} ({}) {problem}: with replace, all of an account's tags go in one call",
+        quoted(account)
+    )]
     TooManyToReplace {
         /// The `Tags` of the entry that first named the account.
         place: Place,
@@ -174,6 +196,11 @@ pub enum Invalid {
         problem: TagCountProblem,
     },
     /// An account named twice in a write.
+    #[error(
+        "{place}{} repeats {first}{}: name each account once in a write",
+        quote(account),
+        if *other_case { " (the same RegistrationID in another case)" } else { "" }
+    )]
     Repeated {
         /// Where it is named again.
         place: Place,
@@ -186,99 +213,12 @@ pub enum Invalid {
     },
 }
 
-impl std::error::Error for Invalid {}
-
-impl fmt::Display for Invalid {
+impl fmt::Display for Holds {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        // The faults that are only where they are and what is wrong share one way of writing.
-        let (place, fault) = match self {
-            Invalid::NotAnEntry(place) => (place, " must be a {To_Account, Tags} object"),
-            Invalid::NoAccount(place) => (place, ".To_Account is missing"),
-            Invalid::NoTags(place) => (place, " must be an array of tags"),
-            Invalid::NotAString(place) => (place, " is not a string"),
-            Invalid::IllFormed(place) => (
-                place,
-                " is not well-formed Unicode: it holds a lone surrogate",
-            ),
-            Invalid::ReplaceInEntry(place) => {
-                return write!(
-                    f,
-                    "{place} has the field \"Replace\", which {REPLACE_CALL} takes beside \
-                     UserTags, at the top of the body, not inside an entry"
-                );
-            }
-            Invalid::NotAnObject(call) => {
-                return write!(f, "expected a JSON object, the body {call} takes");
-            }
-            Invalid::UndefinedFields {
-                holder,
-                first,
-                count,
-                call,
-            } => {
-                let names = FieldNames {
-                    first,
-                    count: *count,
-                };
-                return write!(f, "{holder} has {names}, which {call} does not define");
-            }
-            Invalid::ReplaceNotTaken(call) => {
-                return write!(f, "Replace is taken by {REPLACE_CALL} only, not by {call}");
-            }
-            Invalid::ReplaceNotZeroOrOne => return f.write_str("Replace must be 0 or 1"),
-            Invalid::NotAList { list, holds } => {
-                let holds = match holds {
-                    Holds::Accounts => "accounts (strings)",
-                    Holds::Entries => "{To_Account, Tags} objects",
-                };
-                return write!(f, "{list} must be an array of {holds}");
-            }
-            Invalid::NoAccounts(list) => {
-                return write!(f, "{list} is empty: give at least one account");
-            }
-            Invalid::Account {
-                place,
-                account,
-                problem,
-            } => return write!(f, "{place}{} {problem}", quote(account)),
-            Invalid::Tag {
-                place,
-                tag,
-                problem,
-            } => {
-                return write!(f, "{place}{} {problem}", quote(tag));
-            }
-            Invalid::TagCount { place, problem } => return write!(f, "{place} {problem}"),
-            Invalid::TooManyToReplace {
-                place,
-                account,
-                problem,
-            } => {
-                return write!(
-                    f,
-                    "{place} ({}) {problem}: with replace, all of an account's tags go in one call",
-                    quoted(account)
-                );
-            }
-            Invalid::Repeated {
-                place,
-                account,
-                first,
-                other_case,
-            } => {
-                let case = if *other_case {
-                    " (the same RegistrationID in another case)"
-                } else {
-                    ""
-                };
-                return write!(
-                    f,
-                    "{place}{} repeats {first}{case}: name each account once in a write",
-                    quote(account)
-                );
-            }
-        };
-        write!(f, "{place}{fault}")
+        f.write_str(match self {
+            Holds::Accounts => "accounts (strings)",
+            Holds::Entries => "{To_Account, Tags} objects",
+        })
     }
 }
 

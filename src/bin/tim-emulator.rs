@@ -1,12 +1,15 @@
 //! `tim-emulator`: a local stand-in for the vendor's tag API. See `tim_tags::emulator`.
 
+use std::collections::HashMap;
 use std::net::SocketAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::Parser;
 use hyper::header::HeaderValue;
-use tim_tags::emulator::{CALLS_PER_SECOND, Config, DEMO_TAGS, Store, parse_tags, serve};
+use tim_tags::emulator::{
+    CALLS_PER_SECOND, Config, DEMO_TAGS, Store, calls_json, parse_tags, serve,
+};
 use tim_tags::{SecretKey, TagApi};
 
 /// Emulates the vendor's tag API, both generations, checking UserSigs for real.
@@ -28,8 +31,13 @@ struct Args {
     #[arg(long, env = "TIM_SDKAPPID", default_value_t = 1_400_000_000)]
     sdkappid: u64,
     /// The emulated app's secret key.
-    #[arg(long, env = "TIM_SECRET_KEY", hide_env_values = true)]
-    key: String,
+    #[arg(
+        long,
+        env = "TIM_SECRET_KEY",
+        hide_env_values = true,
+        required_unless_present = "print_calls"
+    )]
+    key: Option<String>,
     /// The emulated app's administrator account.
     #[arg(long, env = "TIM_ADMIN", default_value = "administrator")]
     admin: String,
@@ -46,53 +54,52 @@ struct Args {
     /// Calls allowed in any one second.
     #[arg(long, default_value_t = CALLS_PER_SECOND)]
     calls_per_second: usize,
+    /// Print the tag API's calls as JSON, each generation's paths by operation name, and exit.
+    #[arg(long)]
+    print_calls: bool,
+}
+
+/// Why the emulator cannot start.
+#[derive(Debug, thiserror::Error)]
+enum StartError {
+    /// A --listen address other than loopback, without --public.
+    #[error(
+        "refusing to listen on {0}: its control endpoints would be open to the network; \
+         listen on 127.0.0.1, or pass --public"
+    )]
+    OpenToNetwork(SocketAddr),
+    /// An --allow-origin that is no header value.
+    #[error("--allow-origin is not a valid origin")]
+    BadOrigin,
+    /// No secret key, to verify UserSigs with.
+    #[error("--key or TIM_SECRET_KEY is required")]
+    NoKey,
+    /// A seed file that cannot be read.
+    #[error("cannot read {path}: {error}")]
+    UnreadableSeed { path: String, error: std::io::Error },
+    /// A seed file that is not tags by account.
+    #[error("bad seed: {0}")]
+    BadSeed(String),
 }
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> ExitCode {
     let args = Args::parse();
-    if !args.listen.ip().is_loopback() && !args.public {
-        eprintln!(
-            "tim-emulator: refusing to listen on {}: its control endpoints would be open to the \
-             network; listen on 127.0.0.1, or pass --public",
-            args.listen
-        );
-        return ExitCode::FAILURE;
+    if args.print_calls {
+        println!("{}", calls_json());
+        return ExitCode::SUCCESS;
     }
-    let allow_origin = match args.allow_origin.as_deref().map(HeaderValue::from_str) {
-        None => None,
-        Some(Ok(origin)) => Some(origin),
-        Some(Err(_)) => {
-            eprintln!("tim-emulator: --allow-origin is not a valid origin");
+    let (listen, api) = (args.listen, args.api);
+    let config = match config(args) {
+        Ok(config) => config,
+        Err(error) => {
+            eprintln!("tim-emulator: {error}");
             return ExitCode::FAILURE;
         }
-    };
-    let seed = match &args.seed {
-        Some(path) => std::fs::read_to_string(path)
-            .map_err(|e| format!("cannot read {}: {e}", path.display())),
-        None => Ok(DEMO_TAGS.to_owned()),
-    };
-    let tags = match seed.and_then(|json| parse_tags(&json).map_err(|e| format!("bad seed: {e}"))) {
-        Ok(tags) => tags,
-        Err(message) => {
-            eprintln!("tim-emulator: {message}");
-            return ExitCode::FAILURE;
-        }
-    };
-    let config = Config {
-        sdkappid: args.sdkappid,
-        key: SecretKey::new(args.key),
-        admin: args.admin,
-        store: Store::new(tags, args.known),
-        api: args.api,
-        calls_per_second: args.calls_per_second,
-        allow_origin,
     };
     let accounts = config.store.accounts();
-    let generations = args
-        .api
-        .map_or("both tag APIs".into(), |api| format!("the {api} tag API"));
-    let served = serve(config, args.listen, |address| {
+    let generations = api.map_or("both tag APIs".into(), |api| format!("the {api} tag API"));
+    let served = serve(config, listen, |address| {
         println!("tim-emulator listening on http://{address} ({accounts} accounts, {generations})");
     });
     let result = tokio::select! {
@@ -106,4 +113,41 @@ async fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// The emulated app the arguments describe.
+fn config(args: Args) -> Result<Config, StartError> {
+    if !args.listen.ip().is_loopback() && !args.public {
+        return Err(StartError::OpenToNetwork(args.listen));
+    }
+    let allow_origin = match args.allow_origin.as_deref().map(HeaderValue::from_str) {
+        None => None,
+        Some(Ok(origin)) => Some(origin),
+        Some(Err(_)) => return Err(StartError::BadOrigin),
+    };
+    let key = args.key.ok_or(StartError::NoKey)?;
+    let tags = seed(args.seed.as_deref())?;
+    Ok(Config {
+        sdkappid: args.sdkappid,
+        key: SecretKey::new(key),
+        admin: args.admin,
+        store: Store::new(tags, args.known),
+        api: args.api,
+        calls_per_second: args.calls_per_second,
+        allow_origin,
+    })
+}
+
+/// The tags by account in a seed file, or in the demo data set when none is given.
+fn seed(path: Option<&Path>) -> Result<HashMap<String, Vec<String>>, StartError> {
+    let json = match path {
+        Some(path) => {
+            std::fs::read_to_string(path).map_err(|error| StartError::UnreadableSeed {
+                path: path.display().to_string(),
+                error,
+            })?
+        }
+        None => DEMO_TAGS.to_owned(),
+    };
+    parse_tags(&json).map_err(StartError::BadSeed)
 }

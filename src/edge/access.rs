@@ -4,6 +4,7 @@
 
 use crate::api::json::Json;
 use crate::edge::EdgeError;
+use crate::edge::setting::{SettingProblem, SettingProblems};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
@@ -38,9 +39,11 @@ impl AccessConfig {
                     certs_url,
                 }))
             }
-            _ => Err(EdgeError::Misconfigured(
-                "ACCESS_TEAM_DOMAIN and ACCESS_AUD go together: set both or neither".into(),
-            )),
+            (Some(_), None) | (None, Some(_)) => {
+                Err(EdgeError::Misconfigured(SettingProblems(vec![
+                    SettingProblem::AccessHalfSet,
+                ])))
+            }
         }
     }
 }

@@ -8,12 +8,10 @@ use subtle::{ConditionallySelectable, ConstantTimeEq};
 
 use crate::api::calls::Scope;
 use crate::edge::access::{AccessConfig, Identity};
+use crate::edge::setting::{
+    MAX_NAME_CHARS, MIN_TOKEN_CHARS, SettingProblem, SettingProblems, TokenProblem,
+};
 use crate::edge::{EdgeError, list};
-
-/// The shortest panel token accepted, so that a token cannot be guessed.
-pub const MIN_TOKEN_CHARS: usize = 16;
-/// The longest caller name.
-const MAX_NAME_CHARS: usize = 64;
 
 /// An admitted caller.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -69,9 +67,11 @@ impl Callers {
             for (index, entry) in list(&value).enumerate() {
                 match token_entry(entry, scope, || format!("{default_name}-{}", index + 1)) {
                     Ok(entry) => tokens.push(entry),
-                    Err(problem) => {
-                        problems.push(format!("{setting} entry {}: {problem}", index + 1))
-                    }
+                    Err(problem) => problems.push(SettingProblem::TokenEntry {
+                        setting,
+                        entry: index + 1,
+                        problem,
+                    }),
                 }
             }
         }
@@ -80,18 +80,14 @@ impl Callers {
             .enumerate()
             .any(|(i, entry)| tokens[..i].iter().any(|other| other.hash == entry.hash));
         if repeated {
-            problems.push("a token is listed twice: give each token one entry, in one list".into());
+            problems.push(SettingProblem::TokenTwice);
         }
         let access = AccessConfig::from_env(&lookup)?;
         if tokens.is_empty() && access.is_none() && problems.is_empty() {
-            problems.push(
-                "no way to authenticate callers: set PANEL_TOKENS or PANEL_WRITE_TOKENS \
-                 (wrangler secret put PANEL_TOKENS), or ACCESS_TEAM_DOMAIN and ACCESS_AUD"
-                    .into(),
-            );
+            problems.push(SettingProblem::NoCallers);
         }
         if !problems.is_empty() {
-            return Err(EdgeError::Misconfigured(problems.join("; ")));
+            return Err(EdgeError::Misconfigured(SettingProblems(problems)));
         }
         let origins = lookup("ALLOWED_ORIGINS").unwrap_or_default();
         let writers = lookup("ACCESS_WRITERS").unwrap_or_default();
@@ -189,7 +185,7 @@ fn token_entry(
     entry: &str,
     scope: Scope,
     default_name: impl FnOnce() -> String,
-) -> Result<TokenEntry, String> {
+) -> Result<TokenEntry, TokenProblem> {
     let (name, token) = match entry.split_once(':') {
         Some((name, token)) => {
             let name = name.trim();
@@ -198,18 +194,14 @@ fn token_entry(
                     .chars()
                     .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '@' | '-'));
             if !valid {
-                return Err(format!(
-                    "the name before ':' must be 1 to {MAX_NAME_CHARS} of A-Z a-z 0-9 . _ @ -"
-                ));
+                return Err(TokenProblem::BadName);
             }
             (name.to_owned(), token.trim())
         }
         None => (default_name(), entry),
     };
     if token.chars().count() < MIN_TOKEN_CHARS {
-        return Err(format!(
-            "the token is shorter than {MIN_TOKEN_CHARS} characters"
-        ));
+        return Err(TokenProblem::TooShort);
     }
     Ok(TokenEntry {
         hash: hash(token),

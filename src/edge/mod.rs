@@ -7,6 +7,7 @@ pub mod access;
 pub mod callers;
 pub mod logs;
 pub mod routes;
+pub mod setting;
 pub mod settings;
 
 use crate::api::codes::{
@@ -16,6 +17,7 @@ use crate::api::codes::{
 use crate::api::invalid::BodyError;
 use crate::api::json::quoted;
 use crate::api::retry::TryOutcome;
+use setting::SettingProblems;
 
 pub use callers::{Caller, Callers};
 pub use logs::{AuditLog, RequestLog, Session, request_id};
@@ -66,7 +68,7 @@ pub enum EdgeError {
     RateLimited,
     /// A setting is missing or wrong; the message names each.
     #[error("this endpoint is misconfigured: {0}")]
-    Misconfigured(String),
+    Misconfigured(SettingProblems),
     /// The vendor's API could not be reached.
     #[error("the chat service could not be reached")]
     UpstreamUnreachable,
@@ -197,7 +199,9 @@ mod tests {
                 Action::Retry,
             ),
             (
-                EdgeError::Misconfigured("TIM_SDKAPPID is not set".into()),
+                EdgeError::Misconfigured(SettingProblems(vec![setting::SettingProblem::NotSet(
+                    "TIM_SDKAPPID",
+                )])),
                 503,
                 Action::Configuration,
             ),

@@ -11,13 +11,13 @@ use crate::api::calls::{Call, TagApi};
 use crate::api::region::{signed_query, url_with};
 use crate::api::usersig::{SecretKey, Signer, UserSig};
 use crate::edge::EdgeError;
+use crate::edge::setting::{MAX_UPSTREAM_TIMEOUT_MS, SettingProblem, SettingProblems};
 
 /// The admin account when `TIM_ADMIN` is not set.
 pub const DEFAULT_ADMIN: &str = "administrator";
 /// How long the Worker waits for the vendor when `UPSTREAM_TIMEOUT_MS` is not set.
 pub const DEFAULT_UPSTREAM_TIMEOUT_MS: u32 = 10_000;
 /// The longest upstream timeout one may configure.
-const MAX_UPSTREAM_TIMEOUT_MS: u32 = 60_000;
 /// How long a signed admin UserSig is valid.
 const USERSIG_LIFETIME_SECS: u64 = 24 * 60 * 60;
 /// A cached UserSig is signed again once it is this old, long before it expires.
@@ -41,69 +41,25 @@ impl UpstreamSettings {
     /// with `TIM_API_BACKUP_ORIGIN` as its optional backup.
     pub fn from_env(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, EdgeError> {
         let mut problems = Vec::new();
-        let sdkappid = match lookup("TIM_SDKAPPID").map(|v| v.trim().parse::<u64>()) {
-            None => {
-                problems.push("TIM_SDKAPPID is not set".to_owned());
-                None
-            }
-            Some(Err(_)) => {
-                problems.push("TIM_SDKAPPID must be a whole number".to_owned());
-                None
-            }
-            Some(Ok(id)) => Some(id),
-        };
+        let sdkappid = read_sdkappid(&lookup, &mut problems);
         let key = lookup("TIM_SECRET_KEY");
         if key.is_none() {
-            problems
-                .push("TIM_SECRET_KEY is not set (wrangler secret put TIM_SECRET_KEY)".to_owned());
+            problems.push(SettingProblem::NoSecretKey);
         }
         let admin = lookup("TIM_ADMIN").unwrap_or_else(|| DEFAULT_ADMIN.into());
         if let Some(problem) = account_problem(TagApi::AllMemberPush, &admin) {
-            problems.push(format!("TIM_ADMIN is not a valid UserID: it {problem}"));
+            problems.push(SettingProblem::Admin(problem));
         }
         let api = match lookup("TIM_TAG_API").map(|name| name.parse::<TagApi>()) {
             None => TagApi::AllMemberPush,
             Some(Ok(api)) => api,
-            Some(Err(e)) => {
-                problems.push(format!("TIM_TAG_API: {e}"));
+            Some(Err(unknown)) => {
+                problems.push(SettingProblem::TagApi(unknown));
                 TagApi::AllMemberPush
             }
         };
-        let mut origin_setting = |name: &str| match lookup(name) {
-            Some(origin) if origin.starts_with("https://") || origin.starts_with("http://") => {
-                Some(origin.trim_end_matches('/').to_owned())
-            }
-            Some(_) => {
-                problems.push(format!("{name} must start with https:// or http://"));
-                None
-            }
-            None => None,
-        };
-        let (origin, backup_origin) = match origin_setting("TIM_API_ORIGIN") {
-            Some(origin) => (Some(origin), origin_setting("TIM_API_BACKUP_ORIGIN")),
-            None if lookup("TIM_API_ORIGIN").is_some() => (None, None),
-            None => match lookup("TIM_REGION").map(|r| r.parse::<Region>()) {
-                Some(Ok(region)) => (Some(region.origin()), Some(region.backup_origin())),
-                Some(Err(e)) => {
-                    problems.push(format!("TIM_REGION: {e}"));
-                    (None, None)
-                }
-                None => {
-                    problems.push("TIM_REGION is not set".into());
-                    (None, None)
-                }
-            },
-        };
-        let timeout_ms = match lookup("UPSTREAM_TIMEOUT_MS").map(|v| v.trim().parse::<u32>()) {
-            None => DEFAULT_UPSTREAM_TIMEOUT_MS,
-            Some(Ok(ms)) if (1..=MAX_UPSTREAM_TIMEOUT_MS).contains(&ms) => ms,
-            Some(_) => {
-                problems.push(format!(
-                    "UPSTREAM_TIMEOUT_MS must be 1 to {MAX_UPSTREAM_TIMEOUT_MS}"
-                ));
-                DEFAULT_UPSTREAM_TIMEOUT_MS
-            }
-        };
+        let (origin, backup_origin) = read_origins(&lookup, &mut problems);
+        let timeout_ms = read_timeout(&lookup, &mut problems);
         match (sdkappid, key, origin) {
             (Some(sdkappid), Some(key), Some(origin)) if problems.is_empty() => Ok(Self {
                 fingerprint: hash(&format!("{sdkappid}\n{admin}\n{key}")),
@@ -114,7 +70,7 @@ impl UpstreamSettings {
                 backup_origin,
                 timeout_ms,
             }),
-            _ => Err(EdgeError::Misconfigured(problems.join("; "))),
+            _ => Err(EdgeError::Misconfigured(SettingProblems(problems))),
         }
     }
 
@@ -135,6 +91,69 @@ impl UpstreamSettings {
     /// How long to wait for the vendor, all tries included.
     pub fn timeout_ms(&self) -> u32 {
         self.timeout_ms
+    }
+}
+
+/// `TIM_SDKAPPID`: the app's number.
+fn read_sdkappid(
+    lookup: &impl Fn(&str) -> Option<String>,
+    problems: &mut Vec<SettingProblem>,
+) -> Option<u64> {
+    match lookup("TIM_SDKAPPID").map(|v| v.trim().parse::<u64>()) {
+        None => problems.push(SettingProblem::NotSet("TIM_SDKAPPID")),
+        Some(Err(_)) => problems.push(SettingProblem::NotAWholeNumber("TIM_SDKAPPID")),
+        Some(Ok(id)) => return Some(id),
+    }
+    None
+}
+
+/// The main and backup origins: `TIM_API_ORIGIN` (and `TIM_API_BACKUP_ORIGIN`) when set,
+/// else those of `TIM_REGION`.
+fn read_origins(
+    lookup: &impl Fn(&str) -> Option<String>,
+    problems: &mut Vec<SettingProblem>,
+) -> (Option<String>, Option<String>) {
+    let mut origin_setting = |name: &'static str| match lookup(name) {
+        Some(origin) if origin.starts_with("https://") || origin.starts_with("http://") => {
+            Some(origin.trim_end_matches('/').to_owned())
+        }
+        Some(_) => {
+            problems.push(SettingProblem::NotAnOrigin(name));
+            None
+        }
+        None => None,
+    };
+    if let Some(origin) = origin_setting("TIM_API_ORIGIN") {
+        return (Some(origin), origin_setting("TIM_API_BACKUP_ORIGIN"));
+    }
+    if lookup("TIM_API_ORIGIN").is_some() {
+        return (None, None);
+    }
+    match lookup("TIM_REGION").map(|r| r.parse::<Region>()) {
+        Some(Ok(region)) => (Some(region.origin()), Some(region.backup_origin())),
+        Some(Err(unknown)) => {
+            problems.push(SettingProblem::Region(unknown));
+            (None, None)
+        }
+        None => {
+            problems.push(SettingProblem::NotSet("TIM_REGION"));
+            (None, None)
+        }
+    }
+}
+
+/// `UPSTREAM_TIMEOUT_MS`: 1 to 60,000, by default 10,000.
+fn read_timeout(
+    lookup: &impl Fn(&str) -> Option<String>,
+    problems: &mut Vec<SettingProblem>,
+) -> u32 {
+    match lookup("UPSTREAM_TIMEOUT_MS").map(|v| v.trim().parse::<u32>()) {
+        None => DEFAULT_UPSTREAM_TIMEOUT_MS,
+        Some(Ok(ms)) if (1..=MAX_UPSTREAM_TIMEOUT_MS).contains(&ms) => ms,
+        Some(_) => {
+            problems.push(SettingProblem::Timeout);
+            DEFAULT_UPSTREAM_TIMEOUT_MS
+        }
     }
 }
 

@@ -150,6 +150,19 @@ struct State {
     recent: Mutex<VecDeque<Instant>>,
 }
 
+/// What a call is answered with.
+enum Reply {
+    /// An answer as the vendor writes it, and what the call asked for when it was carried out.
+    Vendor {
+        /// The answer's JSON.
+        answer: String,
+        /// What the call asked for, when it was carried out.
+        request: Option<TagRequest>,
+    },
+    /// An answer no vendor gives, from an injected fault.
+    Broken(Response<Body>),
+}
+
 /// The connection is closed without an answer.
 #[derive(Debug)]
 struct Dropped;
@@ -175,6 +188,31 @@ pub fn parse_tags(json: &str) -> Result<HashMap<String, Vec<String>>, String> {
     {
         Some(problem) => Err(problem),
         None => Ok(tags),
+    }
+}
+
+/// The call table as JSON, each generation's paths by operation name, in the table's order:
+/// `{"all_member_push":{"get":"/v4/all_member_push/im_get_tag",...},"timpush":{...}}`.
+pub fn calls_json() -> String {
+    serde_json::to_string(&CallTable).expect("strings always serialize")
+}
+
+/// The call table, written in its own order.
+struct CallTable;
+
+impl Serialize for CallTable {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_map(TagApi::ALL.map(|api| (api.name(), Generation(api))))
+    }
+}
+
+/// One generation's paths by operation name.
+struct Generation(TagApi);
+
+impl Serialize for Generation {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let calls = Call::all().filter(|call| call.api == self.0);
+        serializer.collect_map(calls.map(|call| (call.row().name, call.path())))
     }
 }
 
@@ -298,73 +336,117 @@ impl State {
             .map(|q| form_urlencoded::parse(q.as_bytes()).into_owned().collect())
             .unwrap_or_default();
         // A call is logged as it arrives, so that one its caller gave up on still shows.
-        let index = {
-            let mut calls = lock(&self.calls);
-            calls.push(Received {
-                path: call.path().into(),
-                identifier: query.get("identifier").cloned(),
-                sdkappid: query.get("sdkappid").cloned(),
-                random: query.get("random").cloned(),
-                usersig_sha256: query
-                    .get("usersig")
-                    .map(|sig| format!("{:x}", Sha256::digest(sig.as_bytes()))),
-                accounts: Vec::new(),
-                tags: Vec::new(),
-                replace: None,
-                error_code: None,
-            });
-            calls.len() - 1
-        };
+        let index = self.log_arrival(call, &query);
         let body = read_body(request).await;
-        let fault = self.take_fault(call.path());
-        if let Some(Fault::Delay { ms }) = fault {
-            tokio::time::sleep(Duration::from_millis(ms)).await;
-        }
-        let (answer, request) = match fault {
-            Some(Fault::Drop) => return Err(Dropped),
-            Some(Fault::Status { status }) => {
-                let status = StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_GATEWAY);
-                return Ok(plain(status, "<html><body>upstream failure</body></html>"));
+        let reply = match self.take_fault(call.path()) {
+            None => self.reply(call, &query, body.as_deref()),
+            Some(fault) => {
+                self.reply_with(fault, call, &query, body.as_deref())
+                    .await?
             }
-            Some(Fault::Malformed) => return Ok(plain(StatusCode::OK, "<html>this is not JSON")),
-            Some(Fault::Truncated) => {
+        };
+        match reply {
+            Reply::Vendor { answer, request } => {
+                self.log_answer(index, &answer, request.as_ref());
+                Ok(json(StatusCode::OK, answer.into_bytes()))
+            }
+            Reply::Broken(response) => Ok(response),
+        }
+    }
+
+    /// Logs a call as it arrives; returns its place in the log.
+    fn log_arrival(&self, call: Call, query: &HashMap<String, String>) -> usize {
+        let mut calls = lock(&self.calls);
+        calls.push(Received {
+            path: call.path().into(),
+            identifier: query.get("identifier").cloned(),
+            sdkappid: query.get("sdkappid").cloned(),
+            random: query.get("random").cloned(),
+            usersig_sha256: query
+                .get("usersig")
+                .map(|sig| format!("{:x}", Sha256::digest(sig.as_bytes()))),
+            accounts: Vec::new(),
+            tags: Vec::new(),
+            replace: None,
+            error_code: None,
+        });
+        calls.len() - 1
+    }
+
+    /// Completes a logged call with the code answered and, when one was carried out, what it
+    /// asked for.
+    fn log_answer(&self, index: usize, answer: &str, request: Option<&TagRequest>) {
+        let mut calls = lock(&self.calls);
+        // Calls can be cleared while this one was under way.
+        let Some(logged) = calls.get_mut(index) else {
+            return;
+        };
+        logged.error_code = serde_json::from_str::<serde_json::Value>(answer)
+            .ok()
+            .and_then(|a| a["ErrorCode"].as_i64());
+        if let Some(request) = request {
+            logged.accounts = request.accounts().into_iter().map(String::from).collect();
+            logged.tags = request.tags().into_iter().map(String::from).collect();
+            logged.replace = match request {
+                TagRequest::UserTags { replace, .. } => *replace,
+                TagRequest::Accounts(_) => None,
+            };
+        }
+    }
+
+    /// The vendor's answer to a call.
+    fn reply(&self, call: Call, query: &HashMap<String, String>, body: Option<&[u8]>) -> Reply {
+        match self.carry_out(call, query, body) {
+            Ok((request, outcome)) => Reply::Vendor {
+                answer: Answer::ok(outcome.user_tags.as_deref(), &outcome.failed).to_json(),
+                request: Some(request),
+            },
+            Err(error) => Reply::Vendor {
+                answer: Answer::failure(&error).to_json(),
+                request: None,
+            },
+        }
+    }
+
+    /// The answer to a call that an injected fault takes.
+    async fn reply_with(
+        &self,
+        fault: Fault,
+        call: Call,
+        query: &HashMap<String, String>,
+        body: Option<&[u8]>,
+    ) -> Result<Reply, Dropped> {
+        match fault {
+            Fault::Delay { ms } => {
+                tokio::time::sleep(Duration::from_millis(ms)).await;
+                Ok(self.reply(call, query, body))
+            }
+            Fault::Error { code } => {
+                let error = vendor_error(code, &format!("injected error {code}"));
+                Ok(Reply::Vendor {
+                    answer: Answer::failure(&error).to_json(),
+                    request: None,
+                })
+            }
+            Fault::Status { status } => {
+                let status = StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_GATEWAY);
+                let page = "<html><body>upstream failure</body></html>";
+                Ok(Reply::Broken(plain(status, page)))
+            }
+            Fault::Malformed => Ok(Reply::Broken(plain(
+                StatusCode::OK,
+                "<html>this is not JSON",
+            ))),
+            Fault::Truncated => {
                 let tags = [UserTags {
                     to_account: "user_0001".into(),
                     tags: vec!["trial".into()],
                 }];
-                return Ok(truncated(Answer::ok(Some(&tags), &[]).to_json()));
+                let answer = Answer::ok(Some(&tags), &[]).to_json();
+                Ok(Reply::Broken(truncated(answer)))
             }
-            Some(Fault::Error { code }) => {
-                let error = VendorError {
-                    code,
-                    info: format!("injected error {code}"),
-                };
-                (Answer::failure(&error).to_json(), None)
-            }
-            None | Some(Fault::Delay { .. }) => match self.carry_out(call, &query, body.as_deref())
-            {
-                Ok((request, outcome)) => {
-                    let answer = Answer::ok(outcome.user_tags.as_deref(), &outcome.failed);
-                    (answer.to_json(), Some(request))
-                }
-                Err(error) => (Answer::failure(&error).to_json(), None),
-            },
-        };
-        // Calls can be cleared while this one was under way.
-        if let Some(logged) = lock(&self.calls).get_mut(index) {
-            logged.error_code = serde_json::from_str::<serde_json::Value>(&answer)
-                .ok()
-                .and_then(|a| a["ErrorCode"].as_i64());
-            if let Some(request) = &request {
-                logged.accounts = request.accounts().into_iter().map(String::from).collect();
-                logged.tags = request.tags().into_iter().map(String::from).collect();
-                logged.replace = match request {
-                    TagRequest::UserTags { replace, .. } => *replace,
-                    TagRequest::Accounts(_) => None,
-                };
-            }
+            Fault::Drop => Err(Dropped),
         }
-        Ok(json(StatusCode::OK, answer.into_bytes()))
     }
 
     /// The vendor's checks, in its order (URL, signature, admin rights, generation, rate,
@@ -375,46 +457,10 @@ impl State {
         query: &HashMap<String, String>,
         body: Option<&[u8]>,
     ) -> Result<(TagRequest, Outcome), VendorError> {
-        let config = &self.config;
-        let param = |name: &str| query.get(name).map(String::as_str);
-        if param("contenttype") != Some("json") {
-            return Err(vendor_error(BAD_URL, "contenttype must be json"));
-        }
-        if param("random")
-            .and_then(|r| r.parse::<u32>().ok())
-            .is_none()
-        {
-            return Err(vendor_error(
-                BAD_URL,
-                "random must be an unsigned 32-bit integer",
-            ));
-        }
-        let Some(identifier) = param("identifier").filter(|i| !i.is_empty()) else {
-            return Err(vendor_error(BAD_URL, "identifier is missing"));
-        };
-        match param("sdkappid").map(str::parse::<u64>) {
-            Some(Ok(id)) if id == config.sdkappid => {}
-            Some(Ok(id)) => {
-                return Err(vendor_error(
-                    KEY_OR_APP_NOT_FOUND,
-                    &format!("SDKAppID {id} is not found in this region"),
-                ));
-            }
-            _ => return Err(vendor_error(BAD_URL, "sdkappid is missing or not a number")),
-        }
-        let now = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map_or(0, |d| d.as_secs());
-        Signer::new(config.sdkappid, config.key.clone())
-            .verify(identifier, param("usersig").unwrap_or_default(), now)
-            .map_err(|error| VendorError::from_error(&error))?;
-        if identifier != config.admin {
-            return Err(vendor_error(
-                NOT_ADMIN,
-                "this API needs the app administrator",
-            ));
-        }
-        if let Some(api) = config.api.filter(|api| *api != call.api) {
+        let identifier = self.check_url(query)?;
+        let usersig = query.get("usersig").map_or("", String::as_str);
+        self.check_caller(identifier, usersig)?;
+        if let Some(api) = self.config.api.filter(|api| *api != call.api) {
             return Err(vendor_error(
                 GENERATION_OFF,
                 &format!(
@@ -435,6 +481,52 @@ impl State {
             .map_err(|error| VendorError::from_error(&error))?;
         let outcome = lock(&self.store).apply(call, &request)?;
         Ok((request, outcome))
+    }
+
+    /// Checks the query parameters other than the UserSig; gives back the `identifier`.
+    fn check_url<'q>(&self, query: &'q HashMap<String, String>) -> Result<&'q str, VendorError> {
+        let param = |name: &str| query.get(name).map(String::as_str);
+        if param("contenttype") != Some("json") {
+            return Err(vendor_error(BAD_URL, "contenttype must be json"));
+        }
+        if param("random")
+            .and_then(|r| r.parse::<u32>().ok())
+            .is_none()
+        {
+            return Err(vendor_error(
+                BAD_URL,
+                "random must be an unsigned 32-bit integer",
+            ));
+        }
+        let Some(identifier) = param("identifier").filter(|i| !i.is_empty()) else {
+            return Err(vendor_error(BAD_URL, "identifier is missing"));
+        };
+        match param("sdkappid").map(str::parse::<u64>) {
+            Some(Ok(id)) if id == self.config.sdkappid => Ok(identifier),
+            Some(Ok(id)) => Err(vendor_error(
+                KEY_OR_APP_NOT_FOUND,
+                &format!("SDKAppID {id} is not found in this region"),
+            )),
+            _ => Err(vendor_error(BAD_URL, "sdkappid is missing or not a number")),
+        }
+    }
+
+    /// Checks that the UserSig is the caller's, valid now, and that the caller is the admin.
+    fn check_caller(&self, identifier: &str, usersig: &str) -> Result<(), VendorError> {
+        let config = &self.config;
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs());
+        Signer::new(config.sdkappid, config.key.clone())
+            .verify(identifier, usersig, now)
+            .map_err(|error| VendorError::from_error(&error))?;
+        if identifier != config.admin {
+            return Err(vendor_error(
+                NOT_ADMIN,
+                "this API needs the app administrator",
+            ));
+        }
+        Ok(())
     }
 
     /// Counts a call against the rate limit: at most `calls_per_second` in any one second.

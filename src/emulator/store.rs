@@ -71,106 +71,146 @@ impl Store {
     /// Carries out a checked call. A legacy call that would break a limit fails as a whole and
     /// changes nothing; a current one lists the accounts that would, and changes the rest.
     pub fn apply(&mut self, call: Call, request: &TagRequest) -> Result<Outcome, VendorError> {
-        let mut outcome = Outcome::default();
-        let timpush = call.api == TagApi::Timpush;
-        let exists = |store: &Self, account: &str| !timpush || store.known.contains(account);
         match (call.operation, request) {
-            (Operation::Get, TagRequest::Accounts(accounts)) => {
-                let mut served = Vec::new();
-                for account in accounts {
-                    if exists(self, account) {
-                        let tags = self.tags.get(account).cloned().unwrap_or_default();
-                        served.push(UserTags {
-                            to_account: account.clone(),
-                            tags,
-                        });
-                    } else {
-                        outcome.failed.push(no_such_account(account));
-                    }
-                }
-                outcome.user_tags = Some(served);
-            }
+            (Operation::Get, TagRequest::Accounts(accounts)) => Ok(self.get(call.api, accounts)),
             (Operation::Clear, TagRequest::Accounts(accounts)) => {
-                for account in accounts {
-                    if exists(self, account) {
-                        for tag in self.tags.remove(account).unwrap_or_default() {
-                            if let Some(held) = self.holders.get_mut(&tag) {
-                                *held -= 1;
-                                if *held == 0 {
-                                    self.holders.remove(&tag);
-                                }
-                            }
-                        }
-                    } else {
-                        outcome.failed.push(no_such_account(account));
-                    }
-                }
+                Ok(self.clear(call.api, accounts))
             }
-            (operation, TagRequest::UserTags { entries, replace }) => {
-                let mut pending = Pending::default();
-                for entry in entries {
-                    if !exists(self, &entry.to_account) {
-                        outcome.failed.push(no_such_account(&entry.to_account));
-                        continue;
-                    }
-                    let now = self
-                        .tags
-                        .get(&entry.to_account)
-                        .cloned()
-                        .unwrap_or_default();
-                    let after = match (operation, replace) {
-                        (Operation::Add, Some(true)) => distinct(&entry.tags),
-                        (Operation::Add, _) => distinct(now.iter().chain(&entry.tags)),
-                        _ => now
-                            .iter()
-                            .filter(|t| !entry.tags.contains(t))
-                            .cloned()
-                            .collect(),
-                    };
-                    let problem = if after.len() > MAX_TAGS_PER_USER {
-                        Some(format!(
-                            "{} would hold {} tags; a user holds at most {MAX_TAGS_PER_USER}",
-                            entry.to_account,
-                            after.len()
-                        ))
-                    } else {
-                        self.app_limit_problem(&mut pending, &now, &after)
-                    };
-                    match problem {
-                        Some(info) if timpush => outcome.failed.push(AccountError {
-                            to_account: entry.to_account.clone(),
-                            code: INVALID_BODY,
-                            info,
-                        }),
-                        Some(info) => {
-                            return Err(VendorError {
-                                code: INVALID_BODY,
-                                info,
-                            });
-                        }
-                        None => pending.changes.push((entry.to_account.clone(), after)),
-                    }
-                }
-                for (tag, moved) in pending.holders {
-                    let held = self.holders.get(&tag).copied().unwrap_or(0) as isize + moved;
-                    if held > 0 {
-                        self.holders.insert(tag, held as usize);
-                    } else {
-                        self.holders.remove(&tag);
-                    }
-                }
-                for (account, tags) in pending.changes {
-                    self.tags.insert(account, tags);
-                }
+            (Operation::Add, TagRequest::UserTags { entries, replace }) => {
+                let edit = match replace {
+                    Some(true) => Edit::Replace,
+                    Some(false) | None => Edit::Add,
+                };
+                self.write(call.api, entries, edit)
             }
-            _ => {
-                return Err(VendorError {
-                    code: INVALID_BODY,
-                    info: format!("{call} does not take this body"),
+            (Operation::Remove, TagRequest::UserTags { entries, .. }) => {
+                self.write(call.api, entries, Edit::Remove)
+            }
+            (Operation::Get | Operation::Clear, TagRequest::UserTags { .. })
+            | (Operation::Add | Operation::Remove, TagRequest::Accounts(_)) => Err(VendorError {
+                code: INVALID_BODY,
+                info: format!("{call} does not take this body"),
+            }),
+        }
+    }
+
+    /// Whether an account exists in a generation.
+    fn exists(&self, api: TagApi, account: &str) -> bool {
+        knows_every_account(api) || self.known.contains(account)
+    }
+
+    /// The tags of each account that exists; the others fail.
+    fn get(&self, api: TagApi, accounts: &[String]) -> Outcome {
+        let mut outcome = Outcome::default();
+        let mut served = Vec::new();
+        for account in accounts {
+            if self.exists(api, account) {
+                let tags = self.tags.get(account).cloned().unwrap_or_default();
+                served.push(UserTags {
+                    to_account: account.clone(),
+                    tags,
                 });
+            } else {
+                outcome.failed.push(no_such_account(account));
             }
         }
+        outcome.user_tags = Some(served);
+        outcome
+    }
+
+    /// Removes every tag of each account that exists; the others fail.
+    fn clear(&mut self, api: TagApi, accounts: &[String]) -> Outcome {
+        let mut outcome = Outcome::default();
+        for account in accounts {
+            if self.exists(api, account) {
+                for tag in self.tags.remove(account).unwrap_or_default() {
+                    self.let_go(&tag);
+                }
+            } else {
+                outcome.failed.push(no_such_account(account));
+            }
+        }
+        outcome
+    }
+
+    /// One account fewer holds `tag`; the app no longer holds it when none does.
+    fn let_go(&mut self, tag: &str) {
+        if let Some(held) = self.holders.get_mut(tag) {
+            *held -= 1;
+            if *held == 0 {
+                self.holders.remove(tag);
+            }
+        }
+    }
+
+    /// Edits the tags of each account given, within the limits: every change is decided
+    /// before any is made, so that a legacy call that breaks one changes nothing.
+    fn write(
+        &mut self,
+        api: TagApi,
+        entries: &[UserTags],
+        edit: Edit,
+    ) -> Result<Outcome, VendorError> {
+        let mut outcome = Outcome::default();
+        let mut pending = Pending::default();
+        for entry in entries {
+            let account = &entry.to_account;
+            if !self.exists(api, account) {
+                outcome.failed.push(no_such_account(account));
+                continue;
+            }
+            let now = self.tags.get(account).cloned().unwrap_or_default();
+            let after = edit.after(&now, &entry.tags);
+            match self.limit_problem(&mut pending, account, &now, &after) {
+                None => pending.changes.push((account.clone(), after)),
+                Some(info) if fails_per_account(api) => outcome.failed.push(AccountError {
+                    to_account: account.clone(),
+                    code: INVALID_BODY,
+                    info,
+                }),
+                Some(info) => {
+                    return Err(VendorError {
+                        code: INVALID_BODY,
+                        info,
+                    });
+                }
+            }
+        }
+        self.commit(pending);
         Ok(outcome)
+    }
+
+    /// Why `account` going from `before` to `after` would break a limit, if it would;
+    /// otherwise the move joins the pending ones.
+    fn limit_problem(
+        &self,
+        pending: &mut Pending,
+        account: &str,
+        before: &[String],
+        after: &[String],
+    ) -> Option<String> {
+        if after.len() > MAX_TAGS_PER_USER {
+            return Some(format!(
+                "{account} would hold {} tags; a user holds at most {MAX_TAGS_PER_USER}",
+                after.len()
+            ));
+        }
+        self.app_limit_problem(pending, before, after)
+    }
+
+    /// Makes the changes decided.
+    fn commit(&mut self, pending: Pending) {
+        for (tag, moved) in pending.holders {
+            let held = self.holders.get(&tag).copied().unwrap_or(0) as isize + moved;
+            if held > 0 {
+                self.holders.insert(tag, held as usize);
+            } else {
+                self.holders.remove(&tag);
+            }
+        }
+        for (account, tags) in pending.changes {
+            self.tags.insert(account, tags);
+        }
     }
 
     /// Why an account going from `before` to `after`, after the changes already pending,
@@ -207,6 +247,45 @@ impl Store {
             *pending.holders.entry(tag.clone()).or_insert(0) += moved;
         }
         None
+    }
+}
+
+/// How a write changes an account's tags.
+#[derive(Debug, Clone, Copy)]
+enum Edit {
+    /// Adds the tags given to those held.
+    Add,
+    /// Sets the tags exactly (an add with `"Replace": 1`).
+    Replace,
+    /// Removes the tags given from those held.
+    Remove,
+}
+
+impl Edit {
+    /// The tags an account holding `now` holds after this edit with `given`.
+    fn after(self, now: &[String], given: &[String]) -> Vec<String> {
+        match self {
+            Edit::Add => distinct(now.iter().chain(given)),
+            Edit::Replace => distinct(given),
+            Edit::Remove => now.iter().filter(|t| !given.contains(t)).cloned().collect(),
+        }
+    }
+}
+
+/// Whether a generation knows every account (the legacy one) or only known ones.
+fn knows_every_account(api: TagApi) -> bool {
+    match api {
+        TagApi::AllMemberPush => true,
+        TagApi::Timpush => false,
+    }
+}
+
+/// Whether a generation lists the accounts that failed and carries out the rest (the current
+/// one), rather than failing the whole call.
+fn fails_per_account(api: TagApi) -> bool {
+    match api {
+        TagApi::AllMemberPush => false,
+        TagApi::Timpush => true,
     }
 }
 
@@ -308,6 +387,35 @@ mod tests {
         )
         .unwrap();
         assert!(tags_of(&mut store, TagApi::AllMemberPush, "bob").is_empty());
+    }
+
+    #[test]
+    fn a_body_of_the_other_shape_is_refused_and_changes_nothing() {
+        let mut store = store();
+        let user_tags = TagRequest::UserTags {
+            entries: vec![UserTags {
+                to_account: "alice".into(),
+                tags: vec!["vip".into()],
+            }],
+            replace: None,
+        };
+        let accounts = TagRequest::Accounts(vec!["alice".into()]);
+        for api in TagApi::ALL {
+            for (operation, request) in [
+                (Operation::Get, &user_tags),
+                (Operation::Clear, &user_tags),
+                (Operation::Add, &accounts),
+                (Operation::Remove, &accounts),
+            ] {
+                let refused = store.apply(call(operation, api), request).unwrap_err();
+                assert_eq!(refused.code, INVALID_BODY);
+                assert!(
+                    refused.info.contains("does not take this body"),
+                    "{refused:?}"
+                );
+            }
+        }
+        assert_eq!(tags_of(&mut store, TagApi::AllMemberPush, "alice"), ["vip"]);
     }
 
     #[test]

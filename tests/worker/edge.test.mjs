@@ -82,7 +82,7 @@ describe('forwarding', () => {
 
   test('a field the vendor does not define is refused, not passed on', async () => {
     const answer = await withoutUpstream(() => worker.send(API, { body: { To_Account: ['bob'], Extra: 'x' } }));
-    await refused(answer, 400, 90001, /the body has the field "Extra", which \/v4\/all_member_push\/im_get_tag does not define/);
+    await refused(answer, 400, 90001, new RegExp(`the body has the field "Extra", which ${API} does not define`));
   });
 
   test('a vendor error travels back as the vendor sent it', async () => {
@@ -238,7 +238,7 @@ describe('upstream failures', () => {
   test('502 / 80502 when the vendor answers with an HTTP error, garbage, half an answer, or hangs up', async () => {
     const faults = [
       [{ kind: 'status', status: 502 }, /HTTP 502/],
-      [{ kind: 'malformed' }, /not an answer to \/v4\/all_member_push\/im_get_tag/],
+      [{ kind: 'malformed' }, new RegExp(`not an answer to ${API}`)],
       [{ kind: 'truncated' }, /cut short|not an answer to|could not be reached/],
       [{ kind: 'drop' }, /could not be reached/],
     ];

@@ -148,8 +148,8 @@ describe('body limits, at their edges and just over; nothing over reaches the ve
       [PATHS.timpush.add, { ...userTags(KNOWN[3], tags(101)), Replace: 1 }, /has 101 tags; at most 100/],
       [PATHS.timpush.add, { ...userTags(KNOWN[3], tags(11)), Replace: 0 }, /at most 10/],
       [PATHS.timpush.add, { ...userTags(KNOWN[3], ['t']), Replace: 2 }, /Replace must be 0 or 1/],
-      [PATHS.all_member_push.add, { ...userTags('edge', ['t']), Replace: 1 }, /Replace is taken by \/v4\/timpush\/add_tag only/],
-      [PATHS.timpush.remove, { ...userTags(KNOWN[3], ['t']), Replace: 1 }, /Replace is taken by \/v4\/timpush\/add_tag only/],
+      [PATHS.all_member_push.add, { ...userTags('edge', ['t']), Replace: 1 }, new RegExp(`Replace is taken by ${PATHS.timpush.add} only`)],
+      [PATHS.timpush.remove, { ...userTags(KNOWN[3], ['t']), Replace: 1 }, new RegExp(`Replace is taken by ${PATHS.timpush.add} only`)],
       [PATHS.all_member_push.remove, userTags('edge', tags(100)), null],
       [PATHS.all_member_push.remove, userTags('edge', tags(101)), /has 101 tags; at most 100/],
     ];
@@ -176,7 +176,7 @@ describe('body limits, at their edges and just over; nothing over reaches the ve
 
   test('no field the vendor does not define, at the top or in an entry', async () => {
     const top = await withoutUpstream(() => write(PATHS.timpush.clear, { To_Account: [KNOWN[5]], Force: true }));
-    await refused(top, 400, 90001, /the body has the field "Force", which \/v4\/timpush\/clear_all_tags does not define/);
+    await refused(top, 400, 90001, new RegExp(`the body has the field "Force", which ${PATHS.timpush.clear} does not define`));
     const entry = await withoutUpstream(() => write(PATHS.timpush.remove, { UserTags: [{ To_Account: KNOWN[5], Tags: ['x'], Note: 1 }] }));
     await refused(entry, 400, 90001, /UserTags\[0\] has the field "Note"/);
     const wrongShape = await withoutUpstream(() => write(PATHS.timpush.add, { To_Account: [KNOWN[5]] }));

@@ -1,7 +1,7 @@
 // Starts the emulator and the built Worker (in the local workerd runtime, via Miniflare) for tests,
 // and captures everything they say so that tests can check it.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { once } from 'node:events';
 import { after } from 'node:test';
@@ -17,23 +17,6 @@ export const KEY = 'test-secret-key-5bd2850fff3ecb11d7c805251c51ee46';
 export const TOKEN = 'test-panel-token-0123456789abcdef';
 export const WRITE_TOKEN = 'test-write-token-0123456789abcdef';
 export const SECOND_TOKEN = 'second-token-abcdefghijklmnop';
-/** The legacy get, the call most tests make. */
-export const API = '/v4/all_member_push/im_get_tag';
-/** Each call's path, by generation and operation. */
-export const PATHS = {
-  all_member_push: {
-    get: '/v4/all_member_push/im_get_tag',
-    add: '/v4/all_member_push/im_add_tag',
-    remove: '/v4/all_member_push/im_remove_tag',
-    clear: '/v4/all_member_push/im_remove_all_tags',
-  },
-  timpush: {
-    get: '/v4/timpush/get_tag',
-    add: '/v4/timpush/add_tag',
-    remove: '/v4/timpush/remove_tag',
-    clear: '/v4/timpush/clear_all_tags',
-  },
-};
 /** A device the demo seed knows, by its RegistrationID. */
 export const DEVICE = '379C2F0D-290D-47AE-94D1-919058C39C77';
 /** Secrets that tests give the Worker; none may ever come back out. */
@@ -71,6 +54,11 @@ if (process.env.NODE_TEST_CONTEXT) after(assertNoSecrets);
 
 /** The emulator's binary. */
 export const emulatorBin = process.env.TIM_EMULATOR_BIN ?? `${root}/target/debug/tim-emulator`;
+
+/** Each call's path, by generation and operation, as the crate's call table has them. */
+export const PATHS = JSON.parse(execFileSync(emulatorBin, ['--print-calls'], { encoding: 'utf8' }));
+/** The legacy get, the call most tests make. */
+export const API = PATHS.all_member_push.get;
 
 /** Starts `tim-emulator` on a free loopback port. */
 export async function startEmulator({ key = KEY, sdkappid = SDKAPPID, callsPerSecond, listen = '127.0.0.1:0', allowOrigin, api, known } = {}) {
