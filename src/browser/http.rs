@@ -1,7 +1,7 @@
 //! One request to the Worker, within `timeoutMs`: its status and its JSON answer, or why
 //! there is none.
 
-use gloo_net::http::{Method, RequestBuilder};
+use gloo_net::http::{Method, Request, RequestBuilder};
 use js_sys::Array;
 use wasm_bindgen::JsValue;
 use wasm_bindgen_futures::JsFuture;
@@ -36,20 +36,7 @@ pub(super) async fn send(
             ClientError::Unreachable { url: url.into() }.into()
         }
     };
-    let mut request = RequestBuilder::new(url)
-        .method(method)
-        .abort_signal(Some(&signal));
-    if let Some(token) = &settings.token {
-        request = request.header("Authorization", &format!("Bearer {token}"));
-    }
-    let request = match body {
-        Some(body) => request
-            .header("Content-Type", "application/json")
-            .body(body),
-        None => request.build(),
-    };
-    let response = request
-        .map_err(|_| ClientError::Internal("cannot build the request"))?
+    let response = request(settings, method, url, body, &signal)?
         .send()
         .await
         .map_err(|_| failed())?;
@@ -62,4 +49,27 @@ pub(super) async fn send(
         Err(_) if signal.aborted() => Err(failed()),
         Err(_) => Err(not_the_worker()),
     }
+}
+
+/// The request: its method, the caller's token, its body, and the signal that ends it.
+fn request(
+    settings: &Settings,
+    method: Method,
+    url: &str,
+    body: Option<&str>,
+    signal: &AbortSignal,
+) -> Result<Request, ClientError> {
+    let mut request = RequestBuilder::new(url)
+        .method(method)
+        .abort_signal(Some(signal));
+    if let Some(token) = &settings.token {
+        request = request.header("Authorization", &format!("Bearer {token}"));
+    }
+    match body {
+        Some(body) => request
+            .header("Content-Type", "application/json")
+            .body(body),
+        None => request.build(),
+    }
+    .map_err(|_| ClientError::Internal("cannot build the request"))
 }

@@ -85,37 +85,8 @@ pub(super) async fn write(
     input: &JsValue,
     options: Option<&Options>,
 ) -> Result<JsValue, JsValue> {
-    let read = || -> Result<(Settings, Vec<UserTags>, Option<bool>), Failure> {
-        let settings = read_options(options)?;
-        let option = options
-            .map(Options::replace)
-            .filter(|v| !v.is_undefined() && !v.is_null());
-        let replace = read_replace(option.as_ref(), operation, settings.api)?;
-        let call = Call {
-            operation,
-            api: settings.api,
-        };
-        // The call table's body shape decides what the write takes: accounts, or their tags.
-        let entries = match call.row().body {
-            Shape::Accounts { .. } => {
-                distinct_accounts(settings.api, input, &mut JsIndex(Map::new()))?
-                    .into_iter()
-                    .map(|to_account| UserTags {
-                        to_account,
-                        tags: Vec::new(),
-                    })
-                    .collect()
-            }
-            Shape::UserTags { .. } => {
-                let replace_max = (replace == Some(true))
-                    .then(|| call.row().max_tags(true))
-                    .flatten();
-                read_changes(call, input, replace_max, &mut JsIndex(Map::new()))?
-            }
-        };
-        Ok((settings, entries, replace))
-    };
-    let (settings, entries, replace) = read().map_err(|f| tim_error(&f, None))?;
+    let (settings, entries, replace) =
+        read_write(operation, input, options).map_err(|f| tim_error(&f, None))?;
     let call = Call {
         operation,
         api: settings.api,
@@ -152,6 +123,41 @@ pub(super) async fn write(
         Ok(()) => Ok(report_of(&report).into()),
         Err(failure) => Err(tim_error(&failure, Some(&report))),
     }
+}
+
+/// A write's options and input, checked: its settings, each distinct account with the tags
+/// it is to get or lose (none for a clear), and `replace`.
+fn read_write(
+    operation: Operation,
+    input: &JsValue,
+    options: Option<&Options>,
+) -> Result<(Settings, Vec<UserTags>, Option<bool>), Failure> {
+    let settings = read_options(options)?;
+    let option = options
+        .map(Options::replace)
+        .filter(|v| !v.is_undefined() && !v.is_null());
+    let replace = read_replace(option.as_ref(), operation, settings.api)?;
+    let call = Call {
+        operation,
+        api: settings.api,
+    };
+    // The call table's body shape decides what the write takes: accounts, or their tags.
+    let entries = match call.row().body {
+        Shape::Accounts { .. } => distinct_accounts(settings.api, input, &mut JsIndex(Map::new()))?
+            .into_iter()
+            .map(|to_account| UserTags {
+                to_account,
+                tags: Vec::new(),
+            })
+            .collect(),
+        Shape::UserTags { .. } => {
+            let replace_max = (replace == Some(true))
+                .then(|| call.row().max_tags(true))
+                .flatten();
+            read_changes(call, input, replace_max, &mut JsIndex(Map::new()))?
+        }
+    };
+    Ok((settings, entries, replace))
 }
 
 /// Each account's entry, in the runtime's own `Map`.

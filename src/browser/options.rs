@@ -56,34 +56,25 @@ impl Settings {
     }
 }
 
+/// The options, each checked: a wrong one is refused with 80400, naming it.
 pub(super) fn read_options(options: Option<&Options>) -> Result<Settings, Failure> {
-    let bad = |why: OptionError| Failure::from(ClientError::InvalidOption(why));
     let value = |read: fn(&Options) -> JsValue| {
         options
             .map(read)
             .filter(|v| !v.is_undefined() && !v.is_null())
     };
-    let text = |read, what| match value(read) {
+    let text = |read, name| match value(read) {
         None => Ok(None),
-        Some(v) => v.as_string().map(Some).ok_or_else(|| bad(what)),
+        Some(v) => v
+            .as_string()
+            .map(Some)
+            .ok_or(ClientError::InvalidOption(OptionError::NotAString(name))),
     };
-    let endpoint: Option<String> = text(Options::endpoint, OptionError::NotAString("endpoint"))?;
-    let token = text(Options::token, OptionError::NotAString("token"))?;
+    let endpoint: Option<String> = text(Options::endpoint, "endpoint")?;
+    let token = text(Options::token, "token")?;
     let api = read_api(value(Options::api).as_ref())?;
-    let signal = match value(Options::signal) {
-        None => None,
-        Some(v) => Some(
-            v.dyn_into::<AbortSignal>()
-                .map_err(|_| bad(OptionError::NotASignal))?,
-        ),
-    };
-    let on_progress = match value(Options::on_progress) {
-        None => None,
-        Some(v) => Some(
-            v.dyn_into::<Function>()
-                .map_err(|_| bad(OptionError::NotAFunction))?,
-        ),
-    };
+    let signal = object::<AbortSignal>(value(Options::signal), OptionError::NotASignal)?;
+    let on_progress = object::<Function>(value(Options::on_progress), OptionError::NotAFunction)?;
     let timeout_ms = read_positive(
         value(Options::timeout_ms).as_ref(),
         "timeoutMs",
@@ -108,6 +99,15 @@ pub(super) fn read_options(options: Option<&Options>) -> Result<Settings, Failur
     })
 }
 
+/// An option that must be an object of class `T`, when given.
+fn object<T: JsCast>(value: Option<JsValue>, why: OptionError) -> Result<Option<T>, ClientError> {
+    value
+        .map(|value| value.dyn_into::<T>())
+        .transpose()
+        .map_err(|_| ClientError::InvalidOption(why))
+}
+
+/// Tells the caller's `onProgress`, if any, how many accounts are done of how many.
 pub(super) fn tell_progress(settings: &Settings, done: usize, total: usize) {
     if let Some(on_progress) = &settings.on_progress {
         // A throwing callback must not break the batch.
