@@ -82,7 +82,7 @@ pub fn failed_accounts(answer: &impl Json) -> Option<Vec<AccountError>> {
 
 /// The `UserTags` of a get answer, each entry as it is with its account (none when the
 /// answer has none); `None` when an entry is not `{To_Account: string, Tags: [string]}`.
-pub fn user_tags<J: Json>(answer: &J) -> Option<Vec<(String, J)>> {
+pub fn answered_tags<J: Json>(answer: &J) -> Option<Vec<(String, J)>> {
     let Some(list) = answer.field("UserTags") else {
         return Some(Vec::new());
     };
@@ -253,16 +253,16 @@ mod tests {
         let answer = read(
             r#"{"UserTags":[{"To_Account":"a","Tags":["x"],"New":1},{"To_Account":"b","Tags":[]}]}"#,
         );
-        let entries = user_tags(&answer).unwrap();
+        let entries = answered_tags(&answer).unwrap();
         assert_eq!(entries[0].0, "a");
         assert_eq!(entries[0].1["New"], 1);
         assert_eq!(entries[1].0, "b");
-        assert_eq!(user_tags(&read("{}")).map(|e| e.len()), Some(0));
+        assert_eq!(answered_tags(&read("{}")).map(|e| e.len()), Some(0));
         for bad in [
             r#"{"UserTags":[{"To_Account":"a"}]}"#,
             r#"{"UserTags":[{"To_Account":"a","Tags":[1]}]}"#,
         ] {
-            assert!(user_tags(&read(bad)).is_none(), "{bad}");
+            assert!(answered_tags(&read(bad)).is_none(), "{bad}");
         }
     }
 

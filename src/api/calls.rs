@@ -115,7 +115,7 @@ pub enum Operation {
 pub enum AnswerShape {
     /// `UserTags`: each account asked for with its tags (and, in the current generation, an
     /// `ErrorList` of the accounts that failed).
-    UserTags,
+    Tags,
     /// The status alone (and, in the current generation, an `ErrorList`).
     Status,
 }
@@ -151,7 +151,7 @@ pub const OPERATIONS: [Row; 4] = [
         name: "get",
         paths: ["/v4/all_member_push/im_get_tag", "/v4/timpush/get_tag"],
         body: Shape::Accounts { distinct: false },
-        answer: AnswerShape::UserTags,
+        answer: AnswerShape::Tags,
         scope: Scope::Read,
         max_body_bytes: ACCOUNTS_BODY_BYTES,
     },
@@ -159,7 +159,7 @@ pub const OPERATIONS: [Row; 4] = [
         operation: Operation::Add,
         name: "add",
         paths: ["/v4/all_member_push/im_add_tag", "/v4/timpush/add_tag"],
-        body: Shape::UserTags {
+        body: Shape::Entries {
             max_tags: 10,
             replace_max_tags: Some(100),
         },
@@ -174,7 +174,7 @@ pub const OPERATIONS: [Row; 4] = [
             "/v4/all_member_push/im_remove_tag",
             "/v4/timpush/remove_tag",
         ],
-        body: Shape::UserTags {
+        body: Shape::Entries {
             max_tags: 100,
             replace_max_tags: None,
         },
@@ -202,7 +202,7 @@ impl Row {
     pub fn max_tags(&self, replace: bool) -> Option<usize> {
         match self.body {
             Shape::Accounts { .. } => None,
-            Shape::UserTags {
+            Shape::Entries {
                 max_tags,
                 replace_max_tags,
             } => Some(if replace {

@@ -24,7 +24,7 @@ pub enum Shape {
         distinct: bool,
     },
     /// `{"UserTags": [{"To_Account": account, "Tags": [tag, ...]}, ...]}`, each account once.
-    UserTags {
+    Entries {
         /// The most tags one account may be given in one call.
         max_tags: usize,
         /// With `"Replace": 1`, the most tags instead, where the call's current generation
@@ -50,7 +50,7 @@ pub enum TagRequest {
     /// The accounts of a get or a clear, in the order given.
     Accounts(Vec<String>),
     /// The accounts and tags of an add or a remove.
-    UserTags {
+    Entries {
         /// Each account once, with its tags.
         entries: Vec<UserTags>,
         /// `Replace` as given (an add of the current generation only).
@@ -63,7 +63,7 @@ impl TagRequest {
     pub fn to_json(&self) -> String {
         match self {
             TagRequest::Accounts(accounts) => accounts_body(accounts.iter().map(String::as_str)),
-            TagRequest::UserTags { entries, replace } => user_tags_body(
+            TagRequest::Entries { entries, replace } => entries_body(
                 entries
                     .iter()
                     .map(|entry| (entry.to_account.as_str(), entry.tags.as_slice())),
@@ -76,7 +76,7 @@ impl TagRequest {
     pub fn accounts(&self) -> Vec<&str> {
         match self {
             TagRequest::Accounts(accounts) => accounts.iter().map(String::as_str).collect(),
-            TagRequest::UserTags { entries, .. } => {
+            TagRequest::Entries { entries, .. } => {
                 entries.iter().map(|e| e.to_account.as_str()).collect()
             }
         }
@@ -89,7 +89,7 @@ impl TagRequest {
         let mut tags: Vec<&str> = Vec::new();
         let entries = match self {
             TagRequest::Accounts(_) => return tags,
-            TagRequest::UserTags { entries, .. } => entries,
+            TagRequest::Entries { entries, .. } => entries,
         };
         for tag in entries.iter().flat_map(|entry| &entry.tags) {
             if seen.insert(tag.as_str()) {
@@ -103,7 +103,7 @@ impl TagRequest {
     pub fn replace(&self) -> bool {
         match self {
             TagRequest::Accounts(_) => false,
-            TagRequest::UserTags { replace, .. } => *replace == Some(true),
+            TagRequest::Entries { replace, .. } => *replace == Some(true),
         }
     }
 }
@@ -118,7 +118,7 @@ pub fn accounts_body<'a>(accounts: impl Iterator<Item = &'a str>) -> String {
 
 /// `{"UserTags":[{"To_Account":...,"Tags":[...]},...]}`, and `"Replace"` when given: the body
 /// of an add or a remove, for the Worker and the package alike.
-pub fn user_tags_body<'a>(
+pub fn entries_body<'a>(
     entries: impl Iterator<Item = (&'a str, &'a [String])>,
     replace: Option<bool>,
 ) -> String {
@@ -170,7 +170,7 @@ impl Shape {
                 depth: 2 * 2,
                 parts: 2 * (1 + MAX_ACCOUNTS),
             },
-            Shape::UserTags {
+            Shape::Entries {
                 max_tags,
                 replace_max_tags,
             } => {
@@ -203,12 +203,12 @@ impl Shape {
         }
         match self {
             Shape::Accounts { distinct } => check_accounts(call, body, distinct),
-            Shape::UserTags {
+            Shape::Entries {
                 max_tags,
                 replace_max_tags,
             } => {
                 let replace_max_tags = replace_max_tags.filter(|_| call.api.takes_replace());
-                check_user_tags(call, body, max_tags, replace_max_tags)
+                check_entries(call, body, max_tags, replace_max_tags)
             }
         }
     }
@@ -231,7 +231,7 @@ fn check_accounts(call: Call, body: &impl Json, distinct: bool) -> Result<TagReq
 
 /// `{"UserTags": [...], "Replace": 0 or 1}`: `Replace` where the call takes it, each entry
 /// checked, and each account named once.
-fn check_user_tags(
+fn check_entries(
     call: Call,
     body: &impl Json,
     max_tags: usize,
@@ -266,7 +266,7 @@ fn check_user_tags(
     each_once(call.api, &accounts, |i| {
         Place::item("UserTags", i).within(Within::Account)
     })?;
-    Ok(TagRequest::UserTags { entries, replace })
+    Ok(TagRequest::Entries { entries, replace })
 }
 
 /// Refuses the fields the vendor does not define for this call. It names the first few in

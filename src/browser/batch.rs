@@ -13,13 +13,13 @@ use web_sys::{AbortController, AbortSignal};
 use super::error::Failure;
 use super::http::send;
 use super::options::{Settings, tell_progress};
-use crate::api::answer::{AccountError, Status, failed_accounts, user_tags};
+use crate::api::answer::{AccountError, Status, answered_tags, failed_accounts};
 use crate::api::calls::{AnswerShape, Call};
 use crate::api::retry::{Next, Retries, RetryPolicy};
 use crate::client::{ClientError, MAX_IN_FLIGHT};
 
 /// What one call's answer gave: a get's entries, and the accounts the vendor listed as failed.
-pub(super) struct Answered {
+pub(super) struct CallAnswer {
     pub(super) entries: Vec<(String, JsValue)>,
     pub(super) failed: Vec<AccountError>,
 }
@@ -36,7 +36,7 @@ pub(super) async fn run_calls(
     total: usize,
     waves: &[Range<usize>],
     body_of: &dyn Fn(usize) -> String,
-    on_answer: &mut dyn FnMut(usize, Answered) -> usize,
+    on_answer: &mut dyn FnMut(usize, CallAnswer) -> usize,
 ) -> Result<(), Failure> {
     if settings.aborted() {
         return Err(ClientError::Aborted.into());
@@ -108,7 +108,7 @@ impl Batch<'_> {
     async fn run_wave(
         &self,
         wave: Range<usize>,
-        hear: &mut dyn FnMut(usize, Result<Answered, Failure>),
+        hear: &mut dyn FnMut(usize, Result<CallAnswer, Failure>),
     ) {
         let mut waiting = wave;
         let mut running = Vec::with_capacity(MAX_IN_FLIGHT);
@@ -140,7 +140,7 @@ impl Batch<'_> {
 
     /// Call `index`, sent when its turn comes unless the batch is stopping by then (`None`);
     /// its failure stops the batch at once, before any other call can take its turn.
-    async fn send_in_turn(&self, index: usize) -> Option<Result<Answered, Failure>> {
+    async fn send_in_turn(&self, index: usize) -> Option<Result<CallAnswer, Failure>> {
         sleep_until(self.start + index as f64 * self.settings.interval_ms).await;
         if self.stopping() {
             return None;
@@ -200,7 +200,7 @@ pub(super) async fn call_with_retries(
     call: Call,
     url: &str,
     body: &str,
-) -> Result<Answered, Failure> {
+) -> Result<CallAnswer, Failure> {
     let mut retries = Retries::new(RetryPolicy::BROWSER);
     loop {
         let failure = match one_call(settings, controller, call, url, body).await {
@@ -228,7 +228,7 @@ pub(super) async fn one_call(
     call: Call,
     url: &str,
     body: &str,
-) -> Result<Answered, Failure> {
+) -> Result<CallAnswer, Failure> {
     let (status, answer) = send(settings, controller, Method::POST, url, Some(body)).await?;
     let not_the_worker = || Failure::not_the_worker(url, status);
     let answer_status = Status::read(&answer).ok_or_else(not_the_worker)?;
@@ -243,11 +243,11 @@ pub(super) async fn one_call(
     }
     // The call table says what the answer holds besides its status.
     let entries = match call.row().answer {
-        AnswerShape::UserTags => user_tags(&answer).ok_or_else(not_the_worker)?,
+        AnswerShape::Tags => answered_tags(&answer).ok_or_else(not_the_worker)?,
         AnswerShape::Status => Vec::new(),
     };
     let failed = failed_accounts(&answer).ok_or_else(not_the_worker)?;
-    Ok(Answered { entries, failed })
+    Ok(CallAnswer { entries, failed })
 }
 
 pub(super) async fn sleep_until(when: f64) {

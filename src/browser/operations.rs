@@ -18,10 +18,10 @@ use super::options::{Options, Settings, read_options};
 use crate::api::answer::Status;
 use crate::api::calls::{Call, Operation, SESSION_PATH};
 use crate::api::json::Json;
-use crate::api::request::{Shape, UserTags, accounts_body, user_tags_body};
+use crate::api::request::{Shape, UserTags, accounts_body, entries_body};
 use crate::client::{
-    ClientError, EntryIndex, PlannedCall, Tracker, distinct_accounts, plan_accounts,
-    plan_user_tags, read_changes, read_replace, waves,
+    ClientError, EntryIndex, PlannedCall, Tracker, distinct_accounts, plan_accounts, plan_entries,
+    read_changes, read_replace, waves,
 };
 
 /// `getTags`: the accounts read and checked, then got, each distinct account once; one entry
@@ -94,7 +94,7 @@ pub(super) async fn write(
     let shape = call.row().body;
     let plan = match shape {
         Shape::Accounts { .. } => plan_accounts(entries.len()),
-        Shape::UserTags { .. } => plan_user_tags(
+        Shape::Entries { .. } => plan_entries(
             &entries,
             call.row().max_tags(replace == Some(true)).unwrap_or(1),
         ),
@@ -103,7 +103,7 @@ pub(super) async fn write(
     let tracker = RefCell::new(Tracker::new(entries.len(), &plan));
     let body_of = |index: usize| match shape {
         Shape::Accounts { .. } => accounts_of(&accounts, &plan[index]),
-        Shape::UserTags { .. } => changes_of(&entries, &plan[index], replace),
+        Shape::Entries { .. } => changes_of(&entries, &plan[index], replace),
     };
     let ran = run_calls(
         &settings,
@@ -150,7 +150,7 @@ fn read_write(
                 tags: Vec::new(),
             })
             .collect(),
-        Shape::UserTags { .. } => {
+        Shape::Entries { .. } => {
             let replace_max = (replace == Some(true))
                 .then(|| call.row().max_tags(true))
                 .flatten();
@@ -199,7 +199,7 @@ pub(super) fn changes_of(
         let entry = &entries[*index];
         (entry.to_account.as_str(), &entry.tags[tags.clone()])
     });
-    user_tags_body(parts, replace)
+    entries_body(parts, replace)
 }
 
 /// `session`: who the caller is, what it may do and the app's generation, as the Worker says.

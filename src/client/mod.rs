@@ -13,7 +13,7 @@ pub use error::{ClientError, OptionError};
 pub use input::{
     EntryIndex, distinct_accounts, read_api, read_changes, read_positive, read_replace,
 };
-pub use plan::{PlannedCall, plan_accounts, plan_user_tags, waves};
+pub use plan::{PlannedCall, plan_accounts, plan_entries, waves};
 pub use report::{Tracker, WriteReport};
 
 /// Calls of up to this many accounts.

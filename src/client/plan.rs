@@ -45,7 +45,7 @@ pub fn plan_accounts(count: usize) -> Vec<PlannedCall> {
 /// The calls of an add or a remove: each account's tags split into runs of at most
 /// `tags_per_call`; the first run of every account goes first, 100 accounts a call, then the
 /// second runs, and so on.
-pub fn plan_user_tags(entries: &[UserTags], tags_per_call: usize) -> Vec<PlannedCall> {
+pub fn plan_entries(entries: &[UserTags], tags_per_call: usize) -> Vec<PlannedCall> {
     let runs = entries
         .iter()
         .map(|entry| entry.tags.len().div_ceil(tags_per_call))

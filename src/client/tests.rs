@@ -337,7 +337,7 @@ fn tags_are_split_into_runs_and_each_run_goes_100_accounts_a_call() {
     list[7].1 = 25;
     let names: Vec<(&str, usize)> = list.iter().map(|(a, n)| (a.as_str(), *n)).collect();
     let entries = entries(&names);
-    let plan = plan_user_tags(&entries, 10);
+    let plan = plan_entries(&entries, 10);
     // The first runs of all 250 accounts, then u7's second and third runs.
     assert_eq!(
         plan.iter().map(|c| c.parts.len()).collect::<Vec<_>>(),
@@ -354,7 +354,7 @@ fn tags_are_split_into_runs_and_each_run_goes_100_accounts_a_call() {
         .map(|(_, r)| r.len())
         .sum();
     assert_eq!(carried, 249 * 3 + 25);
-    assert_eq!(plan_user_tags(&entries, 100).len(), 3);
+    assert_eq!(plan_entries(&entries, 100).len(), 3);
     // u7's runs go one after the other, each once the one before is answered.
     assert_eq!(waves(&plan), [0..3, 3..4, 4..5]);
     assert_eq!(waves(&plan_accounts(250)), vec![Range { start: 0, end: 3 }]);
@@ -365,7 +365,7 @@ fn tags_are_split_into_runs_and_each_run_goes_100_accounts_a_call() {
 fn every_account_is_done_failed_or_not_done_exactly_once() {
     let entries = entries(&[("a", 15), ("b", 3), ("mary", 3), ("c", 3)]);
     let accounts: Vec<String> = entries.iter().map(|e| e.to_account.clone()).collect();
-    let plan = plan_user_tags(&entries, 10);
+    let plan = plan_entries(&entries, 10);
     assert_eq!(plan.len(), 2);
     let mut tracker = Tracker::new(accounts.len(), &plan);
     let mary = AccountError {

@@ -17,7 +17,7 @@
 
 mod store;
 
-pub use store::{MAX_TAGS_PER_APP, MAX_TAGS_PER_USER, Outcome, Store};
+pub use store::{Applied, MAX_TAGS_PER_APP, MAX_TAGS_PER_USER, Store};
 
 use std::collections::{HashMap, VecDeque};
 use std::convert::Infallible;
@@ -303,7 +303,7 @@ impl State {
     }
 
     async fn add_faults(&self, request: Request<Incoming>) -> Response<Body> {
-        let entries = read_body(request)
+        let entries = request_bytes(request)
             .await
             .and_then(|body| serde_json::from_slice::<Vec<FaultEntry>>(&body).ok());
         let Some(entries) = entries else {
@@ -337,7 +337,7 @@ impl State {
             .unwrap_or_default();
         // A call is logged as it arrives, so that one its caller gave up on still shows.
         let index = self.log_arrival(call, &query);
-        let body = read_body(request).await;
+        let body = request_bytes(request).await;
         let reply = match self.take_fault(call.path()) {
             None => self.reply(call, &query, body.as_deref()),
             Some(fault) => {
@@ -388,7 +388,7 @@ impl State {
             logged.accounts = request.accounts().into_iter().map(String::from).collect();
             logged.tags = request.tags().into_iter().map(String::from).collect();
             logged.replace = match request {
-                TagRequest::UserTags { replace, .. } => *replace,
+                TagRequest::Entries { replace, .. } => *replace,
                 TagRequest::Accounts(_) => None,
             };
         }
@@ -456,7 +456,7 @@ impl State {
         call: Call,
         query: &HashMap<String, String>,
         body: Option<&[u8]>,
-    ) -> Result<(TagRequest, Outcome), VendorError> {
+    ) -> Result<(TagRequest, Applied), VendorError> {
         let identifier = self.check_url(query)?;
         let usersig = query.get("usersig").map_or("", String::as_str);
         self.check_caller(identifier, usersig)?;
@@ -559,7 +559,7 @@ fn vendor_error(code: i64, info: &str) -> VendorError {
     }
 }
 
-async fn read_body(request: Request<Incoming>) -> Option<Vec<u8>> {
+async fn request_bytes(request: Request<Incoming>) -> Option<Vec<u8>> {
     let body = Limited::new(request.into_body(), MAX_READ_BYTES)
         .collect()
         .await

@@ -17,7 +17,7 @@ pub const MAX_TAGS_PER_APP: usize = 1_000;
 
 /// What a call that was carried out gives back: a get's tags, and the accounts that failed.
 #[derive(Debug, Default, PartialEq, Eq)]
-pub struct Outcome {
+pub struct Applied {
     /// A get's tags, one entry per account served.
     pub user_tags: Option<Vec<UserTags>>,
     /// The accounts that failed (current generation only).
@@ -70,23 +70,23 @@ impl Store {
 
     /// Carries out a checked call. A legacy call that would break a limit fails as a whole and
     /// changes nothing; a current one lists the accounts that would, and changes the rest.
-    pub fn apply(&mut self, call: Call, request: &TagRequest) -> Result<Outcome, VendorError> {
+    pub fn apply(&mut self, call: Call, request: &TagRequest) -> Result<Applied, VendorError> {
         match (call.operation, request) {
             (Operation::Get, TagRequest::Accounts(accounts)) => Ok(self.get(call.api, accounts)),
             (Operation::Clear, TagRequest::Accounts(accounts)) => {
                 Ok(self.clear(call.api, accounts))
             }
-            (Operation::Add, TagRequest::UserTags { entries, replace }) => {
+            (Operation::Add, TagRequest::Entries { entries, replace }) => {
                 let edit = match replace {
                     Some(true) => Edit::Replace,
                     Some(false) | None => Edit::Add,
                 };
                 self.write(call.api, entries, edit)
             }
-            (Operation::Remove, TagRequest::UserTags { entries, .. }) => {
+            (Operation::Remove, TagRequest::Entries { entries, .. }) => {
                 self.write(call.api, entries, Edit::Remove)
             }
-            (Operation::Get | Operation::Clear, TagRequest::UserTags { .. })
+            (Operation::Get | Operation::Clear, TagRequest::Entries { .. })
             | (Operation::Add | Operation::Remove, TagRequest::Accounts(_)) => Err(VendorError {
                 code: INVALID_BODY,
                 info: format!("{call} does not take this body"),
@@ -100,8 +100,8 @@ impl Store {
     }
 
     /// The tags of each account that exists; the others fail.
-    fn get(&self, api: TagApi, accounts: &[String]) -> Outcome {
-        let mut outcome = Outcome::default();
+    fn get(&self, api: TagApi, accounts: &[String]) -> Applied {
+        let mut outcome = Applied::default();
         let mut served = Vec::new();
         for account in accounts {
             if self.exists(api, account) {
@@ -119,8 +119,8 @@ impl Store {
     }
 
     /// Removes every tag of each account that exists; the others fail.
-    fn clear(&mut self, api: TagApi, accounts: &[String]) -> Outcome {
-        let mut outcome = Outcome::default();
+    fn clear(&mut self, api: TagApi, accounts: &[String]) -> Applied {
+        let mut outcome = Applied::default();
         for account in accounts {
             if self.exists(api, account) {
                 for tag in self.tags.remove(account).unwrap_or_default() {
@@ -150,8 +150,8 @@ impl Store {
         api: TagApi,
         entries: &[UserTags],
         edit: Edit,
-    ) -> Result<Outcome, VendorError> {
-        let mut outcome = Outcome::default();
+    ) -> Result<Applied, VendorError> {
+        let mut outcome = Applied::default();
         let mut pending = Pending::default();
         for entry in entries {
             let account = &entry.to_account;
@@ -327,7 +327,7 @@ mod tests {
         operation: Operation,
         api: TagApi,
         body: &str,
-    ) -> Result<Outcome, VendorError> {
+    ) -> Result<Applied, VendorError> {
         let call = call(operation, api);
         store.apply(call, &call.parse(body.as_bytes()).unwrap())
     }
@@ -392,7 +392,7 @@ mod tests {
     #[test]
     fn a_body_of_the_other_shape_is_refused_and_changes_nothing() {
         let mut store = store();
-        let user_tags = TagRequest::UserTags {
+        let user_tags = TagRequest::Entries {
             entries: vec![UserTags {
                 to_account: "alice".into(),
                 tags: vec!["vip".into()],

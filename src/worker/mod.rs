@@ -50,7 +50,7 @@ thread_local! {
 }
 
 /// What a request turned into: an answer, or a refusal to be written in the vendor's shape.
-type Outcome = Result<Reply, EdgeError>;
+type Handled = Result<Reply, EdgeError>;
 
 /// What a request's log line tells beside its answer, gathered while it is handled.
 #[derive(Default)]
@@ -130,7 +130,7 @@ async fn fetch(request: web_sys::Request, env: Env, _ctx: Context) -> worker::Re
 
 /// The checks in their order: method and path, origin, credentials, rate limit, scope,
 /// configuration, body size, body shape; then the call. Every route is answered here, by name.
-async fn handle(incoming: &Incoming<'_>, trace: &mut Trace) -> Outcome {
+async fn handle(incoming: &Incoming<'_>, trace: &mut Trace) -> Handled {
     match route(&incoming.method, incoming.path())? {
         Route::Health => Ok(Reply::json(200, ReplyBody::Text(r#"{"ok":true}"#.into()))),
         Route::Preflight => {
@@ -194,7 +194,7 @@ async fn call_vendor(
     call: Call,
     upstream: &UpstreamSettings,
     trace: &mut Trace,
-) -> Outcome {
+) -> Handled {
     let limit = call.row().max_body_bytes;
     let body = apart(request_body::read_body(
         incoming.request,

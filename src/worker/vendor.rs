@@ -64,7 +64,14 @@ pub(super) async fn forward(
         let random = region::random().map_err(|_| EdgeError::Internal("no random source"))?;
         let url = upstream.url(call, &signed, random, use_backup);
         let remaining_ms = deadline - now_ms;
-        let result = apart(send(call, &url, &body, remaining_ms, upstream.timeout_ms())).await;
+        let result = apart(try_once(
+            call,
+            &url,
+            &body,
+            remaining_ms,
+            upstream.timeout_ms(),
+        ))
+        .await;
         trace.tries = retries.tries() + 1;
         let outcome = match &result {
             Ok(answer) => TryOutcome::Answered(answer.code),
@@ -89,7 +96,7 @@ pub(super) async fn forward(
 }
 
 /// One try: the vendor's answer, once it reads as one of the vendor's shape.
-async fn send(
+async fn try_once(
     call: Call,
     url: &str,
     body: &str,

@@ -4,7 +4,7 @@
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use tim_tags::api::answer::{failed_accounts, user_tags};
+use tim_tags::api::answer::{answered_tags, failed_accounts};
 use tim_tags::edge::access::{AccessConfig, AccessToken, KeySet};
 use tim_tags::{Call, Coded, Json, Status};
 use wasm_bindgen::JsValue;
@@ -101,9 +101,9 @@ fn answers_read_alike() {
             "{answer}"
         );
         let native_accounts =
-            user_tags(&native).map(|list| list.into_iter().map(|e| e.0).collect::<Vec<_>>());
+            answered_tags(&native).map(|list| list.into_iter().map(|e| e.0).collect::<Vec<_>>());
         let runtime_accounts =
-            user_tags(&runtime).map(|list| list.into_iter().map(|e| e.0).collect::<Vec<_>>());
+            answered_tags(&runtime).map(|list| list.into_iter().map(|e| e.0).collect::<Vec<_>>());
         assert_eq!(native_accounts, runtime_accounts, "{answer}");
     }
 }

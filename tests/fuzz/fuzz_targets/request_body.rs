@@ -22,7 +22,7 @@ fuzz_target!(|body: &[u8]| {
                 assert!(!accounts[..i].contains(account), "{call}: {account} twice");
             }
         }
-        if let TagRequest::UserTags { entries, .. } = &request {
+        if let TagRequest::Entries { entries, .. } = &request {
             for entry in entries {
                 assert!((1..=100).contains(&entry.tags.len()));
                 assert!(entry.tags.iter().all(|t| (1..=MAX_TAG_BYTES).contains(&t.len())));
