@@ -1,5 +1,5 @@
 //! The vendor's tag API: eight calls, four operations in two generations. Each operation is
-//! one row of [`OPERATIONS`]: its path in each generation, the body it takes, the answer it
+//! one row of the table ([`Operation::row`]): its path in each generation, the body it takes, the answer it
 //! gives and the scope a caller needs for it. The Worker, the browser package and the
 //! emulator all work from this table.
 
@@ -144,8 +144,8 @@ const ACCOUNTS_BODY_BYTES: usize = 64 * 1024;
 /// 100 users with 100 tags of 50 bytes (the largest `Replace` add, about 560 KB) fit in 1 MiB.
 const USER_TAGS_BODY_BYTES: usize = 1024 * 1024;
 
-/// The tag API, one row per operation.
-pub const OPERATIONS: [Row; 4] = [
+/// The tag API, one row per operation, in the order of [`Operation::ALL`].
+const ROWS: [Row; 4] = [
     Row {
         operation: Operation::Get,
         name: "get",
@@ -215,9 +215,23 @@ impl Row {
 }
 
 impl Operation {
-    /// Its row of the table.
+    /// Every operation, in the order of the table.
+    pub const ALL: [Operation; 4] = [
+        Operation::Get,
+        Operation::Add,
+        Operation::Remove,
+        Operation::Clear,
+    ];
+
+    /// Its row of the table. A match rather than an index, so that an operation added
+    /// without its row does not compile.
     pub fn row(self) -> &'static Row {
-        &OPERATIONS[self as usize]
+        match self {
+            Operation::Get => &ROWS[0],
+            Operation::Add => &ROWS[1],
+            Operation::Remove => &ROWS[2],
+            Operation::Clear => &ROWS[3],
+        }
     }
 }
 
@@ -234,10 +248,9 @@ impl Call {
     /// Every call, each generation's four in turn.
     pub fn all() -> impl Iterator<Item = Call> {
         TagApi::ALL.into_iter().flat_map(|api| {
-            OPERATIONS.iter().map(move |row| Call {
-                operation: row.operation,
-                api,
-            })
+            Operation::ALL
+                .into_iter()
+                .map(move |operation| Call { operation, api })
         })
     }
 
