@@ -214,6 +214,9 @@ impl Row {
     }
 }
 
+// A row added to the table without its operation in `Operation::ALL` does not compile.
+const _: () = assert!(Operation::ALL.len() == ROWS.len());
+
 impl Operation {
     /// Every operation, in the order of the table.
     pub const ALL: [Operation; 4] = [
