@@ -175,6 +175,9 @@ lint:
 	cargo clippy --target $(WASM) --all-targets --features worker,browser -- -D warnings
 	cargo clippy --target $(WASM) --features bench,bench-floor -- -D warnings
 	cargo clippy --target $(WASM) --features bench-quiet -- -D warnings
+	# Doc links that no longer resolve, after a move or a rename.
+	RUSTDOCFLAGS="-D warnings" cargo doc --no-deps --features emulator,edge,client
+	RUSTDOCFLAGS="-D warnings" cargo doc --no-deps --target $(WASM) --features worker,browser
 
 test-native:
 	cargo test --features emulator,edge,client

@@ -1,6 +1,6 @@
 //! The error codes, the vendor's and this crate's own, and what a caller does about each.
 //!
-//! Each concern has its own error type ([`BodyError`](crate::api::request::BodyError),
+//! Each concern has its own error type ([`BodyError`](crate::api::invalid::BodyError),
 //! [`SigError`](crate::api::usersig::SigError), [`EdgeError`](crate::edge::EdgeError),
 //! [`VendorError`](crate::api::answer::VendorError), and the browser's `TimError`); every one has a
 //! code from here, and through it an [`Action`]. The Worker's and the browser's own codes are

@@ -3,9 +3,9 @@
 //! the Worker signs. What it decides without a browser (checks, errors, how a batch is split
 //! into calls, what a write did, the retry policy, reading answers) lives in
 //! [`crate::client`], [`crate::api::retry`] and [`crate::api::answer`]; here each concern has
-//! its file: the TypeScript declarations ([`types`]), the options ([`options`]), a get and a
-//! write ([`operations`]), the calls of a batch ([`batch`]), one request ([`http`]), the
-//! objects handed back ([`objects`]) and `TimError` ([`error`]).
+//! its file: the TypeScript declarations (`types`), the options (`options`), a get and a
+//! write (`operations`), the calls of a batch (`batch`), one request (`http`), the
+//! objects handed back (`objects`) and `TimError` (`error`).
 
 mod batch;
 mod error;
