@@ -6,10 +6,6 @@
 use std::fmt;
 use std::str::FromStr;
 
-use crate::api::invalid::BodyError;
-use crate::api::json::Json;
-use crate::api::request::{Shape, TagRequest};
-
 /// The Worker's own route that says who the caller is and what it may do; the package asks it.
 pub const SESSION_PATH: &str = "/session";
 
@@ -108,6 +104,24 @@ pub enum Operation {
     Remove,
     /// Remove all the tags of up to 100 accounts.
     Clear,
+}
+
+/// The two shapes of body the tag calls take.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Shape {
+    /// `{"To_Account": [account, ...]}`.
+    Accounts {
+        /// Whether each account may be named only once (in a write).
+        distinct: bool,
+    },
+    /// `{"UserTags": [{"To_Account": account, "Tags": [tag, ...]}, ...]}`, each account once.
+    Entries {
+        /// The most tags one account may be given in one call.
+        max_tags: usize,
+        /// With `"Replace": 1`, the most tags instead, where the call's current generation
+        /// takes `Replace`.
+        replace_max_tags: Option<usize>,
+    },
 }
 
 /// What the vendor answers a call with, besides its status.
@@ -270,25 +284,6 @@ impl Call {
     /// Its path, the same at the vendor and at the Worker.
     pub fn path(self) -> &'static str {
         self.row().paths[self.api.index()]
-    }
-
-    /// Checks a parsed body as this call takes it; what comes back is what to send on.
-    pub fn check(self, body: &impl Json) -> Result<TagRequest, BodyError> {
-        self.row().body.check(self, body)
-    }
-
-    /// Refuses, before parsing, a body whose structure reaches far past any this call takes.
-    pub fn check_extent(self, body: &[u8]) -> Result<(), BodyError> {
-        self.row().body.check_extent(body)
-    }
-
-    /// Parses and checks a body as a caller sends it (natively, with `serde_json`).
-    pub fn parse(self, body: &[u8]) -> Result<TagRequest, BodyError> {
-        self.check_extent(body)?;
-        let text = std::str::from_utf8(body).map_err(|_| BodyError::NotUtf8)?;
-        let value =
-            <serde_json::Value as Json>::parse(text).map_err(|why| BodyError::not_json(&why))?;
-        self.check(&value)
     }
 }
 

@@ -7,31 +7,13 @@ use serde::{Deserialize, Serialize};
 use crate::api::account::{
     MAX_ACCOUNTS, account_problem, same_account_key, tag_count_problem, tag_problem,
 };
-use crate::api::calls::{Call, TagApi};
+use crate::api::calls::{Call, Shape, TagApi};
 use crate::api::invalid::{BodyError, Holder, Holds, Invalid, Place, REPLACE_CALL, Within};
 use crate::api::json::{Exceeded, Extent, Json, NotText, quoted};
 
 /// How many undefined fields an error message names; past them it says how many more there
 /// are, so that what a refusal says stays small whatever the body holds.
 const NAMED_FIELDS: usize = 5;
-
-/// The two shapes of body the tag calls take.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Shape {
-    /// `{"To_Account": [account, ...]}`.
-    Accounts {
-        /// Whether each account may be named only once (in a write).
-        distinct: bool,
-    },
-    /// `{"UserTags": [{"To_Account": account, "Tags": [tag, ...]}, ...]}`, each account once.
-    Entries {
-        /// The most tags one account may be given in one call.
-        max_tags: usize,
-        /// With `"Replace": 1`, the most tags instead, where the call's current generation
-        /// takes `Replace`.
-        replace_max_tags: Option<usize>,
-    },
-}
 
 /// One account and its tags, as the vendor writes them in bodies and answers.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -155,6 +137,28 @@ fn push_strings<'a>(out: &mut String, strings: impl Iterator<Item = &'a str>) {
         out.push_str(&quoted(string));
     }
     out.push(']');
+}
+
+/// A call's checks of a body, here beside the validator they run.
+impl Call {
+    /// Checks a parsed body as this call takes it; what comes back is what to send on.
+    pub fn check(self, body: &impl Json) -> Result<TagRequest, BodyError> {
+        self.row().body.check(self, body)
+    }
+
+    /// Refuses, before parsing, a body whose structure reaches far past any this call takes.
+    pub fn check_extent(self, body: &[u8]) -> Result<(), BodyError> {
+        self.row().body.check_extent(body)
+    }
+
+    /// Parses and checks a body as a caller sends it (natively, with `serde_json`).
+    pub fn parse(self, body: &[u8]) -> Result<TagRequest, BodyError> {
+        self.check_extent(body)?;
+        let text = std::str::from_utf8(body).map_err(|_| BodyError::NotUtf8)?;
+        let value =
+            <serde_json::Value as Json>::parse(text).map_err(|why| BodyError::not_json(&why))?;
+        self.check(&value)
+    }
 }
 
 impl Shape {

@@ -16,9 +16,10 @@ use super::http::send;
 use super::objects::{entry_of, report_of};
 use super::options::{Options, Settings, read_options};
 use crate::api::answer::Status;
+use crate::api::calls::Shape;
 use crate::api::calls::{Call, Operation, SESSION_PATH};
 use crate::api::json::Json;
-use crate::api::request::{Shape, UserTags, accounts_body, entries_body};
+use crate::api::request::{UserTags, accounts_body, entries_body};
 use crate::client::{
     ClientError, EntryIndex, PlannedCall, Tracker, distinct_accounts, plan_accounts, plan_entries,
     read_changes, read_replace, waves,
