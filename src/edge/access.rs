@@ -25,7 +25,9 @@ pub struct AccessConfig {
 impl AccessConfig {
     /// Reads `ACCESS_TEAM_DOMAIN` and `ACCESS_AUD`: both or neither. `ACCESS_CERTS_URL`
     /// replaces the team's key-set URL, for tests only.
-    pub fn from_env(lookup: impl Fn(&str) -> Option<String>) -> Result<Option<Self>, EdgeError> {
+    pub fn from_env(
+        lookup: impl Fn(&str) -> Option<String>,
+    ) -> Result<Option<Self>, SettingProblems> {
         match (lookup("ACCESS_TEAM_DOMAIN"), lookup("ACCESS_AUD")) {
             (None, None) => Ok(None),
             (Some(team), Some(audience)) => {
@@ -40,9 +42,7 @@ impl AccessConfig {
                 }))
             }
             (Some(_), None) | (None, Some(_)) => {
-                Err(EdgeError::Misconfigured(SettingProblems(vec![
-                    SettingProblem::AccessHalfSet,
-                ])))
+                Err(SettingProblems(vec![SettingProblem::AccessHalfSet]))
             }
         }
     }
@@ -282,7 +282,10 @@ mod tests {
             "https://team.cloudflareaccess.com/cdn-cgi/access/certs"
         );
         let half = AccessConfig::from_env(|n| (n == "ACCESS_AUD").then(|| "x".into()));
-        assert_eq!(half.unwrap_err().http_status(), 503);
+        assert_eq!(
+            EdgeError::Misconfigured(half.unwrap_err()).http_status(),
+            503
+        );
     }
 
     #[test]

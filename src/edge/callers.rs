@@ -56,7 +56,7 @@ impl Callers {
     /// Reads `PANEL_TOKENS`, `PANEL_WRITE_TOKENS`, `ACCESS_TEAM_DOMAIN`, `ACCESS_AUD`,
     /// `ACCESS_WRITERS` and `ALLOWED_ORIGINS`, naming every entry that is wrong (by its place,
     /// never by its token); fails closed when no caller could ever be admitted.
-    pub fn from_env(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, EdgeError> {
+    pub fn from_env(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, SettingProblems> {
         let mut problems = Vec::new();
         let mut tokens = Vec::new();
         for (setting, scope, default_name) in [
@@ -87,7 +87,7 @@ impl Callers {
             problems.push(SettingProblem::NoCallers);
         }
         if !problems.is_empty() {
-            return Err(EdgeError::Misconfigured(SettingProblems(problems)));
+            return Err(SettingProblems(problems));
         }
         let origins = lookup("ALLOWED_ORIGINS").unwrap_or_default();
         let writers = lookup("ACCESS_WRITERS").unwrap_or_default();
@@ -242,7 +242,7 @@ mod tests {
 
     fn misconfigured(pairs: &[(&str, &str)]) -> String {
         let error = Callers::from_env(env(pairs)).err().unwrap();
-        assert_eq!(error.http_status(), 503);
+        assert_eq!(EdgeError::Misconfigured(error.clone()).http_status(), 503);
         error.to_string()
     }
 

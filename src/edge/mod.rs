@@ -27,7 +27,7 @@ pub use settings::{SignedQuery, UpstreamSettings, UserSigCache};
 /// Why the Worker refuses a request or fails it, each with its HTTP status and code.
 ///
 /// Messages name what is wrong and never hold the key, a UserSig or a token.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, PartialEq, Eq, thiserror::Error)]
 pub enum EdgeError {
     /// The body is not what its call takes (400, the vendor's code).
     #[error(transparent)]

@@ -10,7 +10,6 @@ use crate::api::account::account_problem;
 use crate::api::calls::{Call, TagApi};
 use crate::api::region::{signed_query, url_with};
 use crate::api::usersig::{SecretKey, Signer, UserSig};
-use crate::edge::EdgeError;
 use crate::edge::setting::{MAX_UPSTREAM_TIMEOUT_MS, SettingProblem, SettingProblems};
 
 /// The admin account when `TIM_ADMIN` is not set.
@@ -39,7 +38,7 @@ impl UpstreamSettings {
     /// `TIM_API_BACKUP_ORIGIN`, `UPSTREAM_TIMEOUT_MS` and `TIM_TAG_API`, naming every setting that is missing
     /// or wrong. The region gives the main and backup origins; `TIM_API_ORIGIN` replaces both,
     /// with `TIM_API_BACKUP_ORIGIN` as its optional backup.
-    pub fn from_env(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, EdgeError> {
+    pub fn from_env(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, SettingProblems> {
         let mut problems = Vec::new();
         let sdkappid = read_sdkappid(&lookup, &mut problems);
         let key = lookup("TIM_SECRET_KEY");
@@ -70,7 +69,7 @@ impl UpstreamSettings {
                 backup_origin,
                 timeout_ms,
             }),
-            _ => Err(EdgeError::Misconfigured(SettingProblems(problems))),
+            _ => Err(SettingProblems(problems)),
         }
     }
 
@@ -221,6 +220,7 @@ fn hash(text: &str) -> [u8; 32] {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::edge::EdgeError;
     use crate::edge::tests::env;
 
     const GET: Call = Call {
@@ -235,7 +235,7 @@ mod tests {
             ("TIM_REGION", "singapore"),
         ];
         pairs.extend_from_slice(extra);
-        UpstreamSettings::from_env(env(&pairs))
+        UpstreamSettings::from_env(env(&pairs)).map_err(EdgeError::Misconfigured)
     }
 
     #[test]

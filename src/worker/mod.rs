@@ -28,6 +28,7 @@ use crate::api::calls::{Call, Scope};
 use crate::api::codes::Coded;
 use crate::api::region;
 use crate::edge::routes::{origin_of, path_of};
+use crate::edge::setting::SettingProblems;
 use crate::edge::{
     AuditLog, Caller, Callers, EdgeError, RequestLog, Route, Session, UpstreamSettings, request_id,
     route,
@@ -35,13 +36,14 @@ use crate::edge::{
 use reply::{Reply, ReplyBody, refusal, respond};
 
 /// Settings read once per isolate: a Worker's environment does not change while it runs.
-type PerIsolate<T> = OnceCell<Result<Rc<T>, EdgeError>>;
+type PerIsolate<T> = OnceCell<Result<Rc<T>, SettingProblems>>;
 
 fn per_isolate<T>(
     cell: &'static LocalKey<PerIsolate<T>>,
-    read: impl FnOnce() -> Result<T, EdgeError>,
+    read: impl FnOnce() -> Result<T, SettingProblems>,
 ) -> Result<Rc<T>, EdgeError> {
     cell.with(|cell| cell.get_or_init(|| read().map(Rc::new)).clone())
+        .map_err(EdgeError::Misconfigured)
 }
 
 thread_local! {
