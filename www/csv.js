@@ -3,7 +3,7 @@
 // spreadsheet opens it.
 
 /** The headers that name the account column (compared without case). */
-const ACCOUNT_HEADERS = new Set(['to_account', 'account', 'accounts', 'userid', 'user_id', 'identifier']);
+export const ACCOUNT_HEADERS = new Set(['to_account', 'account', 'accounts', 'userid', 'user_id', 'identifier']);
 /** The headers that name the tags column of a bulk change. */
 const TAG_HEADERS = new Set(['tags', 'tag']);
 /** What a spreadsheet reads as the start of a formula. */

@@ -1,6 +1,6 @@
 // The reference: the same Worker written the way one would without tim-tags, in plain
-// JavaScript with the official npm signer under nodejs_compat, doing the job the specs ask
-// (shared/spec edge.md): the eight paths with their body checks, read and write tokens, the
+// JavaScript with the official npm signer under nodejs_compat, doing the job the README's
+// Routes describe: the eight paths with their body checks, read and write tokens, the
 // request and audit log lines, and the same answers. For `make bench` only.
 import TLSSigAPIv2 from 'tls-sig-api-v2';
 

@@ -4,7 +4,8 @@
 //! emulator all work from this table.
 
 use std::fmt;
-use std::str::FromStr;
+
+use crate::api::named::Named;
 
 /// The Worker's own route that says who the caller is and what it may do; the package asks it.
 pub const SESSION_PATH: &str = "/session";
@@ -58,19 +59,12 @@ impl fmt::Display for TagApi {
     }
 }
 
-/// A name that is not one of the two generations.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unknown tag API {}; expected all_member_push or timpush", crate::api::json::quoted(.0))]
-pub struct UnknownTagApi(pub String);
+impl Named for TagApi {
+    const KIND: &'static str = "tag API";
+    const ALL: &'static [TagApi] = &TagApi::ALL;
 
-impl FromStr for TagApi {
-    type Err = UnknownTagApi;
-
-    fn from_str(name: &str) -> Result<Self, UnknownTagApi> {
-        TagApi::ALL
-            .into_iter()
-            .find(|api| api.name() == name.trim())
-            .ok_or_else(|| UnknownTagApi(name.into()))
+    fn name_of(self) -> &'static str {
+        self.name()
     }
 }
 
@@ -342,9 +336,12 @@ mod tests {
 
     #[test]
     fn generations_have_their_names() {
-        assert_eq!("timpush".parse(), Ok(TagApi::Timpush));
-        assert_eq!(" all_member_push ".parse(), Ok(TagApi::AllMemberPush));
-        let error = "push".parse::<TagApi>().unwrap_err().to_string();
-        assert!(error.contains("all_member_push or timpush"), "{error}");
+        assert_eq!(TagApi::named("timpush"), Ok(TagApi::Timpush));
+        assert_eq!(
+            TagApi::named(" all_member_push "),
+            Ok(TagApi::AllMemberPush)
+        );
+        let error = TagApi::named("push").unwrap_err().to_string();
+        assert!(error.contains("one of all_member_push, timpush"), "{error}");
     }
 }

@@ -8,6 +8,7 @@ pub mod calls;
 pub mod codes;
 pub mod invalid;
 pub mod json;
+pub mod named;
 pub mod region;
 pub mod request;
 pub mod retry;

@@ -1,13 +1,9 @@
 //! Where and how to call the vendor: regions, their domains, and the signed request URL.
 
 use std::fmt;
-use std::str::FromStr;
 
+use crate::api::named::Named;
 use crate::api::usersig::UserSig;
-
-/// The region names, as the configuration spells them, for error messages.
-pub(crate) const REGION_NAMES: &str =
-    "china, singapore, seoul, frankfurt, silicon-valley, mumbai, tokyo, jakarta";
 
 /// The region where an SDKAppID lives, which decides the API's domain.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -110,21 +106,12 @@ impl Region {
     }
 }
 
-/// A region name that is not one of the vendor's regions.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unknown region {}; expected one of {REGION_NAMES}", crate::api::json::quoted(.0))]
-pub struct UnknownRegion(pub String);
+impl Named for Region {
+    const KIND: &'static str = "region";
+    const ALL: &'static [Region] = &Region::ALL;
 
-impl FromStr for Region {
-    type Err = UnknownRegion;
-
-    /// Reads a `TIM_REGION` value; case and surrounding spaces do not matter.
-    fn from_str(name: &str) -> Result<Self, UnknownRegion> {
-        let wanted = name.trim();
-        Region::ALL
-            .into_iter()
-            .find(|region| region.name().eq_ignore_ascii_case(wanted))
-            .ok_or_else(|| UnknownRegion(name.into()))
+    fn name_of(self) -> &'static str {
+        self.name()
     }
 }
 
@@ -230,7 +217,7 @@ mod tests {
             ),
         ];
         for (name, domain, backup) in expected {
-            let region: Region = name.parse().unwrap();
+            let region = Region::named(name).unwrap();
             assert_eq!(
                 (region.name(), region.domain(), region.backup_domain()),
                 (name, domain, backup)
@@ -240,20 +227,21 @@ mod tests {
             assert_eq!(region.to_string(), name);
         }
         let names: Vec<_> = Region::ALL.iter().map(|r| r.name()).collect();
-        assert_eq!(names.join(", "), REGION_NAMES);
+        assert_eq!(
+            names.join(", "),
+            "china, singapore, seoul, frankfurt, silicon-valley, mumbai, tokyo, jakarta"
+        );
     }
 
     #[test]
     fn region_names_are_forgiving_about_case_only() {
+        assert_eq!(Region::named(" Silicon-Valley "), Ok(Region::SiliconValley));
         assert_eq!(
-            " Silicon-Valley ".parse::<Region>(),
-            Ok(Region::SiliconValley)
+            Region::named("siliconvalley").unwrap_err().to_string(),
+            "unknown region \"siliconvalley\"; expected one of china, singapore, seoul, \
+             frankfurt, silicon-valley, mumbai, tokyo, jakarta"
         );
-        assert_eq!(
-            "siliconvalley".parse::<Region>(),
-            Err(UnknownRegion("siliconvalley".into()))
-        );
-        assert!("".parse::<Region>().is_err());
+        assert!(Region::named("").is_err());
     }
 
     #[test]
@@ -296,7 +284,7 @@ mod tests {
 
     #[test]
     fn unknown_region_lists_the_known_ones() {
-        let message = "mars".parse::<Region>().unwrap_err().to_string();
+        let message = Region::named("mars").unwrap_err().to_string();
         assert!(message.contains("\"mars\""), "{message}");
         assert!(message.contains("silicon-valley"), "{message}");
     }

@@ -7,6 +7,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use hyper::header::HeaderValue;
+use tim_tags::api::named::Named;
 use tim_tags::emulator::{
     CALLS_PER_SECOND, Config, DEMO_TAGS, Store, calls_json, parse_tags, serve,
 };
@@ -49,7 +50,7 @@ struct Args {
     known: Vec<String>,
     /// The one generation the app has switched on, all_member_push or timpush; calls of the
     /// other get an error code. Both are served when absent.
-    #[arg(long, env = "TIM_TAG_API")]
+    #[arg(long, env = "TIM_TAG_API", value_parser = TagApi::named)]
     api: Option<TagApi>,
     /// Calls allowed in any one second.
     #[arg(long, default_value_t = CALLS_PER_SECOND)]

@@ -147,13 +147,64 @@ impl Batch<'_> {
         }
         let body = (self.body_of)(index);
         self.in_flight.set(self.in_flight.get() + 1);
-        let result =
-            call_with_retries(self.settings, self.controller, self.call, &self.url, &body).await;
+        let result = self.call_with_retries(&body).await;
         self.in_flight.set(self.in_flight.get() - 1);
         if result.is_err() {
             self.stopped.set(true);
         }
         Some(result)
+    }
+
+    /// One call, tried again as the browser's retry policy says.
+    async fn call_with_retries(&self, body: &str) -> Result<CallAnswer, Failure> {
+        let mut retries = Retries::new(RetryPolicy::BROWSER);
+        loop {
+            let failure = match self.one_call(body).await {
+                Ok(answered) => return Ok(answered),
+                Err(failure) => failure,
+            };
+            let Some(outcome) = failure.error.try_outcome() else {
+                return Err(failure);
+            };
+            let random = (js_sys::Math::random() * f64::from(u32::MAX)) as u32;
+            match retries.after(outcome, f64::INFINITY, random) {
+                Next::Retry { .. } if self.controller.signal().aborted() => return Err(failure),
+                Next::Retry { after_ms, .. } => {
+                    sleep_until(js_sys::Date::now() + f64::from(after_ms)).await;
+                }
+                Next::Stop => return Err(failure),
+            }
+        }
+    }
+
+    /// One call: its answer, read as the vendor's (a get's tags, and `ErrorList`).
+    async fn one_call(&self, body: &str) -> Result<CallAnswer, Failure> {
+        let (status, answer) = send(
+            self.settings,
+            self.controller,
+            Method::POST,
+            &self.url,
+            Some(body),
+        )
+        .await?;
+        let not_the_worker = || Failure::not_the_worker(&self.url, status);
+        let answer_status = Status::read(&answer).ok_or_else(not_the_worker)?;
+        if !answer_status.ok() {
+            return Err(Failure {
+                error: ClientError::Answered {
+                    code: answer_status.code,
+                    info: answer_status.info,
+                },
+                status: Some(status),
+            });
+        }
+        // The call table says what the answer holds besides its status.
+        let entries = match self.call.row().answer {
+            AnswerShape::Tags => answered_tags(&answer).ok_or_else(not_the_worker)?,
+            AnswerShape::Status => Vec::new(),
+        };
+        let failed = failed_accounts(&answer).ok_or_else(not_the_worker)?;
+        Ok(CallAnswer { entries, failed })
     }
 }
 
@@ -191,63 +242,6 @@ impl Drop for Link<'_> {
             );
         }
     }
-}
-
-/// One call, tried again as the browser's retry policy says.
-pub(super) async fn call_with_retries(
-    settings: &Settings,
-    controller: &AbortController,
-    call: Call,
-    url: &str,
-    body: &str,
-) -> Result<CallAnswer, Failure> {
-    let mut retries = Retries::new(RetryPolicy::BROWSER);
-    loop {
-        let failure = match one_call(settings, controller, call, url, body).await {
-            Ok(answered) => return Ok(answered),
-            Err(failure) => failure,
-        };
-        let Some(outcome) = failure.error.try_outcome() else {
-            return Err(failure);
-        };
-        let random = (js_sys::Math::random() * f64::from(u32::MAX)) as u32;
-        match retries.after(outcome, f64::INFINITY, random) {
-            Next::Retry { .. } if controller.signal().aborted() => return Err(failure),
-            Next::Retry { after_ms, .. } => {
-                sleep_until(js_sys::Date::now() + f64::from(after_ms)).await;
-            }
-            Next::Stop => return Err(failure),
-        }
-    }
-}
-
-/// One call: its answer, read as the vendor's (a get's tags, and `ErrorList`).
-pub(super) async fn one_call(
-    settings: &Settings,
-    controller: &AbortController,
-    call: Call,
-    url: &str,
-    body: &str,
-) -> Result<CallAnswer, Failure> {
-    let (status, answer) = send(settings, controller, Method::POST, url, Some(body)).await?;
-    let not_the_worker = || Failure::not_the_worker(url, status);
-    let answer_status = Status::read(&answer).ok_or_else(not_the_worker)?;
-    if !answer_status.ok() {
-        return Err(Failure {
-            error: ClientError::Answered {
-                code: answer_status.code,
-                info: answer_status.info,
-            },
-            status: Some(status),
-        });
-    }
-    // The call table says what the answer holds besides its status.
-    let entries = match call.row().answer {
-        AnswerShape::Tags => answered_tags(&answer).ok_or_else(not_the_worker)?,
-        AnswerShape::Status => Vec::new(),
-    };
-    let failed = failed_accounts(&answer).ok_or_else(not_the_worker)?;
-    Ok(CallAnswer { entries, failed })
 }
 
 pub(super) async fn sleep_until(when: f64) {

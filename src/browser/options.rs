@@ -8,8 +8,8 @@ use web_sys::AbortSignal;
 use super::error::Failure;
 use crate::api::calls::TagApi;
 use crate::client::{
-    ClientError, DEFAULT_CALL_TIMEOUT_MS, DEFAULT_CALLS_PER_SECOND, OptionError, read_api,
-    read_positive,
+    ClientError, DEFAULT_CALL_TIMEOUT_MS, DEFAULT_CALLS_PER_SECOND, OptionError, OptionProblem,
+    read_api, read_positive,
 };
 
 #[wasm_bindgen]
@@ -68,13 +68,22 @@ pub(super) fn read_options(options: Option<&Options>) -> Result<Settings, Failur
         Some(v) => v
             .as_string()
             .map(Some)
-            .ok_or(ClientError::InvalidOption(OptionError::NotAString(name))),
+            .ok_or(ClientError::InvalidOption(OptionError::new(
+                name,
+                OptionProblem::NotAString,
+            ))),
     };
     let endpoint: Option<String> = text(Options::endpoint, "endpoint")?;
     let token = text(Options::token, "token")?;
     let api = read_api(value(Options::api).as_ref())?;
-    let signal = object::<AbortSignal>(value(Options::signal), OptionError::NotASignal)?;
-    let on_progress = object::<Function>(value(Options::on_progress), OptionError::NotAFunction)?;
+    let signal = object::<AbortSignal>(
+        value(Options::signal),
+        OptionError::new("signal", OptionProblem::NotASignal),
+    )?;
+    let on_progress = object::<Function>(
+        value(Options::on_progress),
+        OptionError::new("onProgress", OptionProblem::NotAFunction),
+    )?;
     let timeout_ms = read_positive(
         value(Options::timeout_ms).as_ref(),
         "timeoutMs",

@@ -82,31 +82,48 @@ impl Coded for ClientError {
     }
 }
 
-/// An option of a browser function that has the wrong type or value.
+/// An option of a browser function that has the wrong type or value, named.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
-pub enum OptionError {
-    /// `api` is not one of the two generations.
-    #[error("api must be 'all_member_push' or 'timpush'")]
-    Api,
-    /// `replace` is not a boolean.
-    #[error("replace must be a boolean")]
-    ReplaceNotBoolean,
-    /// `replace` on the legacy generation, which has no such field.
-    #[error("replace is taken by the timpush API only")]
-    ReplaceOnLegacy,
-    /// `replace` given to a function other than `addTags`.
-    #[error("replace is taken by addTags only")]
-    ReplaceNotTaken,
+#[error("{option} {problem}")]
+pub struct OptionError {
+    /// The option, as JavaScript spells it.
+    pub option: &'static str,
+    /// What is wrong with it.
+    pub problem: OptionProblem,
+}
+
+impl OptionError {
+    /// `option` has `problem`.
+    pub fn new(option: &'static str, problem: OptionProblem) -> Self {
+        Self { option, problem }
+    }
+}
+
+/// What is wrong with an option.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum OptionProblem {
+    /// Not one of the two generations.
+    #[error("must be 'all_member_push' or 'timpush'")]
+    NotAGeneration,
+    /// Not `true` or `false`.
+    #[error("must be a boolean")]
+    NotABoolean,
+    /// Given on the legacy generation, which has no such field.
+    #[error("is taken by the timpush API only")]
+    OnLegacy,
+    /// Given to a function that does not take it.
+    #[error("is taken by addTags only")]
+    NotTaken,
     /// A number that is not positive and finite.
-    #[error("{0} must be a positive number")]
-    NotPositive(&'static str),
-    /// Text that is not a string.
-    #[error("{0} must be a string")]
-    NotAString(&'static str),
-    /// `signal` that is not an `AbortSignal`.
-    #[error("signal must be an AbortSignal")]
+    #[error("must be a positive number")]
+    NotPositive,
+    /// Not a string.
+    #[error("must be a string")]
+    NotAString,
+    /// Not an `AbortSignal`.
+    #[error("must be an AbortSignal")]
     NotASignal,
-    /// `onProgress` that is not a function.
-    #[error("onProgress must be a function")]
+    /// Not a function.
+    #[error("must be a function")]
     NotAFunction,
 }

@@ -4,11 +4,12 @@
 use std::borrow::Cow;
 use std::collections::HashMap;
 
-use super::{ClientError, OptionError};
+use super::{ClientError, OptionError, OptionProblem};
 use crate::api::account::{same_account_key, tag_count_problem};
 use crate::api::calls::{Call, Operation, TagApi};
 use crate::api::invalid::{Holds, Invalid, Place, Within};
 use crate::api::json::Json;
+use crate::api::named::Named;
 use crate::api::request::{UserTags, read_account, read_entry};
 
 /// Where each account's entry is, as a batch is read: the entry an account already has, or
@@ -41,8 +42,11 @@ pub fn read_api(option: Option<&impl Json>) -> Result<TagApi, ClientError> {
         None => Ok(TagApi::AllMemberPush),
         Some(value) => value
             .string()
-            .and_then(|name| name.parse().ok())
-            .ok_or(ClientError::InvalidOption(OptionError::Api)),
+            .and_then(|name| TagApi::named(&name).ok())
+            .ok_or(ClientError::InvalidOption(OptionError::new(
+                "api",
+                OptionProblem::NotAGeneration,
+            ))),
     }
 }
 
@@ -56,13 +60,17 @@ pub fn read_replace(
     let Some(value) = option else {
         return Ok(None);
     };
-    let refuse = |why| Err(ClientError::InvalidOption(why));
+    let refuse = |problem| {
+        Err(ClientError::InvalidOption(OptionError::new(
+            "replace", problem,
+        )))
+    };
     match (operation, api, value.boolean()) {
         (Operation::Add, TagApi::Timpush, Some(replace)) => Ok(Some(replace)),
-        (Operation::Add, TagApi::Timpush, None) => refuse(OptionError::ReplaceNotBoolean),
-        (Operation::Add, TagApi::AllMemberPush, _) => refuse(OptionError::ReplaceOnLegacy),
+        (Operation::Add, TagApi::Timpush, None) => refuse(OptionProblem::NotABoolean),
+        (Operation::Add, TagApi::AllMemberPush, _) => refuse(OptionProblem::OnLegacy),
         (Operation::Get | Operation::Remove | Operation::Clear, _, _) => {
-            refuse(OptionError::ReplaceNotTaken)
+            refuse(OptionProblem::NotTaken)
         }
     }
 }
@@ -75,10 +83,15 @@ pub fn read_positive(
 ) -> Result<f64, ClientError> {
     match option {
         None => Ok(default),
-        Some(value) => value
-            .number()
-            .filter(|n| n.is_finite() && *n > 0.0)
-            .ok_or(ClientError::InvalidOption(OptionError::NotPositive(name))),
+        Some(value) => {
+            value
+                .number()
+                .filter(|n| n.is_finite() && *n > 0.0)
+                .ok_or(ClientError::InvalidOption(OptionError::new(
+                    name,
+                    OptionProblem::NotPositive,
+                )))
+        }
     }
 }
 
@@ -90,10 +103,7 @@ pub fn distinct_accounts<J: Json>(
     input: &J,
     index: &mut dyn EntryIndex<J>,
 ) -> Result<Vec<String>, ClientError> {
-    let items = input.items().ok_or(Invalid::NotAList {
-        list: "accounts",
-        holds: Holds::Accounts,
-    })?;
+    let items = items_of(input, "accounts", Holds::Accounts)?;
     let mut distinct = Vec::new();
     for (position, item) in items.iter().enumerate() {
         let account = read_account(api, item, Place::item("accounts", position))?;
@@ -116,10 +126,7 @@ pub fn read_changes<J: Json>(
     replace_max_tags: Option<usize>,
     index: &mut dyn EntryIndex<J>,
 ) -> Result<Vec<UserTags>, ClientError> {
-    let items = input.items().ok_or(Invalid::NotAList {
-        list: "userTags",
-        holds: Holds::Entries,
-    })?;
+    let items = items_of(input, "userTags", Holds::Entries)?;
     let mut entries: Vec<UserTags> = Vec::new();
     // Where each entry's account was first named, to say where a replace breaks the limit.
     let mut places: Vec<usize> = Vec::new();
@@ -144,6 +151,11 @@ pub fn read_changes<J: Json>(
         Some(max) => Ok(each_fits_one_call(&entries, &places, max).map(|()| entries)?),
         None => Ok(entries),
     }
+}
+
+/// The items of the list a caller handed over as `list`.
+fn items_of<J: Json>(input: &J, list: &'static str, holds: Holds) -> Result<Vec<J>, Invalid> {
+    input.items().ok_or(Invalid::NotAList { list, holds })
 }
 
 /// Adds the tags an entry does not hold yet, in the order given.

@@ -9,7 +9,7 @@ mod report;
 #[cfg(test)]
 mod tests;
 
-pub use error::{ClientError, OptionError};
+pub use error::{ClientError, OptionError, OptionProblem};
 pub use input::{
     EntryIndex, distinct_accounts, read_api, read_changes, read_positive, read_replace,
 };

@@ -26,7 +26,10 @@ const ADD_CURRENT: Call = Call {
 fn each_error_has_its_code() {
     let cases = [
         (ClientError::InvalidInput(Invalid::NoAccounts("x")), 90001),
-        (ClientError::InvalidOption(OptionError::Api), 80400),
+        (
+            ClientError::InvalidOption(OptionError::new("api", OptionProblem::NotAGeneration)),
+            80400,
+        ),
         (ClientError::Timeout { timeout_ms: 1 }, 80408),
         (ClientError::Aborted, 80499),
         (ClientError::Unreachable { url: "u".into() }, 80502),
@@ -97,8 +100,9 @@ fn options_are_read_strictly() {
     for wrong in [json!("5"), json!(0), json!(-1), json!(null)] {
         assert_eq!(
             read_positive(Some(&wrong), "timeoutMs", 5.0),
-            Err(ClientError::InvalidOption(OptionError::NotPositive(
-                "timeoutMs"
+            Err(ClientError::InvalidOption(OptionError::new(
+                "timeoutMs",
+                OptionProblem::NotPositive
             )))
         );
     }

@@ -4,8 +4,7 @@
 use std::fmt;
 
 use crate::api::account::AccountProblem;
-use crate::api::calls::UnknownTagApi;
-use crate::api::region::UnknownRegion;
+use crate::api::named::UnknownName;
 
 /// The longest the Worker waits for the vendor, in milliseconds.
 pub const MAX_UPSTREAM_TIMEOUT_MS: u32 = 60_000;
@@ -31,10 +30,10 @@ pub enum SettingProblem {
     Admin(AccountProblem),
     /// Not one of the two generations.
     #[error("TIM_TAG_API: {0}")]
-    TagApi(UnknownTagApi),
+    TagApi(UnknownName),
     /// Not one of the vendor's regions.
     #[error("TIM_REGION: {0}")]
-    Region(UnknownRegion),
+    Region(UnknownName),
     /// An origin without its scheme.
     #[error("{0} must start with https:// or http://")]
     NotAnOrigin(&'static str),

@@ -8,6 +8,7 @@ use sha2::{Digest, Sha256};
 use crate::Region;
 use crate::api::account::account_problem;
 use crate::api::calls::{Call, TagApi};
+use crate::api::named::Named;
 use crate::api::region::{signed_query, url_with};
 use crate::api::usersig::{SecretKey, Signer, UserSig};
 use crate::edge::setting::{MAX_UPSTREAM_TIMEOUT_MS, SettingProblem, SettingProblems};
@@ -49,7 +50,7 @@ impl UpstreamSettings {
         if let Some(problem) = account_problem(TagApi::AllMemberPush, &admin) {
             problems.push(SettingProblem::Admin(problem));
         }
-        let api = match lookup("TIM_TAG_API").map(|name| name.parse::<TagApi>()) {
+        let api = match lookup("TIM_TAG_API").map(|name| TagApi::named(&name)) {
             None => TagApi::AllMemberPush,
             Some(Ok(api)) => api,
             Some(Err(unknown)) => {
@@ -128,7 +129,7 @@ fn read_origins(
     if lookup("TIM_API_ORIGIN").is_some() {
         return (None, None);
     }
-    match lookup("TIM_REGION").map(|r| r.parse::<Region>()) {
+    match lookup("TIM_REGION").map(|name| Region::named(&name)) {
         Some(Ok(region)) => (Some(region.origin()), Some(region.backup_origin())),
         Some(Err(unknown)) => {
             problems.push(SettingProblem::Region(unknown));
@@ -347,23 +348,18 @@ mod tests {
 
     #[test]
     fn the_backup_origin_is_the_region_s_or_the_configured_one() {
+        let backup_url = |settings: &UpstreamSettings| {
+            let sig = UserSigCache::default().get(settings, 1);
+            settings.url(GET, &sig, 1, true)
+        };
         let region = upstream(&[]).unwrap();
-        let sig = UserSigCache::default().get(&region, 1);
-        assert!(
-            region
-                .url(GET, &sig, 1, true)
-                .starts_with("https://adminapisgp.my-imcloud.com/v4/")
-        );
+        assert!(backup_url(&region).starts_with("https://adminapisgp.my-imcloud.com/v4/"));
         let local = upstream(&[
             ("TIM_API_ORIGIN", "http://127.0.0.1:9000"),
             ("TIM_API_BACKUP_ORIGIN", "http://127.0.0.1:9001"),
         ])
         .unwrap();
-        assert!(
-            local
-                .url(GET, &sig, 1, true)
-                .starts_with("http://127.0.0.1:9001/v4/")
-        );
+        assert!(backup_url(&local).starts_with("http://127.0.0.1:9001/v4/"));
         let bad = upstream(&[
             ("TIM_API_ORIGIN", "http://a"),
             ("TIM_API_BACKUP_ORIGIN", "b"),

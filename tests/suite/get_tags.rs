@@ -12,6 +12,21 @@ use super::stack::{
     tim_error,
 };
 
+/// The code, info and status of the TimError a call rejected with.
+fn rejected<T>(result: Result<T, JsValue>) -> (i64, String, Option<u16>) {
+    tim_error(
+        &result
+            .err()
+            .or_fail("it resolved, but should have rejected"),
+    )
+}
+
+/// The code, info and status of the TimError a lookup of one account with one option
+/// rejected with.
+async fn rejected_with(option: (&str, JsValue)) -> (i64, String, Option<u16>) {
+    rejected(lookup(&names(&["a"]), options(&[option])).await)
+}
+
 async fn lookup(list: &[String], options: js_sys::Object) -> Result<Vec<UserTags>, JsValue> {
     stack().await;
     let tags = get_tags(accounts(list), Some(options.unchecked_into())).await?;
@@ -80,12 +95,7 @@ async fn no_accounts_need_no_call() {
 async fn invalid_input_is_refused_before_any_call() {
     let before = calls_received().await;
     let refused = |input: JsValue| async move {
-        tim_error(
-            &get_tags(input, Some(options(&[]).unchecked_into()))
-                .await
-                .err()
-                .or_fail("it resolved, but should have rejected"),
-        )
+        rejected(get_tags(input, Some(options(&[]).unchecked_into())).await)
     };
     let (code, info, status) = refused("xiaojun".into()).await;
     assert_eq!(
@@ -114,11 +124,7 @@ async fn invalid_input_is_refused_before_any_call() {
     assert_eq!(code, 90001);
     assert!(info.contains("is 33 bytes long; at most 32"), "{info}");
     let bad_option = lookup(&names(&["a"]), options(&[("timeoutMs", (-1).into())])).await;
-    let (code, info, _) = tim_error(
-        &bad_option
-            .err()
-            .or_fail("it resolved, but should have rejected"),
-    );
+    let (code, info, _) = rejected(bad_option);
     assert_eq!(
         (code, info.as_str()),
         (80400, "invalid option: timeoutMs must be a positive number")
@@ -128,16 +134,7 @@ async fn invalid_input_is_refused_before_any_call() {
 
 #[wasm_bindgen_test]
 async fn a_wrong_token_is_a_401() {
-    let thrown = lookup(
-        &names(&["a"]),
-        options(&[("token", "wrong-token-0123456789".into())]),
-    )
-    .await;
-    let (code, info, status) = tim_error(
-        &thrown
-            .err()
-            .or_fail("it resolved, but should have rejected"),
-    );
+    let (code, info, status) = rejected_with(("token", "wrong-token-0123456789".into())).await;
     assert_eq!((code, status), (80401, Some(401)));
     assert!(info.contains("credentials"), "{info}");
 }
@@ -145,12 +142,7 @@ async fn a_wrong_token_is_a_401() {
 #[wasm_bindgen_test]
 async fn a_vendor_error_carries_its_code() {
     inject(serde_json::json!([{ "kind": "error", "code": 70009 }])).await;
-    let (code, info, status) = tim_error(
-        &lookup(&names(&["a"]), options(&[]))
-            .await
-            .err()
-            .or_fail("it resolved, but should have rejected"),
-    );
+    let (code, info, status) = rejected(lookup(&names(&["a"]), options(&[])).await);
     assert_eq!((code, status), (70009, Some(200)));
     assert_eq!(info, "injected error 70009");
 }
@@ -171,27 +163,13 @@ async fn a_passing_error_the_worker_gave_up_on_is_tried_again() {
 async fn the_worker_failing_upstream_is_a_502() {
     // Three tries of getTags, each of three tries of the Worker.
     inject(serde_json::json!([{ "kind": "drop", "times": 9 }])).await;
-    let (code, _, status) = tim_error(
-        &lookup(&names(&["a"]), options(&[]))
-            .await
-            .err()
-            .or_fail("it resolved, but should have rejected"),
-    );
+    let (code, _, status) = rejected(lookup(&names(&["a"]), options(&[])).await);
     assert_eq!((code, status), (80502, Some(502)));
 }
 
 #[wasm_bindgen_test]
 async fn an_unreachable_endpoint_is_a_502_without_status() {
-    let thrown = lookup(
-        &names(&["a"]),
-        options(&[("endpoint", "http://127.0.0.1:9".into())]),
-    )
-    .await;
-    let (code, info, status) = tim_error(
-        &thrown
-            .err()
-            .or_fail("it resolved, but should have rejected"),
-    );
+    let (code, info, status) = rejected_with(("endpoint", "http://127.0.0.1:9".into())).await;
     assert_eq!((code, status), (80502, None));
     assert!(info.contains("could not be reached"), "{info}");
 }
@@ -199,12 +177,7 @@ async fn an_unreachable_endpoint_is_a_502_without_status() {
 #[wasm_bindgen_test]
 async fn a_slow_call_times_out() {
     inject(serde_json::json!([{ "kind": "delay", "ms": 1500 }])).await;
-    let thrown = lookup(&names(&["a"]), options(&[("timeoutMs", 300.into())])).await;
-    let (code, info, status) = tim_error(
-        &thrown
-            .err()
-            .or_fail("it resolved, but should have rejected"),
-    );
+    let (code, info, status) = rejected_with(("timeoutMs", 300.into())).await;
     assert_eq!(
         (code, info.as_str(), status),
         (80408, "no answer within 300 ms", None)
@@ -222,15 +195,7 @@ async fn an_aborted_signal_sends_nothing() {
         options(&[("signal", controller.signal().into())]),
     )
     .await;
-    assert_eq!(
-        tim_error(
-            &thrown
-                .err()
-                .or_fail("it resolved, but should have rejected")
-        )
-        .0,
-        80499
-    );
+    assert_eq!(rejected(thrown).0, 80499);
     assert_eq!(calls_received().await, before);
 }
 
@@ -251,15 +216,7 @@ async fn aborting_cancels_the_call_in_flight_and_those_not_sent() {
         controller.abort_with_reason(&"stop".into());
     };
     let (result, ()) = futures_util::join!(lookup, abort);
-    assert_eq!(
-        tim_error(
-            &result
-                .err()
-                .or_fail("it resolved, but should have rejected")
-        )
-        .0,
-        80499
-    );
+    assert_eq!(rejected(result).0, 80499);
     assert!(
         js_sys::Date::now() - started < 900.0,
         "the abort did not cut the call short"
@@ -274,12 +231,7 @@ async fn aborting_cancels_the_call_in_flight_and_those_not_sent() {
 #[wasm_bindgen_test]
 async fn an_endpoint_that_is_not_the_worker_is_a_502_with_its_status() {
     let elsewhere = format!("{EMULATOR}/elsewhere");
-    let thrown = lookup(&names(&["a"]), options(&[("endpoint", elsewhere.into())])).await;
-    let (code, info, status) = tim_error(
-        &thrown
-            .err()
-            .or_fail("it resolved, but should have rejected"),
-    );
+    let (code, info, status) = rejected_with(("endpoint", elsewhere.into())).await;
     assert_eq!((code, status), (80502, Some(404)));
     assert!(
         info.contains("is not an answer of the Worker (HTTP 404)"),
@@ -320,23 +272,10 @@ async fn on_timpush_a_failed_account_comes_back_with_its_reason_never_as_no_tags
 async fn a_registration_id_is_refused_on_the_legacy_api_before_any_call() {
     let before = calls_received().await;
     let device = names(&["379C2F0D-290D-47AE-94D1-919058C39C77"]);
-    let (code, info, _) = tim_error(
-        &lookup(&device, options(&[]))
-            .await
-            .err()
-            .or_fail("it resolved, but should have rejected"),
-    );
+    let (code, info, _) = rejected(lookup(&device, options(&[])).await);
     assert_eq!(code, 90001);
     assert!(info.contains("only the timpush calls take"), "{info}");
     let bad_api = lookup(&device, options(&[("api", "v5".into())])).await;
-    assert_eq!(
-        tim_error(
-            &bad_api
-                .err()
-                .or_fail("it resolved, but should have rejected")
-        )
-        .0,
-        80400
-    );
+    assert_eq!(rejected(bad_api).0, 80400);
     assert_eq!(calls_received().await, before);
 }

@@ -7,7 +7,8 @@ use super::package::get_tags;
 use gloo_net::http::Request;
 use js_sys::{Array, Object, Reflect};
 use serde_json::{Value, json};
-use tim_tags::UserTags;
+use tim_tags::api::named::Named;
+use tim_tags::{Call, Operation, TagApi, UserTags};
 use wasm_bindgen::{JsCast, JsValue};
 
 pub const WORKER: &str = "http://127.0.0.1:8788";
@@ -139,6 +140,12 @@ pub async fn tags_of(api: &str, list: &[&str]) -> Vec<UserTags> {
 /// A field of a JavaScript object.
 pub fn field(object: &JsValue, name: &str) -> JsValue {
     Reflect::get(object, &name.into()).or_fail(&format!("cannot read {name}"))
+}
+
+/// The path of `operation` on the generation named `api`, from the crate's call table.
+pub fn path_of(operation: Operation, api: &str) -> &'static str {
+    let api = TagApi::named(api).or_fail("not a generation");
+    Call { operation, api }.path()
 }
 
 /// The code, info and status of a thrown TimError, after checking that it is one.

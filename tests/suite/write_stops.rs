@@ -10,9 +10,11 @@ use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_test::wasm_bindgen_test;
 use web_sys::AbortController;
 
+use tim_tags::Operation;
+
 use super::stack::{
-    Expect, Report, calls, field, inject, read_report, sleep, stack, tags_of, tim_error, user_tags,
-    writer,
+    Expect, Report, calls, field, inject, path_of, read_report, sleep, stack, tags_of, tim_error,
+    user_tags, writer,
 };
 use Fate::{Answered, NotSent, Refused, Unheard};
 
@@ -85,10 +87,7 @@ impl Scenario {
     }
 
     fn path(&self) -> &'static str {
-        match self.api {
-            LEGACY => "/v4/all_member_push/im_add_tag",
-            _ => "/v4/timpush/add_tag",
-        }
+        path_of(Operation::Add, self.api)
     }
 
     /// Each call that goes is answered after its delay.

@@ -6,13 +6,14 @@
 use super::package::{add_tags, clear_tags, remove_tags, session};
 use js_sys::{Array, Object};
 use serde_json::json;
+use tim_tags::Operation;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_test::wasm_bindgen_test;
 use web_sys::AbortController;
 
 use super::stack::{
-    Expect, accounts, calls, calls_received, field, inject, names, options, read_report, sleep,
-    stack, tags_of, tim_error, user_tags, writer,
+    Expect, accounts, calls, calls_received, field, inject, names, options, path_of, read_report,
+    sleep, stack, tags_of, tim_error, user_tags, writer,
 };
 
 /// A device the demo seed knows, which the tests of getTags leave alone.
@@ -76,7 +77,7 @@ async fn more_than_ten_tags_are_split_over_calls_and_replace_sets_them_in_one() 
     let received = calls().await;
     let adds: Vec<usize> = received[before..]
         .iter()
-        .filter(|c| c["path"] == "/v4/timpush/add_tag")
+        .filter(|c| c["path"] == path_of(Operation::Add, "timpush"))
         .map(|c| c["tags"].as_array().map_or(0, Vec::len))
         .collect();
     assert_eq!(adds, [10, 10, 5]);
@@ -215,13 +216,28 @@ async fn a_reader_is_refused_and_nothing_changes() {
     );
 }
 
+/// `count` accounts named from `prefix`, once the calls of `operation` on the legacy
+/// generation are set to meet `faults`, one call each, in turn.
+async fn batch_with_faults(
+    prefix: &str,
+    count: usize,
+    operation: Operation,
+    mut faults: serde_json::Value,
+) -> Vec<String> {
+    stack().await;
+    let path = path_of(operation, "all_member_push");
+    for fault in faults.as_array_mut().or_fail("faults are a list") {
+        fault["path"] = path.into();
+    }
+    inject(faults).await;
+    (0..count).map(|i| format!("{prefix}_{i}")).collect()
+}
+
 #[wasm_bindgen_test]
 async fn a_whole_call_failing_mid_batch_stops_it_and_the_report_says_what_was_done() {
-    stack().await;
-    let list: Vec<String> = (0..250).map(|i| format!("suite_stop_{i}")).collect();
-    let path = "/v4/all_member_push/im_add_tag";
     // The first call is answered; the second fails as a whole; the third is never sent.
-    inject(json!([{ "kind": "delay", "ms": 0, "path": path }, { "kind": "error", "code": 90009, "path": path }])).await;
+    let faults = json!([{ "kind": "delay", "ms": 0 }, { "kind": "error", "code": 90009 }]);
+    let list = batch_with_faults("suite_stop", 250, Operation::Add, faults).await;
     let entries: Vec<(&str, &[&str])> = list.iter().map(|a| (a.as_str(), &["stop"][..])).collect();
     let before = calls_received().await;
     let thrown = add_tags(
@@ -246,11 +262,9 @@ async fn a_whole_call_failing_mid_batch_stops_it_and_the_report_says_what_was_do
 
 #[wasm_bindgen_test]
 async fn an_abort_mid_batch_cancels_and_the_report_says_what_was_done() {
-    stack().await;
-    let list: Vec<String> = (0..300).map(|i| format!("suite_abort_{i}")).collect();
-    let path = "/v4/all_member_push/im_remove_all_tags";
     // The second call is slow: the abort catches it in flight.
-    inject(json!([{ "kind": "delay", "ms": 0, "path": path }, { "kind": "delay", "ms": 1500, "path": path }])).await;
+    let faults = json!([{ "kind": "delay", "ms": 0 }, { "kind": "delay", "ms": 1500 }]);
+    let list = batch_with_faults("suite_abort", 300, Operation::Clear, faults).await;
     let controller = AbortController::new().or_fail("no AbortController");
     let progress = Array::new();
     let record =

@@ -2,8 +2,8 @@
 // with the vendor's code, nothing reaches the vendor, and neither the answer nor the request's
 // log line grows with the body; the largest valid body is forwarded.
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
-import { WRITE_TOKEN, bindingsFor, requestLine, startEmulator, startWorker } from './harness.mjs';
+import { test } from 'node:test';
+import { WRITE_TOKEN, requestLine, emulatorAndWorker } from './harness.mjs';
 import { allWorstBodies, largestValidBody } from './bodies.mjs';
 
 /** What a refusal may say, at most: its ErrorInfo, the whole answer, its log line. */
@@ -11,15 +11,7 @@ const MOST = { info: 1024, answer: 1536, line: 2048 };
 
 let emulator, worker;
 
-before(async () => {
-  emulator = await startEmulator({ api: 'timpush' });
-  worker = await startWorker(bindingsFor(emulator, { TIM_TAG_API: 'timpush' }));
-});
-
-after(async () => {
-  await worker?.dispose();
-  await emulator?.stop();
-});
+emulatorAndWorker({ api: 'timpush' }, { TIM_TAG_API: 'timpush' }, (started) => ({ emulator, worker } = started));
 
 for (const { name, path, body } of allWorstBodies()) {
   test(`${path}, ${body.length} bytes, ${name}: refused, and briefly`, async () => {

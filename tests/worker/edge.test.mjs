@@ -1,23 +1,15 @@
-// The edge Worker's HTTP contract (shared/spec edge.md), run in the local workerd runtime
+// The edge Worker's HTTP contract (the README's Routes and answers), run in the local workerd runtime
 // against the emulator.
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { createServer } from 'node:net';
-import { after, before, describe, test } from 'node:test';
-import { API, SDKAPPID, SECOND_TOKEN, TOKEN, assertNoSecrets, bindingsFor, logs, requestLine, startEmulator, startWorker, transcript } from './harness.mjs';
+import { describe, test } from 'node:test';
+import { API, SDKAPPID, SECOND_TOKEN, TOKEN, assertNoSecrets, bindingsFor, logs, requestLine, startWorker, transcript, emulatorAndWorker } from './harness.mjs';
 
 let emulator;
 let worker;
 
-before(async () => {
-  emulator = await startEmulator();
-  worker = await startWorker(bindingsFor(emulator, { UPSTREAM_TIMEOUT_MS: '1000' }));
-});
-
-after(async () => {
-  await worker?.dispose();
-  await emulator?.stop();
-});
+emulatorAndWorker({}, { UPSTREAM_TIMEOUT_MS: '1000' }, (started) => ({ emulator, worker } = started));
 
 /** Asserts a refusal in the vendor's shape, and that the vendor was not called when it says so. */
 async function refused(answer, status, code, infoPattern) {

@@ -1,26 +1,17 @@
-// The whole tag family through the Worker, both generations (shared/spec tag-api.md and
-// edge.md): each call's success, its body limits at their edges, scopes, /session, the audit
+// The whole tag family through the Worker, both generations (the README's Routes and answers):
+// each call's success, its body limits at their edges, scopes, /session, the audit
 // log, and the faults that matter for a write. The built Worker runs in local workerd against
 // the emulator, which keeps tags between calls.
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import {
-  DEVICE, PATHS, SECOND_TOKEN, TOKEN, WRITE_TOKEN, auditLines, bindingsFor, requestLine, startEmulator, startWorker,
-} from './harness.mjs';
+  DEVICE, PATHS, SECOND_TOKEN, TOKEN, WRITE_TOKEN, auditLines, bindingsFor, requestLine, startWorker, emulatorAndWorker } from './harness.mjs';
 
 /** Accounts the current generation knows besides the seed's: a hundred, for the limits. */
 const KNOWN = Array.from({ length: 100 }, (_, i) => `known_${String(i).padStart(3, '0')}`);
 let emulator, worker;
 
-before(async () => {
-  emulator = await startEmulator({ known: KNOWN, callsPerSecond: 100_000 });
-  worker = await startWorker(bindingsFor(emulator, { UPSTREAM_TIMEOUT_MS: '1500' }));
-});
-
-after(async () => {
-  await worker?.dispose();
-  await emulator?.stop();
-});
+emulatorAndWorker({ known: KNOWN, callsPerSecond: 100_000 }, { UPSTREAM_TIMEOUT_MS: '1500' }, (started) => ({ emulator, worker } = started));
 
 const write = (path, body) => worker.send(path, { token: WRITE_TOKEN, body });
 

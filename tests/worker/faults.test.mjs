@@ -2,22 +2,14 @@
 // for it after its retries (up to 3 tries within UPSTREAM_TIMEOUT_MS, here 3000 ms: more than
 // the longest two pauses, so that every row's number of tries is certain).
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
-import { API, bindingsFor, requestLine, startEmulator, startWorker, transcript } from './harness.mjs';
+import { test } from 'node:test';
+import { API, bindingsFor, requestLine, startWorker, transcript, emulatorAndWorker } from './harness.mjs';
 
 let emulator, worker;
 const body = { To_Account: ['xiaojun'] };
 const ok = { status: 200, code: 0 };
 
-before(async () => {
-  emulator = await startEmulator();
-  worker = await startWorker(bindingsFor(emulator, { UPSTREAM_TIMEOUT_MS: '3000' }));
-});
-
-after(async () => {
-  await worker?.dispose();
-  await emulator?.stop();
-});
+emulatorAndWorker({}, { UPSTREAM_TIMEOUT_MS: '3000' }, (started) => ({ emulator, worker } = started));
 
 // fault(s) injected → calls the emulator receives → the Worker's answer (HTTP status, ErrorCode, ErrorInfo)
 const matrix = [

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { once } from 'node:events';
-import { after } from 'node:test';
+import { after, before } from 'node:test';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { Miniflare } from 'miniflare';
@@ -197,3 +197,21 @@ export const bindingsFor = (emulator, extra = {}) => ({
   ALLOWED_ORIGINS: 'https://panel.example.com',
   ...extra,
 });
+
+/**
+ * Starts the emulator (with `emulatorOptions`) and a Worker against it (with `settings` over
+ * the defaults) before a file's tests, hands both to `use` once they run, and stops both after
+ * the tests.
+ */
+export function emulatorAndWorker(emulatorOptions, settings, use) {
+  const started = {};
+  before(async () => {
+    started.emulator = await startEmulator(emulatorOptions);
+    started.worker = await startWorker(bindingsFor(started.emulator, settings));
+    use(started);
+  });
+  after(async () => {
+    await started.worker?.dispose();
+    await started.emulator?.stop();
+  });
+}

@@ -1,0 +1,124 @@
+// The lookup form: the accounts typed or loaded from a CSV file, looked up with progress and
+// a cancel of their own, and the accounts a change made read again.
+import { ACCOUNT_HEADERS, accountsFromCsv } from './csv.js';
+import { $, readCsv, setStatus, showError } from './dom.js';
+import { readTags, saveToken } from './service.js';
+import { signIn } from './signin.js';
+import { state } from './state.js';
+import { mergeResults, showResults } from './table.js';
+import { explain, foundTags, number, plural } from './wording.js';
+
+/** Accounts from pasted text: separated by new lines, commas, semicolons or spaces. */
+function parseAccounts(text) {
+  const accounts = text
+    .split(/[\s,;]+/)
+    .map((field) => field.replace(/^"(.*)"$/, '$1'))
+    .filter(Boolean);
+  if (accounts.length && ACCOUNT_HEADERS.has(accounts[0].toLowerCase())) accounts.shift();
+  return accounts;
+}
+
+/** The accounts to look up: the loaded file's, or the box's. */
+function currentAccounts() {
+  return state.loaded?.accounts ?? parseAccounts($('accounts').value);
+}
+
+export function showCount() {
+  const accounts = currentAccounts();
+  const distinct = new Set(accounts).size;
+  $('count').textContent = accounts.length ? plural(distinct, 'distinct account') : '';
+}
+
+/** The box was edited: its text, not the file loaded before, holds the accounts now. */
+export function accountsEdited() {
+  state.loaded = null;
+  showCount();
+}
+
+export async function loadFile() {
+  const file = await readCsv($('file'), accountsFromCsv);
+  if (!file) return;
+  state.loaded = { name: file.name, accounts: file.data };
+  $('accounts').value = file.data.join('\n');
+  showCount();
+  setStatus(`Loaded ${plural(file.data.length, 'account')} from ${file.name}.`);
+}
+
+export function cancelLookup() {
+  state.lookingUp?.controller.abort();
+}
+
+/** Records a lookup of `accounts` as the one running, so that a change of them waits for it; returns it. */
+function startLookup(accounts) {
+  const lookup = { accounts: new Set(accounts), controller: new AbortController() };
+  state.lookingUp = lookup;
+  return lookup;
+}
+
+function endLookup(lookup) {
+  if (state.lookingUp === lookup) state.lookingUp = null;
+}
+
+function startProgress(label) {
+  $('progress-box').hidden = false;
+  setStatus(label);
+  return (done, total) => {
+    $('progress').max = Math.max(total, 1);
+    $('progress').value = done;
+    $('progress-text').textContent = `${number(done)} / ${number(total)}`;
+  };
+}
+
+/** Looks up the accounts of the form, once it has a token and an account. */
+export async function lookUp(event) {
+  event.preventDefault();
+  const token = $('token').value.trim();
+  const accounts = currentAccounts();
+  showError('');
+  if (!token) return showError('Enter the panel token.'), $('token').focus();
+  if (!accounts.length) return showError('Enter at least one account.'), $('accounts').focus();
+  saveToken(token);
+  // A re-read after a change still running would merge its older answer into this one's.
+  cancelLookup();
+  await runLookup(token, accounts);
+}
+
+async function runLookup(token, accounts) {
+  const lookup = startLookup(accounts);
+  $('submit').disabled = true;
+  $('cancel').hidden = false;
+  const onProgress = startProgress('Looking up…');
+  try {
+    await signIn(token);
+    showResults(await readTags(accounts, { token, signal: lookup.controller.signal, onProgress }));
+    setStatus(foundTags(state.results));
+  } catch (error) {
+    // What is on screen would pass for this lookup's answer: it goes.
+    showResults([]);
+    setStatus('');
+    showError(explain(error));
+  } finally {
+    endLookup(lookup);
+    $('submit').disabled = false;
+    $('cancel').hidden = true;
+  }
+}
+
+/**
+ * Reads the changed accounts again, so the table shows what the vendor now holds. It is a
+ * lookup of its own: a change of them waits for it (see change.js), and a new lookup cancels
+ * it, so that its answer never lands on a newer table.
+ */
+export async function readAgain(accounts) {
+  const token = $('token').value.trim();
+  const lookup = startLookup(accounts);
+  try {
+    const fresh = await readTags(accounts, { token, signal: lookup.controller.signal });
+    mergeResults(fresh);
+    setStatus(`Read ${plural(fresh.length, 'changed account')} again.`);
+  } catch (error) {
+    if (!lookup.controller.signal.aborted) showError(`The change ran, but reading the accounts again failed: ${explain(error)}`);
+  } finally {
+    endLookup(lookup);
+  }
+}

@@ -1,0 +1,57 @@
+// The package's calls (./pkg/tim_tags.js), made with the caller's token and the tag API its
+// session names. The session is asked of the Worker once per token; the token is kept for
+// this tab only.
+import init, { addTags, clearTags, getTags, removeTags, session } from './pkg/tim_tags.js';
+import { state } from './state.js';
+
+const TOKEN_KEY = 'tim-tags.token';
+/** The package's wasm, loaded once: the session waits for it, and every other call comes after one. */
+const ready = init();
+
+/** The token this tab used last, or ''. */
+export const savedToken = () => sessionStorage.getItem(TOKEN_KEY) ?? '';
+
+export const saveToken = (token) => sessionStorage.setItem(TOKEN_KEY, token);
+
+/** Whether the session's token may change tags. */
+export const mayWrite = () => state.who?.scopes.includes('write') ?? false;
+
+/** Whether a session is known and its token may only read: the panel offers it no change. */
+export const mayOnlyRead = () => state.who !== null && !mayWrite();
+
+export function forgetSession() {
+  state.who = null;
+  state.whoToken = null;
+}
+
+/**
+ * The session of `token`, asked of the Worker unless it is the one known already. `onChange`
+ * runs as the old session is forgotten and as the new one is known, so nothing on screen keeps
+ * offering what the old token might.
+ */
+export async function ensureSession(token, onChange) {
+  if (state.who && state.whoToken === token) return state.who;
+  await ready;
+  forgetSession();
+  onChange();
+  state.who = await session({ token });
+  state.whoToken = token;
+  onChange();
+  return state.who;
+}
+
+/** The tags of `accounts`, read with `options` (token, signal, onProgress) on the session's tag API. */
+export function readTags(accounts, options) {
+  return getTags(accounts, { ...options, api: state.who.api });
+}
+
+/**
+ * Runs a change of `entries` (`{ To_Account, Tags }`): 'add' (or, with `replace`, set exactly),
+ * 'remove', or 'clear' (of all their tags); resolves to the package's write report.
+ */
+export function writeTags(op, entries, replace, options) {
+  const onApi = { ...options, api: state.who.api };
+  if (op === 'add') return addTags(entries, replace ? { ...onApi, replace: true } : onApi);
+  if (op === 'remove') return removeTags(entries, onApi);
+  return clearTags(entries.map((e) => e.To_Account), onApi);
+}

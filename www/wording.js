@@ -1,0 +1,82 @@
+// What the panel says: numbers as people read them, the size of a change, and plain words for
+// what went wrong.
+import { mayOnlyRead } from './service.js';
+
+/** The vendor's code for an account that does not exist: no fault, so it is told apart from one. */
+const NO_SUCH_ACCOUNT = 70107;
+
+export const number = (n) => n.toLocaleString('en-US');
+
+export const plural = (n, one, many = `${one}s`) => `${number(n)} ${n === 1 ? one : many}`;
+
+/**
+ * Plain words for what went wrong: by the TimError's code where the panel has words of its own
+ * for it, else by the action the package decided from the code.
+ */
+export function explain(error) {
+  const { code, info } = error;
+  switch (code) {
+    case 80401: return 'The panel token was refused. Check it, or ask whoever runs this panel for a new one.';
+    case 80403: return forbidden();
+    case 80503: return `The tags service is misconfigured: ${info}`;
+    case 80408: return 'The tags service did not answer in time. Try again.';
+    case 80499: return 'Cancelled.';
+    case 80502: return `Could not reach the tags service: ${info}`;
+    case 80504: return 'The chat service did not answer in time. Try again.';
+    case 90001: return `Check the input: ${info}`;
+    // The caller's own limit, per token, rather than the chat service's.
+    case 80429: return 'Too many calls with this token in the last minute; wait a moment and try again.';
+    case undefined: return `Something went wrong: ${error.message ?? error}`;
+  }
+  return error.action === 'wait'
+    ? `The chat service is busy with too many calls; wait a moment and try again (code ${code}).`
+    : `The chat service refused: ${info} (code ${code}).`;
+}
+
+/**
+ * The Worker's 80403 is both a page whose origin it refuses and a write by a token that may only
+ * read; the session's scopes tell them apart. With no session known (the session call itself
+ * was refused), no write was made, so it is the origin.
+ */
+function forbidden() {
+  return mayOnlyRead()
+    ? 'This token may only read tags. Ask whoever runs this panel for a write token to change them.'
+    : 'This page is not allowed to call the tags service (its origin is not on the allow-list).';
+}
+
+/** Why the vendor could not serve an account, from its `ErrorCode` and `ErrorInfo`. */
+export function failureReason({ ErrorCode, ErrorInfo }) {
+  return ErrorCode === NO_SUCH_ACCOUNT ? 'does not exist' : ErrorInfo || 'no reason given';
+}
+
+/** An account the vendor could not serve, as its row in the table says it. */
+export function failedRow(entry) {
+  const failed = entry.ErrorCode === NO_SUCH_ACCOUNT ? '' : 'failed: ';
+  return `${failed}${failureReason(entry)} (${entry.ErrorCode})`;
+}
+
+/** "Add 2 tags to 1,240 accounts": the exact size of a change of `entries`. */
+export function sizeOf({ op, entries }, replace) {
+  const accounts = plural(entries.length, 'account');
+  const tags = plural(new Set(entries.flatMap((e) => e.Tags ?? [])).size, 'tag');
+  switch (op) {
+    case 'add': return replace ? `Set ${accounts} to exactly ${tags}` : `Add ${tags} to ${accounts}`;
+    case 'remove': return `Remove ${tags} from ${accounts}`;
+    default: return `Clear all tags of ${accounts}`;
+  }
+}
+
+/** What a lookup found: how many accounts have tags, and how many could not be read. */
+export function foundTags(results) {
+  const tagged = results.filter((r) => r.Tags.length).length;
+  const failed = results.filter((r) => r.ErrorCode !== undefined).length;
+  return `Found tags for ${number(tagged)} of ${plural(results.length, 'account')}` +
+    (failed ? `; ${plural(failed, 'account')} could not be read.` : '.');
+}
+
+/** The outcome of a change from its write report, and why it stopped when it did. */
+export function outcome({ done, failed, notDone }, failure) {
+  return `Done: ${plural(done.length, 'account')}. ` +
+    `Failed: ${number(failed.length)}. Not done: ${number(notDone.length)}.` +
+    (failure ? ` ${explain(failure)}` : '');
+}
