@@ -109,10 +109,15 @@ impl Extent {
     }
 }
 
+/// A text a JSON parser refused, with the parser's own account of why.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct NotJson(pub String);
+
 /// A parsed JSON value, as far as this crate reads one.
 pub trait Json: Sized {
     /// Parses a JSON text; the error says what is wrong with it.
-    fn parse(text: &str) -> Result<Self, String>;
+    fn parse(text: &str) -> Result<Self, NotJson>;
     /// The field `name` of an object, `null` included; `None` when absent, or when this is not
     /// an object.
     fn field_or_null(&self, name: &'static str) -> Option<Self>;
@@ -163,8 +168,8 @@ pub enum NotText {
 
 /// `serde_json` refuses lone surrogate escapes while parsing, so its strings are always text.
 impl Json for serde_json::Value {
-    fn parse(text: &str) -> Result<Self, String> {
-        serde_json::from_str(text).map_err(|error| error.to_string())
+    fn parse(text: &str) -> Result<Self, NotJson> {
+        serde_json::from_str(text).map_err(|error| NotJson(error.to_string()))
     }
 
     fn field_or_null(&self, name: &'static str) -> Option<Self> {
@@ -212,13 +217,15 @@ thread_local! {
 
 #[cfg(target_arch = "wasm32")]
 impl Json for wasm_bindgen::JsValue {
-    fn parse(text: &str) -> Result<Self, String> {
+    fn parse(text: &str) -> Result<Self, NotJson> {
         use wasm_bindgen::JsCast;
         js_sys::JSON::parse(text).map_err(|error| {
-            error
-                .dyn_into::<js_sys::Error>()
-                .map(|error| String::from(error.message()))
-                .unwrap_or_default()
+            NotJson(
+                error
+                    .dyn_into::<js_sys::Error>()
+                    .map(|error| String::from(error.message()))
+                    .unwrap_or_default(),
+            )
         })
     }
 
@@ -369,6 +376,6 @@ mod tests {
     #[test]
     fn a_parse_error_says_where() {
         let error = <Value as Json>::parse("{\"a\":").unwrap_err();
-        assert!(error.contains("line 1"), "{error}");
+        assert!(error.0.contains("line 1"), "{error}");
     }
 }

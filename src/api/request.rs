@@ -156,7 +156,7 @@ impl Call {
         self.check_extent(body)?;
         let text = std::str::from_utf8(body).map_err(|_| BodyError::NotUtf8)?;
         let value =
-            <serde_json::Value as Json>::parse(text).map_err(|why| BodyError::not_json(&why))?;
+            <serde_json::Value as Json>::parse(text).map_err(|why| BodyError::not_json(&why.0))?;
         self.check(&value)
     }
 }

@@ -10,6 +10,7 @@ pub mod routes;
 pub mod setting;
 pub mod settings;
 
+use crate::api::calls::Call;
 use crate::api::codes::{
     BAD_GATEWAY, BODY_TOO_LARGE, Coded, EDGE_INTERNAL, FORBIDDEN, GATEWAY_TIMEOUT,
     METHOD_NOT_ALLOWED, MISCONFIGURED, NOT_FOUND, TOO_MANY_CALLS, UNAUTHORIZED,
@@ -74,7 +75,7 @@ pub enum EdgeError {
     UpstreamUnreachable,
     /// The vendor answered, but not with an answer of its shape.
     #[error("the chat service's answer could not be read: {0}")]
-    UpstreamNotAnAnswer(String),
+    UpstreamNotAnAnswer(NotAnAnswer),
     /// The vendor did not answer in time.
     #[error("the chat service did not answer within {timeout_ms} ms")]
     UpstreamTimeout {
@@ -143,6 +144,20 @@ impl EdgeError {
     }
 }
 
+/// How what came back from the vendor is not one of its answers.
+#[derive(Debug, PartialEq, Eq, thiserror::Error)]
+pub enum NotAnAnswer {
+    /// An HTTP status other than 200.
+    #[error("HTTP {0}")]
+    Status(u16),
+    /// The body stopped before its end.
+    #[error("the answer was cut short")]
+    CutShort,
+    /// A body that is not the vendor's JSON for this call.
+    #[error("not an answer to {0}")]
+    NotFor(Call),
+}
+
 /// The non-empty, trimmed entries of a comma-separated setting.
 fn list(setting: &str) -> impl Iterator<Item = &str> {
     setting.split(',').map(str::trim).filter(|s| !s.is_empty())
@@ -194,7 +209,7 @@ mod tests {
             (EdgeError::Internal("x"), 500, Action::Retry),
             (EdgeError::UpstreamUnreachable, 502, Action::Retry),
             (
-                EdgeError::UpstreamNotAnAnswer("HTTP 500".into()),
+                EdgeError::UpstreamNotAnAnswer(NotAnAnswer::Status(500)),
                 502,
                 Action::Retry,
             ),
@@ -234,7 +249,7 @@ mod tests {
             TryOutcome::Unreachable
         );
         assert_eq!(
-            EdgeError::UpstreamNotAnAnswer("HTTP 502".into()).try_outcome(),
+            EdgeError::UpstreamNotAnAnswer(NotAnAnswer::Status(502)).try_outcome(),
             TryOutcome::NotAnAnswer
         );
     }

@@ -17,7 +17,7 @@ use crate::api::calls::{Call, Scope};
 use crate::api::region;
 use crate::api::request::TagRequest;
 use crate::api::retry::{Next, Retries, RetryPolicy, TryOutcome};
-use crate::edge::{EdgeError, UpstreamSettings, UserSigCache};
+use crate::edge::{EdgeError, NotAnAnswer, UpstreamSettings, UserSigCache};
 
 thread_local! {
     /// One admin UserSig per isolate, shared by its requests.
@@ -120,15 +120,13 @@ async fn try_once(
     let answer = send_request(url, &init).await.map_err(|_| no_answer())?;
     let status = answer.status();
     if status != 200 {
-        return Err(EdgeError::UpstreamNotAnAnswer(format!("HTTP {status}")));
+        return Err(EdgeError::UpstreamNotAnAnswer(NotAnAnswer::Status(status)));
     }
     let bytes = answer.body().ok_or_else(|| match no_answer() {
-        EdgeError::UpstreamUnreachable => {
-            EdgeError::UpstreamNotAnAnswer("the answer was cut short".into())
-        }
+        EdgeError::UpstreamUnreachable => EdgeError::UpstreamNotAnAnswer(NotAnAnswer::CutShort),
         other => other,
     })?;
-    let not_an_answer = || EdgeError::UpstreamNotAnAnswer(format!("not an answer to {call}"));
+    let not_an_answer = || EdgeError::UpstreamNotAnAnswer(NotAnAnswer::NotFor(call));
     let json = read_json(&bytes).map_err(|_| not_an_answer())?;
     let code = Status::read(&json).ok_or_else(not_an_answer)?.code;
     let failed = match call.row().scope {
