@@ -11,7 +11,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Miniflare } from 'miniflare';
-import { TOKEN, WRITE_TOKEN, bindingsFor, startEmulator } from '../tests/worker/harness.mjs';
+import { PATHS, TOKEN, WRITE_TOKEN, bindingsFor, startEmulator } from '../tests/worker/harness.mjs';
 import { addBody, load } from '../tests/worker/load.mjs';
 
 const root = join(import.meta.dirname, '..');
@@ -39,7 +39,7 @@ const mf = new Miniflare({
 });
 try {
   await mf.ready;
-  const path = kind === 'add' ? '/v4/all_member_push/im_add_tag' : '/v4/all_member_push/im_get_tag';
+  const path = PATHS.all_member_push[kind === 'add' ? 'add' : 'get'];
   const run = (calls) => load({
     url: `http://127.0.0.1:${PORT}${path}`,
     headers: { Authorization: `Bearer ${kind === 'add' ? WRITE_TOKEN : TOKEN}` },

@@ -10,7 +10,7 @@ import { readFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { API, KEY, SDKAPPID, TOKEN, WRITE_TOKEN, bindingsFor, startEmulator, startWorker } from '../tests/worker/harness.mjs';
+import { API, KEY, PATHS, SDKAPPID, TOKEN, WRITE_TOKEN, bindingsFor, startEmulator, startWorker } from '../tests/worker/harness.mjs';
 import { addBody, load } from '../tests/worker/load.mjs';
 import { bodyRows } from './bodies.mjs';
 
@@ -101,7 +101,7 @@ for (const [name, { port, script, compatibilityFlags }] of Object.entries(script
 }
 const usersig = new Api(Number(SDKAPPID), KEY).genUserSig('administrator', 86400);
 const query = (i) => new URLSearchParams({ usersig, identifier: 'administrator', sdkappid: SDKAPPID, random: String(i), contenttype: 'json' });
-const ADD = '/v4/all_member_push/im_add_tag';
+const ADD = PATHS.all_member_push.add;
 const writer = { Authorization: `Bearer ${WRITE_TOKEN}` };
 /** Each Worker as a target at `path`: its URL, and `credentials` unless it is a bare one. */
 const through = (path, credentials) => Object.fromEntries(Object.entries(scripts).map(([name, { port, bare }]) =>
