@@ -6,6 +6,7 @@
 pub mod access;
 pub mod callers;
 pub mod logs;
+pub mod pace;
 pub mod routes;
 pub mod setting;
 pub mod settings;

@@ -1,0 +1,404 @@
+//! The app-wide vendor rate: each path's calls booked into slots a fixed interval apart, and
+//! the slots shared fairly between callers. Pure: time comes in as milliseconds. The Durable
+//! Object (`src/worker/pacer.rs`) holds one [`Schedule`] for the whole app; an isolate that
+//! cannot reach it holds one of its own.
+//!
+//! A caller's next slot is at least K slots after its last one, K being the callers with a
+//! slot booked ahead: while K callers each ask for more than the rate, each is given one slot
+//! in K, and a caller asking now and then finds a free slot among them at once. Each caller
+//! holds at most its share of half a second's slots ahead, so that whatever the others ask,
+//! a newcomer's first slot is at most about half a second away; a caller asking for more is
+//! refused and told when its own slots have passed.
+
+use crate::api::calls::Call;
+
+/// Calls per second each vendor path takes, unless `TIM_CALLS_PER_SECOND` says otherwise.
+pub const DEFAULT_CALLS_PER_SECOND: u32 = 100;
+/// The longest a request waits for its slot, unless `PACE_MAX_WAIT_MS` says otherwise.
+pub const DEFAULT_MAX_WAIT_MS: u32 = 2_000;
+/// How long a caller with no slot booked is still counted among the callers sharing a path:
+/// the time between two calls of one batch is far shorter.
+const CALLER_IDLE_MS: f64 = 1_000.0;
+/// The share of a second's slots all callers together may hold ahead: a newcomer waits at
+/// most about this long, and it is far more than a batch needs to keep the rate busy.
+const AHEAD_SECONDS: f64 = 0.5;
+
+/// The rate and the longest wait.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Pace {
+    /// Calls each path takes per second.
+    pub calls_per_second: u32,
+    /// The longest a call waits for its slot before it is refused.
+    pub max_wait_ms: u32,
+}
+
+impl Default for Pace {
+    fn default() -> Self {
+        Self {
+            calls_per_second: DEFAULT_CALLS_PER_SECOND,
+            max_wait_ms: DEFAULT_MAX_WAIT_MS,
+        }
+    }
+}
+
+impl Pace {
+    /// The time between two slots. One slot a second is kept free, so that calls which reach
+    /// the vendor a few milliseconds late or early are never more than the rate in any one
+    /// second.
+    pub fn interval_ms(self) -> f64 {
+        let per_second = self.calls_per_second.max(2) - 1;
+        1000.0 / f64::from(per_second)
+    }
+}
+
+/// What a request for a slot gets.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Slot {
+    /// Send after waiting `wait_ms`; `remaining` slots of the path are free in the next second.
+    Go {
+        /// How long to wait before sending.
+        wait_ms: u32,
+        /// Slots of the path still free in the coming second.
+        remaining: u32,
+    },
+    /// No slot within the longest wait: come back after `retry_after_s`, by which time every
+    /// slot booked now has passed.
+    Refused {
+        /// Whole seconds, at least 1.
+        retry_after_s: u32,
+    },
+}
+
+/// The slots booked on every path, and who booked them.
+#[derive(Debug, Default)]
+pub struct Schedule {
+    paths: Vec<PathBook>,
+}
+
+/// One path's booked slots, as slot numbers (`time / interval`), ascending, and its callers.
+#[derive(Debug, Default)]
+struct PathBook {
+    booked: Vec<u64>,
+    callers: Vec<CallerBook>,
+}
+
+/// A caller's slots ahead on a path (ascending), its last one, and when it last asked.
+#[derive(Debug)]
+struct CallerBook {
+    name: String,
+    ahead: Vec<u64>,
+    last_slot: u64,
+    asked_ms: f64,
+}
+
+impl Schedule {
+    /// A slot for `caller`'s call of `call`, asked at `now_ms`.
+    pub fn reserve(&mut self, pace: Pace, call: Call, caller: &str, now_ms: f64) -> Slot {
+        let index = call_index(call);
+        if self.paths.len() <= index {
+            self.paths.resize_with(index + 1, PathBook::default);
+        }
+        self.paths[index].reserve(pace, caller, now_ms)
+    }
+
+    /// Forgets every booking: what a restarted object knows.
+    pub fn forget(&mut self) {
+        self.paths.clear();
+    }
+}
+
+/// Where a call's path is kept: calls are few and fixed, their order in [`Call::all`].
+fn call_index(call: Call) -> usize {
+    Call::all().position(|known| known == call).unwrap_or(0)
+}
+
+impl PathBook {
+    fn reserve(&mut self, pace: Pace, caller: &str, now_ms: f64) -> Slot {
+        let interval = pace.interval_ms();
+        let now_slot = (now_ms / interval).ceil().max(0.0) as u64;
+        self.forget_before(now_slot, now_ms);
+        if let Some(last_slot) = self.over_share(pace, caller, now_slot) {
+            return refused(last_slot as f64 * interval - now_ms);
+        }
+        let slot = self.first_free(self.earliest(caller, now_slot));
+        let wait_ms = (slot as f64 * interval - now_ms).max(0.0);
+        if wait_ms > f64::from(pace.max_wait_ms) {
+            return refused(wait_ms);
+        }
+        self.book(slot, caller, now_ms);
+        let second_ahead = now_slot + u64::from(pace.calls_per_second.max(2) - 1);
+        let taken = self.booked.iter().filter(|s| **s < second_ahead).count();
+        Slot::Go {
+            wait_ms: wait_ms.ceil() as u32,
+            remaining: (pace.calls_per_second.max(2) - 1).saturating_sub(taken as u32),
+        }
+    }
+
+    /// Drops the slots that have passed, and the callers that have neither a slot ahead nor
+    /// asked lately.
+    fn forget_before(&mut self, now_slot: u64, now_ms: f64) {
+        let passed = self.booked.partition_point(|slot| *slot < now_slot);
+        self.booked.drain(..passed);
+        self.callers
+            .retain(|c| c.last_slot >= now_slot || now_ms - c.asked_ms < CALLER_IDLE_MS);
+        for caller in &mut self.callers {
+            let passed = caller.ahead.partition_point(|slot| *slot < now_slot);
+            caller.ahead.drain(..passed);
+        }
+    }
+
+    /// The last slot of `caller` when it already holds its share of the slots ahead.
+    fn over_share(&self, pace: Pace, caller: &str, now_slot: u64) -> Option<u64> {
+        let own = self.callers.iter().find(|c| c.name == caller)?;
+        let sharing = self
+            .callers
+            .iter()
+            .filter(|c| c.last_slot >= now_slot)
+            .count()
+            .max(1);
+        let ahead_slots = f64::from(pace.calls_per_second) * AHEAD_SECONDS;
+        let share = ((ahead_slots / sharing as f64) as usize).max(1);
+        (own.ahead.len() >= share).then_some(own.last_slot)
+    }
+
+    /// The first slot `caller` may take: now, or K slots after its last one while it has one
+    /// ahead, K being the callers sharing the path with it.
+    fn earliest(&self, caller: &str, now_slot: u64) -> u64 {
+        let sharing = self
+            .callers
+            .iter()
+            .filter(|c| c.last_slot >= now_slot)
+            .count();
+        match self.callers.iter().find(|c| c.name == caller) {
+            Some(own) if own.last_slot >= now_slot => now_slot.max(own.last_slot + sharing as u64),
+            Some(_) | None => now_slot,
+        }
+    }
+
+    /// The first slot from `from` on that nobody has booked.
+    fn first_free(&self, from: u64) -> u64 {
+        let mut slot = from;
+        for booked in &self.booked[self.booked.partition_point(|s| *s < from)..] {
+            if *booked != slot {
+                break;
+            }
+            slot += 1;
+        }
+        slot
+    }
+
+    fn book(&mut self, slot: u64, caller: &str, now_ms: f64) {
+        let at = self.booked.partition_point(|s| *s < slot);
+        self.booked.insert(at, slot);
+        match self.callers.iter_mut().find(|c| c.name == caller) {
+            Some(own) => {
+                let at = own.ahead.partition_point(|s| *s < slot);
+                own.ahead.insert(at, slot);
+                own.last_slot = own.last_slot.max(slot);
+                own.asked_ms = now_ms;
+            }
+            None => self.callers.push(CallerBook {
+                name: caller.to_owned(),
+                ahead: vec![slot],
+                last_slot: slot,
+                asked_ms: now_ms,
+            }),
+        }
+    }
+}
+
+/// Refused, told to come back once `wait_ms` has passed: every slot that stood in the way
+/// has passed by then.
+fn refused(wait_ms: f64) -> Slot {
+    Slot::Refused {
+        retry_after_s: ((wait_ms / 1000.0).ceil() as u32).max(1),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::api::calls::{Operation, TagApi};
+
+    const GET: Call = Call {
+        operation: Operation::Get,
+        api: TagApi::AllMemberPush,
+    };
+    const ADD: Call = Call {
+        operation: Operation::Add,
+        api: TagApi::AllMemberPush,
+    };
+
+    fn pace() -> Pace {
+        Pace::default()
+    }
+
+    /// The time a call asked at `now_ms` was given, or `None` when it was refused.
+    fn start(schedule: &mut Schedule, call: Call, caller: &str, now_ms: f64) -> Option<f64> {
+        match schedule.reserve(pace(), call, caller, now_ms) {
+            Slot::Go { wait_ms, .. } => Some(now_ms + f64::from(wait_ms)),
+            Slot::Refused { .. } => None,
+        }
+    }
+
+    /// Callers that each keep `in_flight` calls going, each call ending `latency_ms` after its
+    /// slot, plus callers asking for one call every `every_ms`; run for `run_ms`. Returns the
+    /// slots each caller got, and the waits of the occasional callers.
+    fn simulate(
+        saturating: usize,
+        in_flight: usize,
+        occasional: usize,
+        every_ms: f64,
+        run_ms: f64,
+    ) -> (Vec<usize>, Vec<f64>) {
+        const LATENCY_MS: f64 = 15.0;
+        let mut schedule = Schedule::default();
+        let names: Vec<String> = (0..saturating + occasional)
+            .map(|i| format!("c{i}"))
+            .collect();
+        // (when the caller asks, who)
+        let mut asks: Vec<(f64, usize)> = Vec::new();
+        for caller in 0..saturating {
+            asks.extend((0..in_flight).map(|n| (n as f64 * 0.1, caller)));
+        }
+        for caller in saturating..saturating + occasional {
+            asks.push((caller as f64, caller));
+        }
+        let (mut got, mut waits) = (vec![0; names.len()], Vec::new());
+        while let Some(next) = asks
+            .iter()
+            .enumerate()
+            .min_by(|a, b| a.1.0.total_cmp(&b.1.0))
+            .map(|(i, _)| i)
+        {
+            let (now, caller) = asks.swap_remove(next);
+            if now > run_ms {
+                break;
+            }
+            let Some(at) = start(&mut schedule, GET, &names[caller], now) else {
+                asks.push((now + 1000.0, caller));
+                continue;
+            };
+            if at < run_ms {
+                got[caller] += 1;
+            }
+            if caller < saturating {
+                asks.push((at + LATENCY_MS, caller));
+            } else {
+                waits.push(at - now);
+                asks.push((now + every_ms, caller));
+            }
+        }
+        (got, waits)
+    }
+
+    #[test]
+    fn a_lone_caller_gets_the_rate_and_no_second_holds_more_than_it() {
+        let (got, _) = simulate(1, 6, 0, 0.0, 10_000.0);
+        // 99 slots a second: one is kept free for calls that arrive late.
+        assert!((980..=991).contains(&got[0]), "{got:?}");
+        let mut schedule = Schedule::default();
+        let starts: Vec<f64> = (0..300)
+            .filter_map(|_| start(&mut schedule, GET, "a", 0.0))
+            .collect();
+        for (i, first) in starts.iter().enumerate() {
+            let within = starts[i..].iter().filter(|s| **s - first < 1000.0).count();
+            assert!(
+                within <= 99,
+                "{within} calls start within a second of {first}"
+            );
+        }
+    }
+
+    #[test]
+    fn saturating_callers_share_the_rate_evenly_and_use_it_all() {
+        for callers in [2, 3, 10] {
+            let (got, _) = simulate(callers, 6, 0, 0.0, 10_000.0);
+            let total: usize = got.iter().sum();
+            assert!(total >= 950, "{callers} callers used {total} of 990 slots");
+            let fair = total as f64 / callers as f64;
+            for share in &got {
+                let ratio = *share as f64 / fair;
+                assert!((0.8..=1.2).contains(&ratio), "{callers} callers: {got:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn one_call_at_a_time_is_answered_within_a_second_while_others_saturate() {
+        let (_, waits) = simulate(3, 6, 1, 250.0, 10_000.0);
+        assert!(waits.len() > 30, "{waits:?}");
+        let mut sorted = waits.clone();
+        sorted.sort_by(f64::total_cmp);
+        let p95 = sorted[sorted.len() * 95 / 100];
+        assert!(p95 <= 1000.0, "p95 wait {p95} ms: {waits:?}");
+        // A flood of many calls at once from another caller does not hold it back either.
+        let mut schedule = Schedule::default();
+        for _ in 0..500 {
+            start(&mut schedule, GET, "flood", 0.0);
+        }
+        let lookup = start(&mut schedule, GET, "one", 5.0).expect("refused");
+        assert!(lookup - 5.0 <= 1000.0, "waited {} ms", lookup - 5.0);
+    }
+
+    #[test]
+    fn past_the_longest_wait_a_call_is_refused_and_told_when_a_slot_is_free() {
+        let mut schedule = Schedule::default();
+        let mut refused = None;
+        for _ in 0..400 {
+            if let Slot::Refused { retry_after_s } = schedule.reserve(pace(), ADD, "a", 0.0) {
+                refused = Some(retry_after_s);
+                break;
+            }
+        }
+        let retry_after_s = refused.expect("never refused");
+        assert!((1..=3).contains(&retry_after_s), "{retry_after_s}");
+        let back = f64::from(retry_after_s) * 1000.0;
+        assert!(matches!(
+            schedule.reserve(pace(), ADD, "a", back),
+            Slot::Go { wait_ms: 0, .. }
+        ));
+    }
+
+    #[test]
+    fn paths_are_paced_apart() {
+        let mut schedule = Schedule::default();
+        for _ in 0..150 {
+            start(&mut schedule, GET, "a", 0.0);
+        }
+        assert_eq!(start(&mut schedule, ADD, "a", 0.0), Some(0.0));
+        let timpush = Call {
+            api: TagApi::Timpush,
+            ..GET
+        };
+        assert_eq!(start(&mut schedule, timpush, "a", 0.0), Some(0.0));
+    }
+
+    #[test]
+    fn what_is_left_of_the_second_is_counted() {
+        let mut schedule = Schedule::default();
+        let remaining = |slot| match slot {
+            Slot::Go { remaining, .. } => remaining,
+            Slot::Refused { .. } => panic!("refused"),
+        };
+        assert_eq!(remaining(schedule.reserve(pace(), GET, "a", 0.0)), 98);
+        for caller in 0..97 {
+            schedule.reserve(pace(), GET, &format!("b{caller}"), 0.0);
+        }
+        assert_eq!(remaining(schedule.reserve(pace(), GET, "c", 0.0)), 0);
+    }
+
+    #[test]
+    fn an_evicted_schedule_forgets_only_its_bookings() {
+        let mut schedule = Schedule::default();
+        for _ in 0..150 {
+            start(&mut schedule, GET, "a", 0.0);
+        }
+        schedule.forget();
+        assert_eq!(start(&mut schedule, GET, "a", 0.0), Some(0.0));
+        assert_eq!(
+            start(&mut schedule, GET, "a", 0.0),
+            Some(pace().interval_ms().ceil())
+        );
+    }
+}
