@@ -47,6 +47,9 @@ pub struct RequestLog<'a> {
     pub tries: u32,
     /// Milliseconds from the first call to the vendor to the last answer, when one was made.
     pub upstream_ms: Option<u64>,
+    /// Milliseconds the request waited for its calls' slots of the app's vendor rate, when it
+    /// asked for one.
+    pub waited_ms: Option<u64>,
     /// Milliseconds from the request to its answer.
     pub ms: u64,
     /// What the Worker said when it refused or failed; never a secret.
@@ -134,15 +137,18 @@ pub struct Session<'a> {
     pub scopes: &'static [&'static str],
     /// `TIM_TAG_API`.
     pub api: &'static str,
+    /// The calls per second the app may make on each vendor path (`TIM_CALLS_PER_SECOND`).
+    pub calls_per_second: u32,
 }
 
 impl<'a> Session<'a> {
-    /// The session of `caller` on an app with this generation.
-    pub fn new(caller: &'a Caller, api: TagApi) -> Self {
+    /// The session of `caller` on an app with this generation and rate.
+    pub fn new(caller: &'a Caller, api: TagApi, calls_per_second: u32) -> Self {
         Self {
             caller: &caller.name,
             scopes: caller.scope.names(),
             api: api.name(),
+            calls_per_second,
         }
     }
 
@@ -187,6 +193,7 @@ mod tests {
             caller: Some("ops \"night\"\n"),
             tries: 2,
             upstream_ms: Some(31),
+            waited_ms: Some(12),
             ms: 40,
             info: None,
         }
@@ -198,7 +205,8 @@ mod tests {
             serde_json::json!({
                 "event": "request", "id": "r1", "method": "POST",
                 "path": "/v4/all_member_push/im_get_tag", "status": 200, "code": 0,
-                "caller": "ops \"night\"\n", "tries": 2, "upstream_ms": 31, "ms": 40
+                "caller": "ops \"night\"\n", "tries": 2, "upstream_ms": 31, "waited_ms": 12,
+                "ms": 40
             })
         );
     }
@@ -259,12 +267,12 @@ mod tests {
     #[test]
     fn a_session_says_who_what_and_which_generation() {
         assert_eq!(
-            Session::new(&caller(Scope::Read), TagApi::AllMemberPush).to_json(),
-            r#"{"caller":"ops@example.com","scopes":["read"],"api":"all_member_push"}"#
+            Session::new(&caller(Scope::Read), TagApi::AllMemberPush, 100).to_json(),
+            r#"{"caller":"ops@example.com","scopes":["read"],"api":"all_member_push","calls_per_second":100}"#
         );
         assert_eq!(
-            Session::new(&caller(Scope::Write), TagApi::Timpush).to_json(),
-            r#"{"caller":"ops@example.com","scopes":["read","write"],"api":"timpush"}"#
+            Session::new(&caller(Scope::Write), TagApi::Timpush, 50).to_json(),
+            r#"{"caller":"ops@example.com","scopes":["read","write"],"api":"timpush","calls_per_second":50}"#
         );
     }
 }

@@ -68,6 +68,14 @@ pub enum EdgeError {
     /// The caller made too many calls (the Worker's per-caller rate limit).
     #[error("too many calls from this caller; wait, then try again more slowly")]
     RateLimited,
+    /// No slot of the app's vendor rate within the longest wait.
+    #[error(
+        "the chat service's rate for this app is taken for the next {retry_after_s} s; try again then"
+    )]
+    NoSlot {
+        /// When a slot is likely free, in whole seconds.
+        retry_after_s: u32,
+    },
     /// A setting is missing or wrong; the message names each.
     #[error("this endpoint is misconfigured: {0}")]
     Misconfigured(SettingProblems),
@@ -97,7 +105,7 @@ impl Coded for EdgeError {
             EdgeError::NotFound(_) => NOT_FOUND,
             EdgeError::MethodNotAllowed { .. } => METHOD_NOT_ALLOWED,
             EdgeError::BodyTooLarge { .. } => BODY_TOO_LARGE,
-            EdgeError::RateLimited => TOO_MANY_CALLS,
+            EdgeError::RateLimited | EdgeError::NoSlot { .. } => TOO_MANY_CALLS,
             EdgeError::Misconfigured(_) => MISCONFIGURED,
             EdgeError::UpstreamUnreachable | EdgeError::UpstreamNotAnAnswer(_) => BAD_GATEWAY,
             EdgeError::UpstreamTimeout { .. } => GATEWAY_TIMEOUT,
@@ -122,6 +130,7 @@ impl EdgeError {
             | EdgeError::MethodNotAllowed { .. }
             | EdgeError::BodyTooLarge { .. }
             | EdgeError::RateLimited
+            | EdgeError::NoSlot { .. }
             | EdgeError::Misconfigured(_)
             | EdgeError::Internal(_) => TryOutcome::NotAnAnswer,
         }
@@ -136,7 +145,7 @@ impl EdgeError {
             EdgeError::NotFound(_) => 404,
             EdgeError::MethodNotAllowed { .. } => 405,
             EdgeError::BodyTooLarge { .. } => 413,
-            EdgeError::RateLimited => 429,
+            EdgeError::RateLimited | EdgeError::NoSlot { .. } => 429,
             EdgeError::Internal(_) => 500,
             EdgeError::UpstreamUnreachable | EdgeError::UpstreamNotAnAnswer(_) => 502,
             EdgeError::Misconfigured(_) => 503,

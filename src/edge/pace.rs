@@ -11,6 +11,7 @@
 //! refused and told when its own slots have passed.
 
 use crate::api::calls::Call;
+use crate::edge::setting::{SettingProblem, SettingProblems};
 
 /// Calls per second each vendor path takes, unless `TIM_CALLS_PER_SECOND` says otherwise.
 pub const DEFAULT_CALLS_PER_SECOND: u32 = 100;
@@ -42,6 +43,34 @@ impl Default for Pace {
 }
 
 impl Pace {
+    /// Reads `TIM_CALLS_PER_SECOND` (1 to 10,000) and `PACE_MAX_WAIT_MS` (0 to 60,000),
+    /// naming each that is wrong.
+    pub fn from_env(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, SettingProblems> {
+        let mut problems = Vec::new();
+        let mut read = |name: &'static str, default: u32, (min, max): (u32, u32)| match lookup(name)
+            .map(|value| value.trim().parse::<u32>())
+        {
+            None => default,
+            Some(Ok(value)) if (min..=max).contains(&value) => value,
+            Some(_) => {
+                problems.push(SettingProblem::OutOfRange { name, min, max });
+                default
+            }
+        };
+        let pace = Pace {
+            calls_per_second: read(
+                "TIM_CALLS_PER_SECOND",
+                DEFAULT_CALLS_PER_SECOND,
+                (1, 10_000),
+            ),
+            max_wait_ms: read("PACE_MAX_WAIT_MS", DEFAULT_MAX_WAIT_MS, (0, 60_000)),
+        };
+        match problems.is_empty() {
+            true => Ok(pace),
+            false => Err(SettingProblems(problems)),
+        }
+    }
+
     /// The time between two slots. One slot a second is kept free, so that calls which reach
     /// the vendor a few milliseconds late or early are never more than the rate in any one
     /// second.
@@ -67,6 +96,41 @@ pub enum Slot {
         /// Whole seconds, at least 1.
         retry_after_s: u32,
     },
+}
+
+impl Slot {
+    /// The slot as the pacer writes it to the Worker: `go <wait_ms> <remaining>` or
+    /// `refused <retry_after_s>`.
+    pub fn to_text(self) -> String {
+        match self {
+            Slot::Go { wait_ms, remaining } => format!("go {wait_ms} {remaining}"),
+            Slot::Refused { retry_after_s } => format!("refused {retry_after_s}"),
+        }
+    }
+
+    /// A slot as the pacer wrote it; `None` for anything else.
+    pub fn from_text(text: &str) -> Option<Slot> {
+        let mut words = text.split(' ');
+        let slot = match (words.next()?, words.next()?.parse().ok()?) {
+            ("go", wait_ms) => Slot::Go {
+                wait_ms,
+                remaining: words.next()?.parse().ok()?,
+            },
+            ("refused", retry_after_s) => Slot::Refused { retry_after_s },
+            _ => return None,
+        };
+        words.next().is_none().then_some(slot)
+    }
+}
+
+/// What an answer on a vendor path says of the app's rate, as the IETF `RateLimit-Policy`
+/// and `RateLimit` fields write it: policy `"vendor"`, `quota` calls in a window of one
+/// second, `remaining` of them left, the window reset in `reset_s` seconds.
+pub fn rate_fields(quota: u32, remaining: u32, reset_s: u32) -> (String, String) {
+    (
+        format!(r#""vendor";q={quota};w=1"#),
+        format!(r#""vendor";r={remaining};t={reset_s}"#),
+    )
 }
 
 /// The slots booked on every path, and who booked them.
@@ -399,6 +463,75 @@ mod tests {
         assert_eq!(
             start(&mut schedule, GET, "a", 0.0),
             Some(pace().interval_ms().ceil())
+        );
+    }
+
+    #[test]
+    fn a_slot_crosses_to_the_worker_as_text_and_back() {
+        for slot in [
+            Slot::Go {
+                wait_ms: 12,
+                remaining: 40,
+            },
+            Slot::Refused { retry_after_s: 2 },
+        ] {
+            assert_eq!(Slot::from_text(&slot.to_text()), Some(slot));
+        }
+        for wrong in [
+            "",
+            "go",
+            "go 1",
+            "go 1 2 3",
+            "refused x",
+            "wait 1",
+            "go -1 2",
+        ] {
+            assert_eq!(Slot::from_text(wrong), None, "{wrong}");
+        }
+    }
+
+    #[test]
+    fn the_pace_is_read_from_its_settings() {
+        let env = |pairs: &'static [(&'static str, &'static str)]| {
+            move |name: &str| {
+                pairs
+                    .iter()
+                    .find(|(key, _)| *key == name)
+                    .map(|(_, value)| (*value).to_owned())
+            }
+        };
+        assert_eq!(Pace::from_env(env(&[])), Ok(Pace::default()));
+        assert_eq!(
+            Pace::from_env(env(&[
+                ("TIM_CALLS_PER_SECOND", "50"),
+                ("PACE_MAX_WAIT_MS", "0")
+            ])),
+            Ok(Pace {
+                calls_per_second: 50,
+                max_wait_ms: 0
+            })
+        );
+        let wrong = Pace::from_env(env(&[
+            ("TIM_CALLS_PER_SECOND", "0"),
+            ("PACE_MAX_WAIT_MS", "x"),
+        ]))
+        .unwrap_err()
+        .to_string();
+        assert_eq!(
+            wrong,
+            "TIM_CALLS_PER_SECOND must be a whole number from 1 to 10000; \
+             PACE_MAX_WAIT_MS must be a whole number from 0 to 60000"
+        );
+    }
+
+    #[test]
+    fn the_rate_is_told_in_the_ietf_fields() {
+        assert_eq!(
+            rate_fields(100, 37, 1),
+            (
+                r#""vendor";q=100;w=1"#.to_owned(),
+                r#""vendor";r=37;t=1"#.to_owned()
+            )
         );
     }
 }

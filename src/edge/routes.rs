@@ -71,11 +71,12 @@ pub fn route(method: &str, path: &str) -> Result<Route, EdgeError> {
 
 /// The header a refusal carries besides the common ones, if any: what the caller needs to
 /// know to do better (the methods allowed, the scheme to authenticate with, when to come back).
-pub fn refusal_header(error: &EdgeError) -> Option<(&'static str, &'static str)> {
+pub fn refusal_header(error: &EdgeError) -> Option<(&'static str, String)> {
     match error {
-        EdgeError::MethodNotAllowed { allow, .. } => Some(("Allow", allow)),
-        EdgeError::Unauthorized => Some(("WWW-Authenticate", "Bearer")),
-        EdgeError::RateLimited => Some(("Retry-After", RATE_LIMIT_RETRY_AFTER_SECS)),
+        EdgeError::MethodNotAllowed { allow, .. } => Some(("Allow", (*allow).into())),
+        EdgeError::Unauthorized => Some(("WWW-Authenticate", "Bearer".into())),
+        EdgeError::RateLimited => Some(("Retry-After", RATE_LIMIT_RETRY_AFTER_SECS.into())),
+        EdgeError::NoSlot { retry_after_s } => Some(("Retry-After", retry_after_s.to_string())),
         EdgeError::Body(_)
         | EdgeError::ReadOnly { .. }
         | EdgeError::OriginNotAllowed(_)
@@ -145,7 +146,10 @@ mod tests {
             assert_eq!(route("OPTIONS", call.path()), Ok(Route::Preflight));
             let error = route("GET", call.path()).unwrap_err();
             assert_eq!(error.http_status(), 405);
-            assert_eq!(refusal_header(&error), Some(("Allow", "POST, OPTIONS")));
+            assert_eq!(
+                refusal_header(&error),
+                Some(("Allow", "POST, OPTIONS".into()))
+            );
         }
         assert_eq!(route("GET", "/session"), Ok(Route::Session));
         assert_eq!(route("OPTIONS", "/session"), Ok(Route::Preflight));
@@ -194,11 +198,15 @@ mod tests {
     fn refusals_say_what_the_caller_needs_to_do_better() {
         assert_eq!(
             refusal_header(&EdgeError::Unauthorized),
-            Some(("WWW-Authenticate", "Bearer"))
+            Some(("WWW-Authenticate", "Bearer".into()))
         );
         assert_eq!(
             refusal_header(&EdgeError::RateLimited),
-            Some(("Retry-After", "60"))
+            Some(("Retry-After", "60".into()))
+        );
+        assert_eq!(
+            refusal_header(&EdgeError::NoSlot { retry_after_s: 2 }),
+            Some(("Retry-After", "2".into()))
         );
         assert_eq!(refusal_header(&EdgeError::NotFound("/x".into())), None);
     }

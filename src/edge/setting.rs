@@ -37,6 +37,16 @@ pub enum SettingProblem {
     /// An origin without its scheme.
     #[error("{0} must start with https:// or http://")]
     NotAnOrigin(&'static str),
+    /// A number out of its range.
+    #[error("{name} must be a whole number from {min} to {max}")]
+    OutOfRange {
+        /// The setting.
+        name: &'static str,
+        /// The least it may be.
+        min: u32,
+        /// The most it may be.
+        max: u32,
+    },
     /// A timeout out of range.
     #[error("UPSTREAM_TIMEOUT_MS must be 1 to {MAX_UPSTREAM_TIMEOUT_MS}")]
     Timeout,

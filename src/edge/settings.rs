@@ -83,6 +83,11 @@ impl UpstreamSettings {
         url_with(origin, call.path(), &signed.query, random)
     }
 
+    /// The app's SDKAppID.
+    pub fn sdkappid(&self) -> u64 {
+        self.signer.sdkappid()
+    }
+
     /// The generation of the tag API the app has switched on (`TIM_TAG_API`).
     pub fn api(&self) -> TagApi {
         self.api

@@ -32,10 +32,14 @@ extern "C" {
     ? answer.arrayBuffer().then((body) => ({ status: 200, body }), () => ({ status: 200, body: null }))
     : { status: answer.status, body: null });
 }
-export function respond(status, body, headers, id, extraName, extraValue, origin) {
+export function respond(status, body, headers, id, extraName, extraValue, origin, policy, rate) {
   const all = { ...headers, 'X-Request-Id': id };
   if (extraName) all[extraName] = extraValue;
   if (origin) all['Access-Control-Allow-Origin'] = origin;
+  if (policy) {
+    all['RateLimit-Policy'] = policy;
+    all['RateLimit'] = rate;
+  }
   return new Response(body, { status, headers: all });
 }")]
 extern "C" {
@@ -59,6 +63,8 @@ extern "C" {
         extra_name: Option<&str>,
         extra_value: Option<&str>,
         origin: Option<&str>,
+        rate_policy: Option<&str>,
+        rate: Option<&str>,
     ) -> Result<Response, JsValue>;
 }
 

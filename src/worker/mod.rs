@@ -11,6 +11,8 @@
 mod access;
 mod caller_limit;
 mod js;
+mod pacer;
+mod pacing;
 mod reply;
 mod request_body;
 mod vendor;
@@ -27,12 +29,14 @@ use worker::{Context, Env, event};
 use crate::api::calls::{Call, Scope};
 use crate::api::codes::Coded;
 use crate::api::region;
+use crate::edge::pace::{Pace, rate_fields};
 use crate::edge::routes::{origin_of, path_of};
 use crate::edge::setting::SettingProblems;
 use crate::edge::{
     AuditLog, Caller, Callers, EdgeError, RequestLog, Route, Session, UpstreamSettings, request_id,
     route,
 };
+use pacing::Pacing;
 use reply::{Reply, ReplyBody, refusal, respond};
 
 /// Settings read once per isolate: a Worker's environment does not change while it runs.
@@ -49,6 +53,7 @@ fn per_isolate<T>(
 thread_local! {
     static CALLERS: PerIsolate<Callers> = const { OnceCell::new() };
     static UPSTREAM: PerIsolate<UpstreamSettings> = const { OnceCell::new() };
+    static PACE: PerIsolate<Pace> = const { OnceCell::new() };
 }
 
 /// What a request turned into: an answer, or a refusal to be written in the vendor's shape.
@@ -65,6 +70,11 @@ struct Trace {
     tries: u32,
     /// Milliseconds spent on them, from the first call to the last answer.
     upstream_ms: Option<u64>,
+    /// Milliseconds spent waiting for their slots of the app's vendor rate.
+    waited_ms: Option<u64>,
+    /// The app's rate on the call's path as its last slot was asked for: calls a second, what
+    /// is left of them, and the seconds until the window resets.
+    rate: Option<(u32, u32, u32)>,
 }
 
 /// One request as it came, and what the Worker reads beside it.
@@ -108,10 +118,13 @@ async fn fetch(request: web_sys::Request, env: Env, _ctx: Context) -> worker::Re
         id,
     };
     let mut trace = Trace::default();
-    let (answer, info) = match apart(handle(&incoming, &mut trace)).await {
+    let (mut answer, info) = match apart(handle(&incoming, &mut trace)).await {
         Ok(answer) => (answer, None),
         Err(error) => (refusal(&error), Some(error.to_string())),
     };
+    answer.rate = trace
+        .rate
+        .map(|(quota, remaining, reset_s)| rate_fields(quota, remaining, reset_s));
     let line = RequestLog {
         event: "request",
         id: &incoming.id,
@@ -122,6 +135,7 @@ async fn fetch(request: web_sys::Request, env: Env, _ctx: Context) -> worker::Re
         caller: trace.caller.as_deref(),
         tries: trace.tries,
         upstream_ms: trace.upstream_ms,
+        waited_ms: trace.waited_ms,
         ms: (js_sys::Date::now() - started_ms).max(0.0) as u64,
         info: info.as_deref(),
     };
@@ -142,7 +156,8 @@ async fn handle(incoming: &Incoming<'_>, trace: &mut Trace) -> Handled {
         Route::Session => {
             let caller = admit(incoming, trace).await?;
             let upstream = upstream_settings(incoming)?;
-            let session = Session::new(&caller, upstream.api()).to_json();
+            let pace = pace(incoming)?;
+            let session = Session::new(&caller, upstream.api(), pace.calls_per_second).to_json();
             Ok(Reply::json(200, ReplyBody::Text(session)))
         }
         Route::Call(call) => {
@@ -182,6 +197,10 @@ async fn admit(incoming: &Incoming<'_>, trace: &mut Trace) -> Result<Caller, Edg
     Ok(caller)
 }
 
+fn pace(incoming: &Incoming<'_>) -> Result<Rc<Pace>, EdgeError> {
+    per_isolate(&PACE, || Pace::from_env(|name| incoming.setting(name)))
+}
+
 fn upstream_settings(incoming: &Incoming<'_>) -> Result<Rc<UpstreamSettings>, EdgeError> {
     per_isolate(&UPSTREAM, || {
         UpstreamSettings::from_env(|name| incoming.setting(name))
@@ -207,7 +226,13 @@ async fn call_vendor(
     // One copy into wasm, up to 1 MiB: the scan costs a pass over it, a parse far more.
     call.check_extent(&Uint8Array::new(&body).to_vec())?;
     let checked = call.check(&js::read_json(&body)?)?;
-    let forwarded = apart(vendor::forward(upstream, call, &checked, trace)).await;
+    let pacing = Pacing {
+        env: incoming.env,
+        app: upstream.sdkappid().to_string(),
+        caller: &caller.name,
+        pace: *pace(incoming)?,
+    };
+    let forwarded = apart(vendor::forward(upstream, &pacing, call, &checked, trace)).await;
     let audited = match call.row().scope {
         Scope::Read => false,
         // A write that reached the vendor, answered or not.

@@ -17,7 +17,9 @@ pub(super) struct Reply {
     pub(super) body: ReplyBody,
     kind: Kind,
     /// A header that only this answer carries.
-    extra: Option<(&'static str, &'static str)>,
+    extra: Option<(&'static str, String)>,
+    /// The `RateLimit-Policy` and `RateLimit` fields, on the vendor paths.
+    pub(super) rate: Option<(String, String)>,
     /// The `ErrorCode` it carries: the vendor's for a forwarded call, for the log.
     pub(super) code: i64,
 }
@@ -45,6 +47,7 @@ impl Reply {
             body: ReplyBody::Empty,
             kind: Kind::Preflight,
             extra: None,
+            rate: None,
             code: 0,
         }
     }
@@ -63,6 +66,7 @@ impl Reply {
             body,
             kind: Kind::Json,
             extra: None,
+            rate: None,
             code: 0,
         }
     }
@@ -106,6 +110,7 @@ pub(super) fn respond(answer: Reply, cors: Option<&str>, id: &str) -> Result<Res
         ReplyBody::Bytes(bytes) => bytes.into(),
     };
     let (extra_name, extra_value) = answer.extra.unzip();
+    let (policy, rate) = answer.rate.unzip();
     template.with(|headers| {
         build_response(
             answer.status,
@@ -113,8 +118,10 @@ pub(super) fn respond(answer: Reply, cors: Option<&str>, id: &str) -> Result<Res
             headers,
             id,
             extra_name,
-            extra_value,
+            extra_value.as_deref(),
             cors,
+            policy.as_deref(),
+            rate.as_deref(),
         )
     })
 }

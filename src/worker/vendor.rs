@@ -11,12 +11,14 @@ use web_sys::{AbortSignal, RequestInit};
 use worker::Delay;
 
 use super::js::{read_json, send_request};
+use super::pacing::Pacing;
 use super::{Trace, apart};
 use crate::api::answer::{AccountError, Status, failed_accounts};
 use crate::api::calls::{Call, Scope};
 use crate::api::region;
 use crate::api::request::TagRequest;
 use crate::api::retry::{Next, Retries, RetryPolicy, TryOutcome};
+use crate::edge::pace::Slot;
 use crate::edge::{EdgeError, NotAnAnswer, UpstreamSettings, UserSigCache};
 
 thread_local! {
@@ -38,21 +40,30 @@ pub(super) struct Forwarded {
     pub(super) body: Object,
 }
 
-/// Signs and sends the checked body to the vendor, trying again as [`Retries`] says within
-/// the upstream timeout, and passes the last answer through once it reads as the vendor's.
+/// Signs and sends the checked body to the vendor, each try in a slot of the app's rate,
+/// trying again as [`Retries`] says within the upstream timeout, and passes the last answer
+/// through once it reads as the vendor's. With no slot for the first try within the longest
+/// wait, nothing is sent; with none for a retry, the last answer stands.
 pub(super) async fn forward(
     upstream: &UpstreamSettings,
+    pacing: &Pacing<'_>,
     call: Call,
     checked: &TagRequest,
     trace: &mut Trace,
 ) -> Result<Forwarded, EdgeError> {
     let body = checked.to_json();
-    let mut now_ms = js_sys::Date::now();
-    let started_ms = now_ms;
-    let deadline = now_ms + f64::from(upstream.timeout_ms());
     let mut retries = Retries::new(RetryPolicy::EDGE);
     let (mut sign_again, mut use_backup) = (false, false);
+    let mut last: Option<Result<Forwarded, EdgeError>> = None;
+    // From the first try on: when it went, and when the upstream timeout runs out.
+    let mut window: Option<(f64, f64)> = None;
     loop {
+        if let Err(no_slot) = wait_for_slot(pacing, call, trace).await {
+            return last.unwrap_or(Err(no_slot));
+        }
+        let mut now_ms = js_sys::Date::now();
+        let (started_ms, deadline) =
+            *window.get_or_insert((now_ms, now_ms + f64::from(upstream.timeout_ms())));
         let signed = USERSIG.with(|cache| {
             let mut cache = cache.borrow_mut();
             if sign_again {
@@ -87,10 +98,34 @@ pub(super) async fn forward(
                 use_backup: backup,
             } => {
                 Delay::from(Duration::from_millis(after_ms.into())).await;
-                now_ms = js_sys::Date::now();
                 sign_again = again;
                 use_backup |= backup;
+                last = Some(result);
             }
+        }
+    }
+}
+
+/// Waits for a slot of the app's rate for one try of `call`, and notes the wait and what is
+/// left of the second; refused when none is free within the longest wait.
+async fn wait_for_slot(
+    pacing: &Pacing<'_>,
+    call: Call,
+    trace: &mut Trace,
+) -> Result<(), EdgeError> {
+    let quota = pacing.pace.calls_per_second;
+    match pacing.slot(call).await {
+        Slot::Go { wait_ms, remaining } => {
+            trace.rate = Some((quota, remaining, 1));
+            *trace.waited_ms.get_or_insert(0) += u64::from(wait_ms);
+            if wait_ms > 0 {
+                Delay::from(Duration::from_millis(wait_ms.into())).await;
+            }
+            Ok(())
+        }
+        Slot::Refused { retry_after_s } => {
+            trace.rate = Some((quota, 0, retry_after_s));
+            Err(EdgeError::NoSlot { retry_after_s })
         }
     }
 }

@@ -78,8 +78,8 @@ describe('Cloudflare Access', () => {
       assert.equal(answer.status, 200, answer.text);
       return answer.json;
     };
-    assert.deepEqual(await session('ops@example.com'), { caller: 'ops@example.com', scopes: ['read'], api: 'all_member_push' });
-    assert.deepEqual(await session('lead@example.com'), { caller: 'lead@example.com', scopes: ['read', 'write'], api: 'all_member_push' });
+    assert.deepEqual(await session('ops@example.com'), { caller: 'ops@example.com', scopes: ['read'], api: 'all_member_push', calls_per_second: 100 });
+    assert.deepEqual(await session('lead@example.com'), { caller: 'lead@example.com', scopes: ['read', 'write'], api: 'all_member_push', calls_per_second: 100 });
     assert.deepEqual((await session('anyone@ops.example.com')).scopes, ['read', 'write']);
     const add = (email) => worker.send(PATHS.all_member_push.add, {
       token: null,
@@ -98,7 +98,7 @@ describe('Cloudflare Access', () => {
     const token = jwt({ claims: { email: undefined, sub: 'lead@example.com' } });
     const session = await worker.send('/session', { method: 'GET', token: null, headers: { 'Cf-Access-Jwt-Assertion': token } });
     assert.equal(session.status, 200, session.text);
-    assert.deepEqual(session.json, { caller: 'sub:lead@example.com', scopes: ['read'], api: 'all_member_push' });
+    assert.deepEqual(session.json, { caller: 'sub:lead@example.com', scopes: ['read'], api: 'all_member_push', calls_per_second: 100 });
     const add = await worker.send(PATHS.all_member_push.add, {
       token: null,
       headers: { 'Cf-Access-Jwt-Assertion': token },

@@ -329,11 +329,11 @@ describe('request ids and logs', () => {
   test('each request is one JSON line with the answer’s id, status, code, caller, tries and times', async () => {
     const ok = await worker.send(`${API}?usersig=caller-said-this`, { body });
     const line = await requestLine(ok);
-    assert.deepEqual(Object.keys(line), ['event', 'id', 'method', 'path', 'status', 'code', 'caller', 'tries', 'upstream_ms', 'ms']);
+    assert.deepEqual(Object.keys(line), ['event', 'id', 'method', 'path', 'status', 'code', 'caller', 'tries', 'upstream_ms', 'waited_ms', 'ms']);
     assert.deepEqual(
-      { ...line, upstream_ms: typeof line.upstream_ms, ms: typeof line.ms },
+      { ...line, upstream_ms: typeof line.upstream_ms, waited_ms: typeof line.waited_ms, ms: typeof line.ms },
       { event: 'request', id: ok.headers.get('x-request-id'), method: 'POST', path: API, status: 200, code: 0,
-        caller: line.caller, tries: 1, upstream_ms: 'number', ms: 'number' },
+        caller: line.caller, tries: 1, upstream_ms: 'number', waited_ms: 'number', ms: 'number' },
     );
     assert.equal(line.caller, 'token-1');
     assert.ok(line.ms >= line.upstream_ms);
@@ -348,8 +348,8 @@ describe('request ids and logs', () => {
 
     const unauthorized = await requestLine(await worker.send(API, { token: null, body }));
     assert.deepEqual(
-      [unauthorized.status, unauthorized.code, unauthorized.caller, unauthorized.tries, unauthorized.upstream_ms],
-      [401, 80401, null, 0, null],
+      [unauthorized.status, unauthorized.code, unauthorized.caller, unauthorized.tries, unauthorized.upstream_ms, unauthorized.waited_ms],
+      [401, 80401, null, 0, null, null],
     );
     assert.match(unauthorized.info, /missing or invalid credentials/);
   });

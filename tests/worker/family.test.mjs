@@ -240,9 +240,9 @@ describe('/session', () => {
   test('says who the caller is, what it may do, and the generation', async () => {
     const session = (token) => worker.send('/session', { method: 'GET', token });
     const cases = [
-      [TOKEN, { caller: 'token-1', scopes: ['read'], api: 'all_member_push' }],
-      [SECOND_TOKEN, { caller: 'night-shift', scopes: ['read'], api: 'all_member_push' }],
-      [WRITE_TOKEN, { caller: 'ops', scopes: ['read', 'write'], api: 'all_member_push' }],
+      [TOKEN, { caller: 'token-1', scopes: ['read'], api: 'all_member_push', calls_per_second: 100 }],
+      [SECOND_TOKEN, { caller: 'night-shift', scopes: ['read'], api: 'all_member_push', calls_per_second: 100 }],
+      [WRITE_TOKEN, { caller: 'ops', scopes: ['read', 'write'], api: 'all_member_push', calls_per_second: 100 }],
     ];
     for (const [token, expected] of cases) {
       const answer = await withoutUpstream(() => session(token));
@@ -264,7 +264,7 @@ describe('/session', () => {
     const timpush = await startWorker(bindingsFor(emulator, { TIM_TAG_API: 'timpush' }));
     try {
       const answer = await timpush.send('/session', { method: 'GET', token: WRITE_TOKEN });
-      assert.deepEqual(answer.json, { caller: 'ops', scopes: ['read', 'write'], api: 'timpush' });
+      assert.deepEqual(answer.json, { caller: 'ops', scopes: ['read', 'write'], api: 'timpush', calls_per_second: 100 });
     } finally {
       await timpush.dispose();
     }

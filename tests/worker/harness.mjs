@@ -139,7 +139,7 @@ async function lineOf(event, answer) {
  * HTTP, `ratelimits` configures the rate-limit binding as wrangler.toml does. `script` and
  * `compatibilityFlags` start another Worker the same way, for comparisons.
  */
-export async function startWorker(bindings, { port, ratelimits, script, compatibilityFlags = [] } = {}) {
+export async function startWorker(bindings, { port, ratelimits, script, compatibilityFlags = [], pacer = !script } = {}) {
   const capture = (stream) => stream.on('data', (chunk) => transcript.push(String(chunk)));
   const mf = new Miniflare({
     modules: true,
@@ -151,6 +151,8 @@ export async function startWorker(bindings, { port, ratelimits, script, compatib
     cf: false,
     ...(port ? { host: '127.0.0.1', port } : {}),
     ...(ratelimits ? { ratelimits } : {}),
+    // The app's pacer, as wrangler.toml binds it; a Worker of another script has none.
+    ...(pacer ? { durableObjects: { PACER: { className: 'Pacer', useSQLite: true } } } : {}),
     handleRuntimeStdio: (stdout, stderr) => {
       capture(stdout);
       capture(stderr);
