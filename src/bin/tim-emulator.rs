@@ -52,7 +52,7 @@ struct Args {
     /// other get an error code. Both are served when absent.
     #[arg(long, env = "TIM_TAG_API", value_parser = TagApi::named)]
     api: Option<TagApi>,
-    /// Calls allowed in any one second.
+    /// Calls allowed at each path in any one second (each path has its own budget).
     #[arg(long, default_value_t = CALLS_PER_SECOND)]
     calls_per_second: usize,
     /// Print the tag API's calls as JSON, each generation's paths by operation name, and exit.

@@ -14,9 +14,20 @@
 //!   calls at that path); `DELETE` clears them.
 //! - `GET /_emulator/calls`: the calls received, with a SHA-256 of each UserSig (never the
 //!   UserSig itself); `DELETE` clears them.
+//! - `GET /_emulator/rate`: how fast each path was called, for the seconds of the last ten
+//!   minutes: `{"calls_per_second":100,"paths":{"/v4/timpush/get_tag":[{"second":3,
+//!   "received":104,"refused":4},...]}}`, each path that was called with its seconds (whole
+//!   seconds since the emulator started) in ascending order; `received` counts every call that
+//!   arrived, `refused` those the limit answered with 60007 (not injected faults). `DELETE`
+//!   clears it; the limit's windows go on.
+//!
+//! The limit holds per path, as the vendor's does: at most `calls_per_second` calls at each of
+//! the eight paths in any one second, each path with its own budget.
 
+mod rate;
 mod store;
 
+pub use rate::{Arrival, PathRates, REPORT_SECONDS, RateReport, Tally};
 pub use store::{Applied, MAX_TAGS_PER_APP, MAX_TAGS_PER_USER, Store};
 
 use std::collections::{HashMap, VecDeque};
@@ -44,7 +55,7 @@ use crate::{SecretKey, Signer};
 
 /// The demo data set: a few hundred accounts (two of them devices' RegistrationIDs) and their tags.
 pub const DEMO_TAGS: &str = include_str!("demo-tags.json");
-/// The vendor's rate limit for this API, per app.
+/// The vendor's rate limit for this API, at each path.
 pub const CALLS_PER_SECOND: usize = 100;
 /// The largest body the emulator reads: more than any call's largest valid body.
 const MAX_READ_BYTES: usize = 2 * 1024 * 1024;
@@ -69,7 +80,7 @@ pub struct Config {
     pub store: Store,
     /// The one generation the app has switched on; both, when `None`.
     pub api: Option<TagApi>,
-    /// Calls allowed in any one second.
+    /// Calls allowed at each path in any one second.
     pub calls_per_second: usize,
     /// The one web origin whose pages may call the emulator (a browser test suite's), which
     /// lets them drive the control endpoints; none by default.
@@ -147,7 +158,7 @@ struct State {
     store: Mutex<Store>,
     faults: Mutex<VecDeque<(Fault, Option<String>)>>,
     calls: Mutex<Vec<Received>>,
-    recent: Mutex<VecDeque<Instant>>,
+    rates: Mutex<PathRates>,
 }
 
 /// What a call is answered with.
@@ -227,12 +238,13 @@ pub async fn serve(
     })?;
     on_ready(listener.local_addr()?);
     let store = std::mem::take(&mut config.store);
+    let rates = PathRates::new(config.calls_per_second, Instant::now());
     let state = Arc::new(State {
         config,
         store: Mutex::new(store),
         faults: Mutex::default(),
         calls: Mutex::default(),
-        recent: Mutex::default(),
+        rates: Mutex::new(rates),
     });
     loop {
         let (stream, _) = listener.accept().await?;
@@ -298,6 +310,17 @@ impl State {
                 lock(&self.calls).clear();
                 plain(StatusCode::NO_CONTENT, "")
             }
+            (&Method::GET, "/_emulator/rate") => {
+                let report = lock(&self.rates).report(Instant::now());
+                json(
+                    StatusCode::OK,
+                    serde_json::to_vec(&report).unwrap_or_default(),
+                )
+            }
+            (&Method::DELETE, "/_emulator/rate") => {
+                lock(&self.rates).clear();
+                plain(StatusCode::NO_CONTENT, "")
+            }
             _ => plain(StatusCode::NOT_FOUND, "no such endpoint"),
         }
     }
@@ -335,13 +358,15 @@ impl State {
             .query()
             .map(|q| form_urlencoded::parse(q.as_bytes()).into_owned().collect())
             .unwrap_or_default();
-        // A call is logged as it arrives, so that one its caller gave up on still shows.
+        // A call is logged and counted as it arrives, so that one its caller gave up on still
+        // shows.
         let index = self.log_arrival(call, &query);
+        let arrival = lock(&self.rates).arrive(call, Instant::now());
         let body = request_bytes(request).await;
         let reply = match self.take_fault(call.path()) {
-            None => self.reply(call, &query, body.as_deref()),
+            None => self.reply(arrival, &query, body.as_deref()),
             Some(fault) => {
-                self.reply_with(fault, call, &query, body.as_deref())
+                self.reply_with(fault, arrival, &query, body.as_deref())
                     .await?
             }
         };
@@ -395,8 +420,13 @@ impl State {
     }
 
     /// The vendor's answer to a call.
-    fn reply(&self, call: Call, query: &HashMap<String, String>, body: Option<&[u8]>) -> Reply {
-        match self.carry_out(call, query, body) {
+    fn reply(
+        &self,
+        arrival: Arrival,
+        query: &HashMap<String, String>,
+        body: Option<&[u8]>,
+    ) -> Reply {
+        match self.carry_out(arrival, query, body) {
             Ok((request, outcome)) => Reply::Vendor {
                 answer: Answer::ok(outcome.user_tags.as_deref(), &outcome.failed).to_json(),
                 request: Some(request),
@@ -412,14 +442,14 @@ impl State {
     async fn reply_with(
         &self,
         fault: Fault,
-        call: Call,
+        arrival: Arrival,
         query: &HashMap<String, String>,
         body: Option<&[u8]>,
     ) -> Result<Reply, Dropped> {
         match fault {
             Fault::Delay { ms } => {
                 tokio::time::sleep(Duration::from_millis(ms)).await;
-                Ok(self.reply(call, query, body))
+                Ok(self.reply(arrival, query, body))
             }
             Fault::Error { code } => {
                 let error = vendor_error(code, &format!("injected error {code}"));
@@ -453,10 +483,11 @@ impl State {
     /// body), then the call itself.
     fn carry_out(
         &self,
-        call: Call,
+        arrival: Arrival,
         query: &HashMap<String, String>,
         body: Option<&[u8]>,
     ) -> Result<(TagRequest, Applied), VendorError> {
+        let call = arrival.call;
         let identifier = self.check_url(query)?;
         let usersig = query.get("usersig").map_or("", String::as_str);
         self.check_caller(identifier, usersig)?;
@@ -469,7 +500,7 @@ impl State {
                 ),
             ));
         }
-        if !self.admit() {
+        if !lock(&self.rates).admit(arrival, Instant::now()) {
             return Err(vendor_error(
                 RATE_LIMITED,
                 "REST API call rate over the limit",
@@ -527,23 +558,6 @@ impl State {
             ));
         }
         Ok(())
-    }
-
-    /// Counts a call against the rate limit: at most `calls_per_second` in any one second.
-    fn admit(&self) -> bool {
-        let now = Instant::now();
-        let mut recent = lock(&self.recent);
-        while recent
-            .front()
-            .is_some_and(|t| now.duration_since(*t) >= Duration::from_secs(1))
-        {
-            recent.pop_front();
-        }
-        let admitted = recent.len() < self.config.calls_per_second;
-        if admitted {
-            recent.push_back(now);
-        }
-        admitted
     }
 }
 

@@ -45,6 +45,12 @@ async function call({ query = {}, body = { To_Account: ['xiaojun'] }, method = '
   return { status: response.status, text, json: response.status === 200 ? JSON.parse(text) : undefined };
 }
 
+/** A path's calls received and refused, over all its seconds in a rate report. */
+const totals = (seconds) => ({
+  received: seconds.reduce((sum, s) => sum + s.received, 0),
+  refused: seconds.reduce((sum, s) => sum + s.refused, 0),
+});
+
 async function fails(options, code, infoPattern) {
   const answer = await call(options);
   assert.equal(answer.status, 200, answer.text);
@@ -103,7 +109,7 @@ describe('tim-emulator', () => {
     assert.equal((await fetch(`${emulator.url}/v4/other`, { method: 'POST' })).status, 404);
   });
 
-  test('allows the configured calls per second, then answers 60007', async () => {
+  test('allows the configured calls per second at each path, then answers 60007', async () => {
     const limited = await startEmulator({ callsPerSecond: 5 });
     const saved = emulator;
     emulator = limited;
@@ -111,8 +117,44 @@ describe('tim-emulator', () => {
       const codes = [];
       for (let i = 0; i < 8; i++) codes.push((await call()).json.ErrorCode);
       assert.deepEqual(codes, [0, 0, 0, 0, 0, 60007, 60007, 60007]);
+      const other = [];
+      for (let i = 0; i < 3; i++) other.push((await call({ path: PATHS.timpush.get })).json.ErrorCode);
+      assert.deepEqual(other, [0, 0, 0], 'another path has its own budget');
+      assert.equal((await call()).json.ErrorCode, 60007, 'and leaves the first one’s alone');
       await new Promise((resolve) => setTimeout(resolve, 1100));
       assert.equal((await call()).json.ErrorCode, 0, 'the window moves on');
+    } finally {
+      emulator = saved;
+      await limited.stop();
+    }
+  });
+
+  test('reports the calls each path received and refused, second by second', async () => {
+    const limited = await startEmulator({ callsPerSecond: 5 });
+    const saved = emulator;
+    emulator = limited;
+    try {
+      assert.deepEqual(await limited.rate(), { calls_per_second: 5, paths: {} });
+      for (let i = 0; i < 8; i++) await call();
+      for (let i = 0; i < 3; i++) await call({ path: PATHS.timpush.get });
+      const report = await limited.rate();
+      assert.deepEqual(Object.keys(report.paths).sort(), [API, PATHS.timpush.get].sort());
+      assert.deepEqual(totals(report.paths[API]), { received: 8, refused: 3 });
+      assert.deepEqual(totals(report.paths[PATHS.timpush.get]), { received: 3, refused: 0 });
+      assert.ok(report.paths[API].length <= 2, 'the calls took under a second');
+      const [first] = report.paths[API];
+      if (report.paths[API].length === 1) {
+        assert.deepEqual(first, { second: first.second, received: 8, refused: 3 }, 'all in one second');
+      }
+      await new Promise((resolve) => setTimeout(resolve, 1100));
+      assert.equal((await call()).json.ErrorCode, 0);
+      const later = (await limited.rate()).paths[API];
+      assert.deepEqual(later.at(-1), { second: later.at(-1).second, received: 1, refused: 0 }, JSON.stringify(later));
+      assert.ok(later.at(-1).second > later.at(-2).second);
+      await limited.reset();
+      assert.deepEqual(await limited.rate(), { calls_per_second: 5, paths: {} }, 'reset clears it');
+      await call({ path: PATHS.timpush.add, body: { UserTags: [{ To_Account: 'rated', Tags: ['t'] }] } });
+      assert.deepEqual(Object.keys((await limited.rate()).paths), [PATHS.timpush.add]);
     } finally {
       emulator = saved;
       await limited.stop();
@@ -138,6 +180,8 @@ describe('tim-emulator', () => {
     assert.equal(simple.headers.get('access-control-allow-origin'), null);
     const read = await fetch(`${emulator.url}/_emulator/calls`, { headers: { Origin: 'https://evil.example' } });
     assert.equal(read.status, 403);
+    const rate = await fetch(`${emulator.url}/_emulator/rate`, { headers: { Origin: 'https://evil.example' } });
+    assert.equal(rate.status, 403);
     const preflight = await fetch(`${emulator.url}/_emulator/faults`, {
       method: 'OPTIONS',
       headers: { Origin: 'https://evil.example', 'Access-Control-Request-Method': 'POST', 'Access-Control-Request-Headers': 'x-tim-emulator' },

@@ -83,10 +83,15 @@ export async function startEmulator({ key = KEY, sdkappid = SDKAPPID, callsPerSe
     async calls() {
       return (await control('calls')).json();
     },
+    /** How fast each path was called: `{ calls_per_second, paths: { [path]: [{ second, received, refused }] } }`. */
+    async rate() {
+      return (await control('rate')).json();
+    },
     async reset() {
       await collectUsersigHashes(emulator);
       await control('faults', { method: 'DELETE' });
       await control('calls', { method: 'DELETE' });
+      await control('rate', { method: 'DELETE' });
     },
     async stop() {
       await collectUsersigHashes(emulator);
