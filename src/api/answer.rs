@@ -65,19 +65,19 @@ pub fn failed_accounts(answer: &impl Json) -> Option<Vec<AccountError>> {
     let Some(list) = answer.field("ErrorList") else {
         return Some(Vec::new());
     };
-    list.items()?
-        .iter()
-        .map(|entry| {
-            Some(AccountError {
-                to_account: entry.field("To_Account")?.string()?,
-                code: entry.field("ErrorCode")?.integer()?,
-                info: match entry.field("ErrorInfo") {
-                    None => String::new(),
-                    Some(info) => info.string()?,
-                },
-            })
-        })
-        .collect()
+    let entries = list.items()?;
+    let mut failed = Vec::with_capacity(entries.len());
+    for entry in &entries {
+        failed.push(AccountError {
+            to_account: entry.field("To_Account")?.string()?,
+            code: entry.field("ErrorCode")?.integer()?,
+            info: match entry.field("ErrorInfo") {
+                None => String::new(),
+                Some(info) => info.string()?,
+            },
+        });
+    }
+    Some(failed)
 }
 
 /// The `UserTags` of a get answer, each entry as it is with its account (none when the
@@ -86,17 +86,17 @@ pub fn answered_tags<J: Json>(answer: &J) -> Option<Vec<(String, J)>> {
     let Some(list) = answer.field("UserTags") else {
         return Some(Vec::new());
     };
-    list.items()?
-        .into_iter()
-        .map(|entry| {
-            let account = entry.field("To_Account")?.string()?;
-            let tags = entry.field("Tags")?.items()?;
-            tags.iter()
-                .all(|tag| tag.string().is_some())
-                .then_some(())?;
-            Some((account, entry))
-        })
-        .collect()
+    let entries = list.items()?;
+    let mut answered = Vec::with_capacity(entries.len());
+    for entry in entries {
+        let account = entry.field("To_Account")?.string()?;
+        let tags = entry.field("Tags")?.items()?;
+        tags.iter()
+            .all(|tag| tag.string().is_some())
+            .then_some(())?;
+        answered.push((account, entry));
+    }
+    Some(answered)
 }
 
 /// An answer that failed as a whole, as the vendor gave it.

@@ -9,6 +9,7 @@ pub mod codes;
 pub mod invalid;
 pub mod json;
 pub mod named;
+pub mod ratelimit;
 pub mod region;
 pub mod request;
 pub mod retry;

@@ -16,7 +16,7 @@ pub trait Named: Copy + 'static {
 
     /// The one named `name`, whatever its case and the spaces around it.
     fn named(name: &str) -> Result<Self, UnknownName> {
-        let wanted = name.trim();
+        let wanted = name.trim_ascii();
         Self::ALL
             .iter()
             .copied()

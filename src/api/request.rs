@@ -351,12 +351,17 @@ pub fn read_entry<J: Json>(
             problem,
         });
     }
-    let tags = tags
-        .iter()
-        .enumerate()
-        .map(|(i, tag)| read_tag(tag, place.within(Within::Tag(i))))
-        .collect::<Result<_, _>>()?;
-    Ok((value, UserTags { to_account, tags }))
+    let mut read = Vec::with_capacity(tags.len());
+    for (i, tag) in tags.iter().enumerate() {
+        read.push(read_tag(tag, place.within(Within::Tag(i)))?);
+    }
+    Ok((
+        value,
+        UserTags {
+            to_account,
+            tags: read,
+        },
+    ))
 }
 
 /// A string at `place` that is text: not another type, and well-formed Unicode.

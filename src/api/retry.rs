@@ -65,6 +65,17 @@ impl RetryPolicy {
     };
 }
 
+impl RetryPolicy {
+    /// How long to wait after the app's rate refused a call (a 429, or a vendor rate-limit
+    /// code): what `Retry-After` said, else the policy's rate-limited pause, plus up to a
+    /// quarter of it at random so that calls refused together do not all come back at once.
+    /// Such a wait is not a try: a call waits as often as it is told to.
+    pub fn paced_wait_ms(self, retry_after_s: Option<u32>, random: u32) -> u32 {
+        let told = retry_after_s.map_or(self.rate_limited_backoff_ms, |s| s.saturating_mul(1000));
+        told.saturating_add(random % (told / 4 + 1))
+    }
+}
+
 /// The tries of one call so far, under a policy.
 #[derive(Debug)]
 pub struct Retries {
@@ -261,6 +272,18 @@ mod tests {
         assert_eq!(
             timed_out.after(TryOutcome::TimedOut, f64::INFINITY, 0),
             Next::Stop
+        );
+    }
+
+    #[test]
+    fn a_paced_wait_is_what_it_was_told_and_a_little_more() {
+        let policy = RetryPolicy::BROWSER;
+        assert_eq!(policy.paced_wait_ms(Some(2), 0), 2000);
+        assert_eq!(policy.paced_wait_ms(Some(2), 500), 2000 + 500);
+        assert!(policy.paced_wait_ms(Some(2), u32::MAX) <= 2500);
+        assert_eq!(
+            policy.paced_wait_ms(None, 0),
+            policy.rate_limited_backoff_ms
         );
     }
 }

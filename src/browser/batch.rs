@@ -2,21 +2,27 @@
 //! says, every answer heard as it arrives, and all of them cancelled by the caller's signal.
 
 use std::cell::Cell;
+use std::future::{Future, poll_fn};
 use std::ops::Range;
+use std::pin::Pin;
+use std::task::Poll;
 
-use futures_util::future::select_all;
 use gloo_net::http::Method;
 use gloo_timers::future::TimeoutFuture;
 use wasm_bindgen::prelude::*;
 use web_sys::{AbortController, AbortSignal};
 
 use super::error::Failure;
-use super::http::send;
+use super::http::{PaceNews, Sent, send};
 use super::options::{Settings, tell_progress};
 use crate::api::answer::{AccountError, Status, answered_tags, failed_accounts};
 use crate::api::calls::{AnswerShape, Call};
+use crate::api::codes::{Action, Coded};
 use crate::api::retry::{Next, Retries, RetryPolicy};
 use crate::client::{ClientError, MAX_IN_FLIGHT};
+
+/// How often a pause looks whether the batch was aborted meanwhile.
+const PAUSE_STEP_MS: f64 = 250.0;
 
 /// What one call's answer gave: a get's entries, and the accounts the vendor listed as failed.
 pub(super) struct CallAnswer {
@@ -41,7 +47,6 @@ pub(super) async fn run_calls(
     if settings.aborted() {
         return Err(ClientError::Aborted.into());
     }
-    tell_progress(settings, 0, total);
     let controller =
         AbortController::new().map_err(|_| ClientError::Internal("no AbortController"))?;
     let _link = Link::new(settings, &controller);
@@ -51,17 +56,23 @@ pub(super) async fn run_calls(
         call,
         url: settings.url(call.path()),
         body_of,
-        start: js_sys::Date::now(),
+        next_at: Cell::new(js_sys::Date::now()),
+        interval_ms: Cell::new(settings.interval_ms(None)),
         stopped: Cell::new(false),
         in_flight: Cell::new(0),
+        progress: Cell::new(Progress {
+            done: 0,
+            total,
+            waiting: false,
+        }),
     };
+    batch.tell();
     let mut first_failure: Option<Failure> = None;
-    let mut done = 0;
     for wave in waves {
         let mut hear = |index, result| match result {
             Ok(answered) => {
-                done += on_answer(index, answered);
-                tell_progress(settings, done, total);
+                let done = on_answer(index, answered);
+                batch.update(|progress| progress.done += done);
             }
             Err(failure) => {
                 first_failure.get_or_insert(failure);
@@ -86,15 +97,75 @@ pub(super) struct Batch<'a> {
     call: Call,
     url: String,
     body_of: &'a dyn Fn(usize) -> String,
-    /// When the batch started: call `index` goes `index` intervals after it, not sooner.
-    start: f64,
+    /// When the next call may go: each call takes its turn one interval after the last.
+    next_at: Cell<f64>,
+    /// The interval between two calls: the app's rate as the Worker tells it, or slower
+    /// when the caller's `maxCallsPerSecond` says so.
+    interval_ms: Cell<f64>,
     /// Set by the first failure: no call is sent after it.
     stopped: Cell<bool>,
     /// Calls sent and not answered yet.
     in_flight: Cell<usize>,
+    /// What `onProgress` was told last.
+    progress: Cell<Progress>,
+}
+
+/// Accounts finished of how many, and whether the batch is waiting for the app's rate.
+#[derive(Clone, Copy, PartialEq)]
+pub(super) struct Progress {
+    pub(super) done: usize,
+    pub(super) total: usize,
+    pub(super) waiting: bool,
 }
 
 impl Batch<'_> {
+    /// Tells `onProgress` where the batch is.
+    fn tell(&self) {
+        tell_progress(self.settings, self.progress.get());
+    }
+
+    /// Changes the progress, and tells `onProgress` when it changed.
+    fn update(&self, change: impl FnOnce(&mut Progress)) {
+        let mut progress = self.progress.get();
+        change(&mut progress);
+        if progress != self.progress.get() {
+            self.progress.set(progress);
+            self.tell();
+        }
+    }
+
+    /// When the next call may go, which takes that turn.
+    fn take_turn(&self) -> f64 {
+        let at = self.next_at.get().max(js_sys::Date::now());
+        self.next_at.set(at + self.interval_ms.get());
+        at
+    }
+
+    /// Learns from an answer the app's rate, and whether it is all in use right now.
+    fn hear_pace(&self, news: PaceNews) {
+        if news.quota.is_some() {
+            self.interval_ms.set(self.settings.interval_ms(news.quota));
+        }
+        if let Some(remaining) = news.remaining {
+            self.update(|progress| progress.waiting = remaining == 0);
+        }
+    }
+
+    /// Waits `ms`, or less when the batch is aborted meanwhile; whether it waited it all.
+    async fn pause(&self, ms: u32) -> bool {
+        let until = js_sys::Date::now() + f64::from(ms);
+        loop {
+            let left = until - js_sys::Date::now();
+            if self.controller.signal().aborted() {
+                return false;
+            }
+            if left < 1.0 {
+                return true;
+            }
+            TimeoutFuture::new(left.min(PAUSE_STEP_MS) as u32).await;
+        }
+    }
+
     /// Whether no new call may go: one failed, or the caller aborted.
     fn stopping(&self) -> bool {
         self.stopped.get() || self.controller.signal().aborted()
@@ -116,16 +187,16 @@ impl Batch<'_> {
             while running.len() < MAX_IN_FLIGHT
                 && let Some(index) = waiting.next()
             {
-                running.push(Box::pin(
-                    async move { (index, self.send_in_turn(index).await) },
-                ));
+                let at = self.take_turn();
+                running.push(Box::pin(async move {
+                    (index, self.send_in_turn(index, at).await)
+                }));
             }
             if running.is_empty() {
                 break;
             }
             // The first call to finish, whichever it is; the others go on.
-            let ((index, result), _, others) = select_all(running).await;
-            running = others;
+            let (index, result) = first_done(&mut running).await;
             if let Some(result) = result {
                 hear(index, result);
             }
@@ -138,11 +209,11 @@ impl Batch<'_> {
         }
     }
 
-    /// Call `index`, sent when its turn comes unless the batch is stopping by then (`None`);
-    /// its failure stops the batch at once, before any other call can take its turn.
-    async fn send_in_turn(&self, index: usize) -> Option<Result<CallAnswer, Failure>> {
-        sleep_until(self.start + index as f64 * self.settings.interval_ms).await;
-        if self.stopping() {
+    /// Call `index`, sent at its turn `at` unless the batch is stopping by then (`None`); its
+    /// failure stops the batch at once, before any other call can take its turn.
+    async fn send_in_turn(&self, index: usize, at: f64) -> Option<Result<CallAnswer, Failure>> {
+        let wait = (at - js_sys::Date::now()).max(0.0);
+        if !self.pause(wait as u32).await || self.stopping() {
             return None;
         }
         let body = (self.body_of)(index);
@@ -155,7 +226,8 @@ impl Batch<'_> {
         Some(result)
     }
 
-    /// One call, tried again as the browser's retry policy says.
+    /// One call, sent again as often as the app's rate asks it to wait, and tried again as
+    /// the browser's retry policy says.
     async fn call_with_retries(&self, body: &str) -> Result<CallAnswer, Failure> {
         let mut retries = Retries::new(RetryPolicy::BROWSER);
         loop {
@@ -163,23 +235,36 @@ impl Batch<'_> {
                 Ok(answered) => return Ok(answered),
                 Err(failure) => failure,
             };
-            let Some(outcome) = failure.error.try_outcome() else {
-                return Err(failure);
-            };
             let random = (js_sys::Math::random() * f64::from(u32::MAX)) as u32;
-            match retries.after(outcome, f64::INFINITY, random) {
-                Next::Retry { .. } if self.controller.signal().aborted() => return Err(failure),
-                Next::Retry { after_ms, .. } => {
-                    sleep_until(js_sys::Date::now() + f64::from(after_ms)).await;
+            let pause_ms = match failure.error.action() {
+                // Pacing never fails a batch: wait as told, and send the same call again.
+                Action::RateLimited => {
+                    self.update(|progress| progress.waiting = true);
+                    RetryPolicy::BROWSER.paced_wait_ms(failure.retry_after_s, random)
                 }
-                Next::Stop => return Err(failure),
+                Action::Retry | Action::SignAgain | Action::Configuration | Action::GiveUp => {
+                    let Some(outcome) = failure.error.try_outcome() else {
+                        return Err(failure);
+                    };
+                    match retries.after(outcome, f64::INFINITY, random) {
+                        Next::Retry { after_ms, .. } => after_ms,
+                        Next::Stop => return Err(failure),
+                    }
+                }
+            };
+            if !self.pause(pause_ms).await {
+                return Err(failure);
             }
         }
     }
 
     /// One call: its answer, read as the vendor's (a get's tags, and `ErrorList`).
     async fn one_call(&self, body: &str) -> Result<CallAnswer, Failure> {
-        let (status, answer) = send(
+        let Sent {
+            status,
+            answer,
+            pace,
+        } = send(
             self.settings,
             self.controller,
             Method::POST,
@@ -187,6 +272,7 @@ impl Batch<'_> {
             Some(body),
         )
         .await?;
+        self.hear_pace(pace);
         let not_the_worker = || Failure::not_the_worker(&self.url, status);
         let answer_status = Status::read(&answer).ok_or_else(not_the_worker)?;
         if !answer_status.ok() {
@@ -196,6 +282,7 @@ impl Batch<'_> {
                     info: answer_status.info,
                 },
                 status: Some(status),
+                retry_after_s: pace.retry_after_s,
             });
         }
         // The call table says what the answer holds besides its status.
@@ -206,6 +293,21 @@ impl Batch<'_> {
         let failed = failed_accounts(&answer).ok_or_else(not_the_worker)?;
         Ok(CallAnswer { entries, failed })
     }
+}
+
+/// The output of the first of `running` to finish, which leaves the list; the others go on.
+/// Polling a handful of calls each time is all a batch needs, without a scheduler's code.
+async fn first_done<F: Future + Unpin>(running: &mut Vec<F>) -> F::Output {
+    poll_fn(|context| {
+        for index in 0..running.len() {
+            if let Poll::Ready(output) = Pin::new(&mut running[index]).poll(context) {
+                running.swap_remove(index);
+                return Poll::Ready(output);
+            }
+        }
+        Poll::Pending
+    })
+    .await
 }
 
 /// Aborts `controller` when the caller's signal aborts, for as long as it lives.
@@ -241,12 +343,5 @@ impl Drop for Link<'_> {
                 self.on_abort.as_ref().unchecked_ref(),
             );
         }
-    }
-}
-
-pub(super) async fn sleep_until(when: f64) {
-    let wait = when - js_sys::Date::now();
-    if wait >= 1.0 {
-        TimeoutFuture::new(wait as u32).await;
     }
 }

@@ -13,11 +13,13 @@ pub struct TimError {
     _sealed: (),
 }
 
-/// A failure, with the HTTP status of the answer that carried it, if any.
+/// A failure, with the HTTP status of the answer that carried it, if any, and when that
+/// answer said to come back.
 #[derive(Clone)]
 pub(super) struct Failure {
     pub(super) error: ClientError,
     pub(super) status: Option<u16>,
+    pub(super) retry_after_s: Option<u32>,
 }
 
 impl Failure {
@@ -29,6 +31,7 @@ impl Failure {
                 status,
             },
             status: Some(status),
+            retry_after_s: None,
         }
     }
 }
@@ -38,6 +41,7 @@ impl From<ClientError> for Failure {
         Self {
             error,
             status: None,
+            retry_after_s: None,
         }
     }
 }

@@ -9,16 +9,56 @@ use web_sys::{AbortController, AbortSignal};
 
 use super::error::Failure;
 use super::options::Settings;
+use crate::api::ratelimit;
 use crate::client::ClientError;
 
-/// Sends one request to the Worker, within `timeoutMs`; its status and its JSON answer.
+/// An answer of the Worker: its status, its JSON, and what it said of the app's rate.
+pub(super) struct Sent {
+    pub(super) status: u16,
+    pub(super) answer: JsValue,
+    pub(super) pace: PaceNews,
+}
+
+/// What an answer said of the app's rate, in its `RateLimit-Policy`, `RateLimit` and
+/// `Retry-After` fields.
+#[derive(Debug, Default, Clone, Copy)]
+pub(super) struct PaceNews {
+    /// Calls a second on the call's path.
+    pub(super) quota: Option<u32>,
+    /// What is left of them in the coming second.
+    pub(super) remaining: Option<u32>,
+    /// When to come back, for a call refused for the rate.
+    pub(super) retry_after_s: Option<u32>,
+}
+
+impl PaceNews {
+    fn read(headers: &gloo_net::http::Headers) -> Self {
+        Self {
+            quota: headers
+                .get("RateLimit-Policy")
+                .as_deref()
+                .and_then(ratelimit::quota),
+            remaining: headers
+                .get("RateLimit")
+                .as_deref()
+                .and_then(ratelimit::remaining),
+            retry_after_s: headers
+                .get("Retry-After")
+                .as_deref()
+                .and_then(ratelimit::seconds),
+        }
+    }
+}
+
+/// Sends one request to the Worker, within `timeoutMs`; its status, its JSON answer and what
+/// it said of the app's rate.
 pub(super) async fn send(
     settings: &Settings,
     controller: &AbortController,
     method: Method,
     url: &str,
     body: Option<&str>,
-) -> Result<(u16, JsValue), Failure> {
+) -> Result<Sent, Failure> {
     if controller.signal().aborted() {
         return Err(ClientError::Aborted.into());
     }
@@ -41,11 +81,16 @@ pub(super) async fn send(
         .await
         .map_err(|_| failed())?;
     let status = response.status();
+    let pace = PaceNews::read(&response.headers());
     let not_the_worker = || Failure::not_the_worker(url, status);
     let raw: web_sys::Response = response.into();
     let parsing = raw.json().map_err(|_| not_the_worker())?;
     match JsFuture::from(parsing).await {
-        Ok(answer) => Ok((status, answer)),
+        Ok(answer) => Ok(Sent {
+            status,
+            answer,
+            pace,
+        }),
         Err(_) if signal.aborted() => Err(failed()),
         Err(_) => Err(not_the_worker()),
     }

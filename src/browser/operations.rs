@@ -12,7 +12,7 @@ use web_sys::AbortController;
 
 use super::batch::{Link, run_calls};
 use super::error::{Failure, tim_error};
-use super::http::send;
+use super::http::{Sent, send};
 use super::objects::{entry_of, report_of};
 use super::options::{Options, Settings, read_options};
 use crate::api::answer::Status;
@@ -214,7 +214,8 @@ pub(super) async fn session(options: Option<&Options>) -> Result<JsValue, JsValu
             AbortController::new().map_err(|_| ClientError::Internal("no AbortController"))?;
         let _link = Link::new(&settings, &controller);
         let url = settings.url(SESSION_PATH);
-        let (status, answer) = send(&settings, &controller, Method::GET, &url, None).await?;
+        let Sent { status, answer, .. } =
+            send(&settings, &controller, Method::GET, &url, None).await?;
         let not_the_worker = || Failure::not_the_worker(&url, status);
         if let Some(refused) = Status::read(&answer) {
             return Err(Failure {
@@ -223,6 +224,7 @@ pub(super) async fn session(options: Option<&Options>) -> Result<JsValue, JsValu
                     info: refused.info,
                 },
                 status: Some(status),
+                retry_after_s: None,
             });
         }
         let caller = answer.field("caller").and_then(|c| c.string());

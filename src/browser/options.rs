@@ -5,6 +5,7 @@ use js_sys::Function;
 use wasm_bindgen::prelude::*;
 use web_sys::AbortSignal;
 
+use super::batch::Progress;
 use super::error::Failure;
 use crate::api::calls::TagApi;
 use crate::client::{
@@ -42,7 +43,8 @@ pub(super) struct Settings {
     pub(super) api: TagApi,
     pub(super) signal: Option<AbortSignal>,
     pub(super) timeout_ms: f64,
-    pub(super) interval_ms: f64,
+    /// The caller's own ceiling (`maxCallsPerSecond`); none when not given.
+    pub(super) max_calls_per_second: f64,
     pub(super) on_progress: Option<Function>,
 }
 
@@ -53,6 +55,14 @@ impl Settings {
 
     pub(super) fn aborted(&self) -> bool {
         self.signal.as_ref().is_some_and(AbortSignal::aborted)
+    }
+
+    /// The time between two calls: at the app's rate as the Worker said it (`quota` calls a
+    /// second; the vendor's usual rate until it has said), or slower when the caller's own
+    /// ceiling says so.
+    pub(super) fn interval_ms(&self, quota: Option<u32>) -> f64 {
+        let app = quota.map_or(DEFAULT_CALLS_PER_SECOND, f64::from);
+        1000.0 / app.min(self.max_calls_per_second)
     }
 }
 
@@ -89,23 +99,30 @@ pub(super) fn read_options(options: Option<&Options>) -> Result<Settings, Failur
         "timeoutMs",
         DEFAULT_CALL_TIMEOUT_MS,
     )?;
-    let calls_per_second = read_positive(
+    let max_calls_per_second = read_positive(
         value(Options::max_calls_per_second).as_ref(),
         "maxCallsPerSecond",
-        DEFAULT_CALLS_PER_SECOND,
+        f64::INFINITY,
     )?;
     Ok(Settings {
-        origin: endpoint
-            .unwrap_or_default()
-            .trim_end_matches('/')
-            .to_owned(),
+        origin: without_trailing_slashes(endpoint.unwrap_or_default()),
         token,
         api,
         signal,
         timeout_ms,
-        interval_ms: 1000.0 / calls_per_second,
+        max_calls_per_second,
         on_progress,
     })
+}
+
+/// `https://tags.example.com/` as `https://tags.example.com`, byte by byte: a path is added.
+fn without_trailing_slashes(mut endpoint: String) -> String {
+    let end = endpoint
+        .bytes()
+        .rposition(|byte| byte != b'/')
+        .map_or(0, |at| at + 1);
+    endpoint.truncate(end);
+    endpoint
 }
 
 /// An option that must be an object of class `T`, when given.
@@ -116,10 +133,16 @@ fn object<T: JsCast>(value: Option<JsValue>, why: OptionError) -> Result<Option<
         .map_err(|_| ClientError::InvalidOption(why))
 }
 
-/// Tells the caller's `onProgress`, if any, how many accounts are done of how many.
-pub(super) fn tell_progress(settings: &Settings, done: usize, total: usize) {
+/// Tells the caller's `onProgress`, if any, how many accounts are done of how many, and
+/// whether the batch is waiting for the app's rate.
+pub(super) fn tell_progress(settings: &Settings, progress: Progress) {
     if let Some(on_progress) = &settings.on_progress {
         // A throwing callback must not break the batch.
-        let _ = on_progress.call2(&JsValue::UNDEFINED, &done.into(), &total.into());
+        let _ = on_progress.call3(
+            &JsValue::UNDEFINED,
+            &progress.done.into(),
+            &progress.total.into(),
+            &progress.waiting.into(),
+        );
     }
 }

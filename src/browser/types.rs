@@ -45,6 +45,8 @@ export interface Session {
   caller: string;
   scopes: string[];
   api: TagApi;
+  /** The calls per second the app may make on each vendor path, shared by every admin. */
+  calls_per_second: number;
 }
 
 /** How the functions call the edge Worker. */
@@ -59,10 +61,17 @@ export interface Options {
   signal?: AbortSignal;
   /** How long each call of up to 100 accounts may take, in milliseconds (default 30000). */
   timeoutMs?: number;
-  /** The most calls per second (default 100, the vendor's limit for the app). */
+  /**
+   * A ceiling of the caller's own on calls per second. Without it, calls go at the app's rate
+   * as the Worker tells it (its RateLimit-Policy); with it, never faster than either.
+   */
   maxCallsPerSecond?: number;
-  /** Called with the number of accounts finished and the number of distinct accounts. */
-  onProgress?: (done: number, total: number) => void;
+  /**
+   * Called with the number of accounts finished, the number of distinct accounts, and whether
+   * the batch is waiting for the app's rate (every call of it is in use, by this batch or by
+   * other admins; the batch goes on as soon as there is room, and is never failed by it).
+   */
+  onProgress?: (done: number, total: number, waiting: boolean) => void;
 }
 
 /** The options of getTags. */

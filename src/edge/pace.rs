@@ -123,16 +123,6 @@ impl Slot {
     }
 }
 
-/// What an answer on a vendor path says of the app's rate, as the IETF `RateLimit-Policy`
-/// and `RateLimit` fields write it: policy `"vendor"`, `quota` calls in a window of one
-/// second, `remaining` of them left, the window reset in `reset_s` seconds.
-pub fn rate_fields(quota: u32, remaining: u32, reset_s: u32) -> (String, String) {
-    (
-        format!(r#""vendor";q={quota};w=1"#),
-        format!(r#""vendor";r={remaining};t={reset_s}"#),
-    )
-}
-
 /// The slots booked on every path, and who booked them.
 #[derive(Debug, Default)]
 pub struct Schedule {
@@ -521,17 +511,6 @@ mod tests {
             wrong,
             "TIM_CALLS_PER_SECOND must be a whole number from 1 to 10000; \
              PACE_MAX_WAIT_MS must be a whole number from 0 to 60000"
-        );
-    }
-
-    #[test]
-    fn the_rate_is_told_in_the_ietf_fields() {
-        assert_eq!(
-            rate_fields(100, 37, 1),
-            (
-                r#""vendor";q=100;w=1"#.to_owned(),
-                r#""vendor";r=37;t=1"#.to_owned()
-            )
         );
     }
 }

@@ -13,8 +13,15 @@ pub const COMMON_HEADERS: [(&str, &str); 3] = [
     ("X-Content-Type-Options", "nosniff"),
     ("Vary", "Origin"),
 ];
-/// The headers of an answer with a JSON body, besides the common ones.
-pub const JSON_HEADERS: [(&str, &str); 1] = [("Content-Type", "application/json; charset=utf-8")];
+/// The headers of an answer with a JSON body, besides the common ones: a page on an allowed
+/// origin may read when to come back, the app's rate, and the request id.
+pub const JSON_HEADERS: [(&str, &str); 2] = [
+    ("Content-Type", "application/json; charset=utf-8"),
+    (
+        "Access-Control-Expose-Headers",
+        "Retry-After, RateLimit-Policy, RateLimit, X-Request-Id",
+    ),
+];
 /// The headers of a CORS preflight's answer, besides the common ones and the origin: every
 /// route it answers takes these methods and headers.
 pub const PREFLIGHT_HEADERS: [(&str, &str); 3] = [

@@ -28,8 +28,9 @@ use worker::{Context, Env, event};
 
 use crate::api::calls::{Call, Scope};
 use crate::api::codes::Coded;
+use crate::api::ratelimit;
 use crate::api::region;
-use crate::edge::pace::{Pace, rate_fields};
+use crate::edge::pace::Pace;
 use crate::edge::routes::{origin_of, path_of};
 use crate::edge::setting::SettingProblems;
 use crate::edge::{
@@ -124,7 +125,7 @@ async fn fetch(request: web_sys::Request, env: Env, _ctx: Context) -> worker::Re
     };
     answer.rate = trace
         .rate
-        .map(|(quota, remaining, reset_s)| rate_fields(quota, remaining, reset_s));
+        .map(|(quota, remaining, reset_s)| ratelimit::fields(quota, remaining, reset_s));
     let line = RequestLog {
         event: "request",
         id: &incoming.id,

@@ -160,6 +160,19 @@ async fn a_passing_error_the_worker_gave_up_on_is_tried_again() {
 }
 
 #[wasm_bindgen_test]
+async fn the_app_s_rate_never_fails_a_batch_its_waits_are_not_tries() {
+    // The Worker tries three times and answers 60007 twice; getTags waits each time as the
+    // rate asks and sends the call again, past the three tries a passing error would get.
+    inject(serde_json::json!([{ "kind": "error", "code": 60007, "times": 7 }])).await;
+    let before = calls_received().await;
+    let tags = lookup(&names(&["xiaojun"]), options(&[]))
+        .await
+        .or_fail("getTags rejected");
+    assert_eq!(tags[0].tags, seed()["xiaojun"]);
+    assert_eq!(calls_received().await - before, 8);
+}
+
+#[wasm_bindgen_test]
 async fn the_worker_failing_upstream_is_a_502() {
     // Three tries of getTags, each of three tries of the Worker.
     inject(serde_json::json!([{ "kind": "drop", "times": 9 }])).await;
