@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { once } from 'node:events';
+import { readFileSync } from 'node:fs';
 import { after, before } from 'node:test';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
@@ -17,10 +18,12 @@ export const KEY = 'test-secret-key-5bd2850fff3ecb11d7c805251c51ee46';
 export const TOKEN = 'test-panel-token-0123456789abcdef';
 export const WRITE_TOKEN = 'test-write-token-0123456789abcdef';
 export const SECOND_TOKEN = 'second-token-abcdefghijklmnop';
+/** A token for a fourth caller, for tests that add it to `PANEL_TOKENS` (as `name:token`). */
+export const FOURTH_TOKEN = 'fourth-token-qrstuvwxyz012345';
 /** A device the demo seed knows, by its RegistrationID. */
 export const DEVICE = '379C2F0D-290D-47AE-94D1-919058C39C77';
 /** Secrets that tests give the Worker; none may ever come back out. */
-export const SECRETS = [KEY, TOKEN, WRITE_TOKEN, SECOND_TOKEN, 'not-the-app-key'];
+export const SECRETS = [KEY, TOKEN, WRITE_TOKEN, SECOND_TOKEN, FOURTH_TOKEN, 'not-the-app-key'];
 
 /** The header every request to the emulator's control endpoints carries. */
 export const CONTROL_HEADER = { 'X-Tim-Emulator': 'control' };
@@ -191,6 +194,13 @@ export async function startWorker(bindings, { port, ratelimits, script, compatib
     },
     dispose: () => mf.dispose(),
   };
+}
+
+/** The npm package (pkg/), loaded in Node as an application would load it. */
+export async function loadPackage() {
+  const pkg = await import(`${root}pkg/tim_tags.js`);
+  await pkg.default({ module_or_path: readFileSync(`${root}pkg/tim_tags_bg.wasm`) });
+  return pkg;
 }
 
 /** The bindings of a Worker wired to `emulator`. */
