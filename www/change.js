@@ -7,7 +7,7 @@ import { $, make, readCsv, showError } from './dom.js';
 import { cancelLookup, readAgain } from './lookup.js';
 import { writeTags } from './service.js';
 import { state } from './state.js';
-import { failureReason, number, outcome, plural, sizeOf } from './wording.js';
+import { failureReason, number, outcome, plural, sizeOf, waitingNote } from './wording.js';
 
 /**
  * A clear of more accounts than this asks for their number typed before Confirm: it has
@@ -113,6 +113,7 @@ function openRun(title) {
   $('run-title').textContent = title;
   $('run-progress').value = 0;
   $('run-text').textContent = '';
+  $('run-wait').textContent = '';
   $('run-summary').hidden = true;
   $('run-cancel').hidden = false;
   $('run-retry').hidden = true;
@@ -121,10 +122,11 @@ function openRun(title) {
   $('run-cancel').focus();
 }
 
-function showRunProgress(done, total) {
+function showRunProgress(done, total, waiting) {
   $('run-progress').max = Math.max(total, 1);
   $('run-progress').value = done;
   $('run-text').textContent = `${number(done)} of ${plural(total, 'account')} finished`;
+  $('run-wait').textContent = waitingNote(waiting, state.who?.calls_per_second);
 }
 
 /** Runs a change, shows its progress and then what it did, and reads the accounts again. */
@@ -155,6 +157,8 @@ function listItems(list, items) {
 function showReport(report, failure) {
   const { failed, notDone } = report;
   $('run-title').textContent = failure ? 'The change stopped' : 'The change is done';
+  // A change that stopped while it waited waits no more.
+  $('run-wait').textContent = '';
   $('run-outcome').textContent = outcome(report, failure);
   listItems($('run-failed'), failed.map((f) => `${f.To_Account}: ${failureReason(f)} (${f.ErrorCode})`));
   listItems($('run-not-done'), notDone);

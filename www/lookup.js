@@ -6,7 +6,7 @@ import { readTags, saveToken } from './service.js';
 import { signIn } from './signin.js';
 import { state } from './state.js';
 import { mergeResults, showResults } from './table.js';
-import { explain, foundTags, number, plural } from './wording.js';
+import { explain, foundTags, number, plural, waitingNote } from './wording.js';
 
 /** Accounts from pasted text: separated by new lines, commas, semicolons or spaces. */
 function parseAccounts(text) {
@@ -56,16 +56,20 @@ function startLookup(accounts) {
 }
 
 function endLookup(lookup) {
-  if (state.lookingUp === lookup) state.lookingUp = null;
+  if (state.lookingUp !== lookup) return;
+  state.lookingUp = null;
+  // A lookup cancelled or failed while it waited waits no more.
+  $('progress-wait').textContent = '';
 }
 
 function startProgress(label) {
   $('progress-box').hidden = false;
   setStatus(label);
-  return (done, total) => {
+  return (done, total, waiting) => {
     $('progress').max = Math.max(total, 1);
     $('progress').value = done;
     $('progress-text').textContent = `${number(done)} / ${number(total)}`;
+    $('progress-wait').textContent = waitingNote(waiting, state.who?.calls_per_second);
   };
 }
 

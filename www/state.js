@@ -16,7 +16,7 @@ export const state = {
   changing: null,
   /** The CSV file loaded last, `{ name, accounts }`, until the box is edited: its accounts were read as CSV (lookup.js). */
   loaded: null,
-  /** Who the Worker says the caller is: `{ caller, scopes, api }`, for `whoToken` (service.js). */
+  /** Who the Worker says the caller is: `{ caller, scopes, api, calls_per_second }`, for `whoToken` (service.js). */
   who: null,
   whoToken: null,
   /** The change being confirmed: `{ op, entries, source }` (change.js). */

@@ -66,6 +66,16 @@ export function sizeOf({ op, entries }, replace) {
   }
 }
 
+/**
+ * What a lookup or change says while it waits for room in the app's rate, '' while it does not:
+ * the chat service counts calls per app, so every admin's calls share that rate.
+ */
+export function waitingNote(waiting, callsPerSecond) {
+  if (!waiting) return '';
+  const calls = callsPerSecond ? plural(callsPerSecond, 'call') : 'only so many calls';
+  return `Waiting for the app's rate: the chat service takes ${calls} a second, shared by every admin; this goes on by itself.`;
+}
+
 /** What a lookup found: how many accounts have tags, and how many could not be read. */
 export function foundTags(results) {
   const tagged = results.filter((r) => r.Tags.length).length;

@@ -246,6 +246,28 @@ describe('looking up', () => {
     await page.click('#copy');
     assert.equal(await page.evaluate(() => navigator.clipboard.readText()), exported);
   });
+
+  test('a lookup that waits for the app\'s rate says so while it waits, and not once it ends', async () => {
+    await page.goto(PANEL);
+    // The Worker tries each call 4 times, then answers 60007: the package waits, then sends it again.
+    await emulator.inject({ kind: 'error', code: 60007, times: 6, path: PATHS.all_member_push.get });
+    await page.fill('#token', TOKEN);
+    await page.dispatchEvent('#token', 'change');
+    await page.fill('#accounts', 'xiaojun user_0001 user_0002');
+    await page.click('#submit');
+    const note = "Waiting for the app's rate: the chat service takes 100 calls a second, shared by every admin; this goes on by itself.";
+    const waiting = await page.waitForSelector(`#progress-wait[role="status"]:visible:text-is("${note}")`, { timeout: 10_000 });
+    assert.equal(await waiting.textContent(), note);
+    await page.screenshot({ path: join(screenshots, 'panel-waiting.png') });
+    await audit('a lookup waiting for the app\'s rate');
+    await page.waitForFunction(() => !document.getElementById('submit').disabled, null, { timeout: 30_000 });
+    assert.equal(await page.textContent('#status'), 'Found tags for 3 of 3 accounts.');
+    assert.deepEqual(await tableRows(), ['xiaojun', 'user_0001', 'user_0002'].map((a) => [a, seed[a]]));
+    assert.ok(await page.isHidden('#progress-wait'), 'the note is still shown');
+    assert.equal(await page.textContent('#progress-wait'), '');
+    assert.deepEqual(await page.evaluate(() => window.cspViolations), []);
+    await emulator.reset();
+  });
 });
 
 describe('changing tags, as a writer', () => {
