@@ -21,10 +21,11 @@ mod bench_floor;
 #[path = "../bench/signer_js.rs"]
 mod signer_js;
 
-/// The browser package's allocator: Talc, a well-kept allocator made for wasm, is 2.6 KB
-/// gzipped smaller than the default one here, which keeps the package within its size budget.
+/// The allocator of both faces' wasm: Talc, a well-kept allocator made for wasm, is 2.6 KB
+/// gzipped smaller than the default one, which keeps the package and the Worker (with its
+/// pacer) within their size budgets.
 #[cfg(all(
-    feature = "browser",
+    any(feature = "browser", feature = "worker"),
     target_arch = "wasm32",
     not(target_feature = "atomics")
 ))]

@@ -6,9 +6,10 @@
 //! A caller's next slot is at least K slots after its last one, K being the callers with a
 //! slot booked ahead: while K callers each ask for more than the rate, each is given one slot
 //! in K, and a caller asking now and then finds a free slot among them at once. Each caller
-//! holds at most its share of half a second's slots ahead, so that whatever the others ask,
-//! a newcomer's first slot is at most about half a second away; a caller asking for more is
-//! refused and told when its own slots have passed.
+//! holds at most its share of half a second's slots ahead (eight at least), so that whatever
+//! the others ask, a newcomer's first slot is at most about half a second away (with ten
+//! callers at once, eight tenths); a caller asking for more is refused and told when its own
+//! slots have passed.
 
 use crate::api::calls::Call;
 use crate::edge::setting::{SettingProblem, SettingProblems};
@@ -23,6 +24,9 @@ const CALLER_IDLE_MS: f64 = 1_000.0;
 /// The share of a second's slots all callers together may hold ahead: a newcomer waits at
 /// most about this long, and it is far more than a batch needs to keep the rate busy.
 const AHEAD_SECONDS: f64 = 0.5;
+/// The slots ahead any caller may hold however many share the path: more than a browser's
+/// six calls in flight, so that a batch never waits on a refusal of its own.
+const AHEAD_AT_LEAST: usize = 8;
 
 /// The rate and the longest wait.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -45,7 +49,7 @@ impl Default for Pace {
 impl Pace {
     /// Reads `TIM_CALLS_PER_SECOND` (1 to 10,000) and `PACE_MAX_WAIT_MS` (0 to 60,000),
     /// naming each that is wrong.
-    pub fn from_env(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, SettingProblems> {
+    pub fn from_env(lookup: &dyn Fn(&str) -> Option<String>) -> Result<Self, SettingProblems> {
         let mut problems = Vec::new();
         let mut read = |name: &'static str, default: u32, (min, max): (u32, u32)| match lookup(name)
             .map(|value| value.trim().parse::<u32>())
@@ -113,25 +117,29 @@ impl Slot {
         }
     }
 
-    /// A slot as the pacer wrote it; `None` for anything else.
-    pub fn from_text(text: &str) -> Option<Slot> {
-        let mut words = text.split(' ');
-        let slot = match (words.next()?, words.next()?.parse().ok()?) {
-            ("go", wait_ms) => Slot::Go {
-                wait_ms,
-                remaining: words.next()?.parse().ok()?,
-            },
-            ("refused", retry_after_s) => Slot::Refused { retry_after_s },
-            _ => return None,
+    /// A slot as the pacer wrote it, its words read as numbers (`go` as 1, `refused` as 0, as
+    /// the Worker's JavaScript reads them); `None` for anything else.
+    pub fn from_numbers(numbers: &[f64]) -> Option<Slot> {
+        let whole = |n: f64| {
+            (n.fract() == 0.0 && (0.0..=f64::from(u32::MAX)).contains(&n)).then_some(n as u32)
         };
-        words.next().is_none().then_some(slot)
+        match numbers {
+            [go, wait_ms, remaining] if *go == 1.0 => Some(Slot::Go {
+                wait_ms: whole(*wait_ms)?,
+                remaining: whole(*remaining)?,
+            }),
+            [refused, retry_after_s] if *refused == 0.0 => Some(Slot::Refused {
+                retry_after_s: whole(*retry_after_s)?,
+            }),
+            _ => None,
+        }
     }
 }
 
 /// The slots booked on every path, and who booked them.
 #[derive(Debug, Default)]
 pub struct Schedule {
-    paths: Vec<PathBook>,
+    paths: Vec<(Call, PathBook)>,
 }
 
 /// One path's booked slots, as slot numbers (`time / interval`), ascending, and its callers.
@@ -153,22 +161,20 @@ struct CallerBook {
 impl Schedule {
     /// A slot for `caller`'s call of `call`, asked at `now_ms`.
     pub fn reserve(&mut self, pace: Pace, call: Call, caller: &str, now_ms: f64) -> Slot {
-        let index = call_index(call);
-        if self.paths.len() <= index {
-            self.paths.resize_with(index + 1, PathBook::default);
-        }
-        self.paths[index].reserve(pace, caller, now_ms)
+        let at = match self.paths.iter().position(|(known, _)| *known == call) {
+            Some(at) => at,
+            None => {
+                self.paths.push((call, PathBook::default()));
+                self.paths.len() - 1
+            }
+        };
+        self.paths[at].1.reserve(pace, caller, now_ms)
     }
 
     /// Forgets every booking: what a restarted object knows.
     pub fn forget(&mut self) {
         self.paths.clear();
     }
-}
-
-/// Where a call's path is kept: calls are few and fixed, their order in [`Call::all`].
-fn call_index(call: Call) -> usize {
-    Call::all().position(|known| known == call).unwrap_or(0)
 }
 
 impl PathBook {
@@ -218,7 +224,7 @@ impl PathBook {
             .count()
             .max(1);
         let ahead_slots = f64::from(pace.calls_per_second) * AHEAD_SECONDS;
-        let share = ((ahead_slots / sharing as f64) as usize).max(1);
+        let share = ((ahead_slots / sharing as f64) as usize).max(AHEAD_AT_LEAST);
         (own.ahead.len() >= share).then_some(own.last_slot)
     }
 
@@ -469,6 +475,18 @@ mod tests {
         );
     }
 
+    /// What the Worker's JavaScript makes of the pacer's words: `go` 1, `refused` 0, numbers
+    /// as numbers.
+    fn read_as_javascript(text: &str) -> Vec<f64> {
+        text.split(' ')
+            .map(|word| match word {
+                "go" => 1.0,
+                "refused" => 0.0,
+                number => number.parse().unwrap_or(f64::NAN),
+            })
+            .collect()
+    }
+
     #[test]
     fn a_slot_crosses_to_the_worker_as_text_and_back() {
         for slot in [
@@ -478,7 +496,8 @@ mod tests {
             },
             Slot::Refused { retry_after_s: 2 },
         ] {
-            assert_eq!(Slot::from_text(&slot.to_text()), Some(slot));
+            let read = read_as_javascript(&slot.to_text());
+            assert_eq!(Slot::from_numbers(&read), Some(slot));
         }
         for wrong in [
             "",
@@ -488,8 +507,13 @@ mod tests {
             "refused x",
             "wait 1",
             "go -1 2",
+            "go 1.5 2",
         ] {
-            assert_eq!(Slot::from_text(wrong), None, "{wrong}");
+            assert_eq!(
+                Slot::from_numbers(&read_as_javascript(wrong)),
+                None,
+                "{wrong}"
+            );
         }
     }
 
@@ -503,9 +527,9 @@ mod tests {
                     .map(|(_, value)| (*value).to_owned())
             }
         };
-        assert_eq!(Pace::from_env(env(&[])), Ok(Pace::default()));
+        assert_eq!(Pace::from_env(&env(&[])), Ok(Pace::default()));
         assert_eq!(
-            Pace::from_env(env(&[
+            Pace::from_env(&env(&[
                 ("TIM_CALLS_PER_SECOND", "50"),
                 ("PACE_MAX_WAIT_MS", "0")
             ])),
@@ -514,7 +538,7 @@ mod tests {
                 max_wait_ms: 0
             })
         );
-        let wrong = Pace::from_env(env(&[
+        let wrong = Pace::from_env(&env(&[
             ("TIM_CALLS_PER_SECOND", "0"),
             ("PACE_MAX_WAIT_MS", "x"),
         ]))

@@ -11,6 +11,7 @@ use crate::api::calls::{Call, TagApi};
 use crate::api::named::Named;
 use crate::api::region::{signed_query, url_with};
 use crate::api::usersig::{SecretKey, Signer, UserSig};
+use crate::edge::pace::Pace;
 use crate::edge::setting::{MAX_UPSTREAM_TIMEOUT_MS, SettingProblem, SettingProblems};
 
 /// The admin account when `TIM_ADMIN` is not set.
@@ -31,13 +32,15 @@ pub struct UpstreamSettings {
     origin: String,
     backup_origin: Option<String>,
     timeout_ms: u32,
+    pace: Pace,
     fingerprint: [u8; 32],
 }
 
 impl UpstreamSettings {
     /// Reads `TIM_SDKAPPID`, `TIM_SECRET_KEY`, `TIM_ADMIN`, `TIM_REGION`, `TIM_API_ORIGIN`,
-    /// `TIM_API_BACKUP_ORIGIN`, `UPSTREAM_TIMEOUT_MS` and `TIM_TAG_API`, naming every setting that is missing
-    /// or wrong. The region gives the main and backup origins; `TIM_API_ORIGIN` replaces both,
+    /// `TIM_API_BACKUP_ORIGIN`, `UPSTREAM_TIMEOUT_MS`, `TIM_TAG_API` and the pace
+    /// (`TIM_CALLS_PER_SECOND`, `PACE_MAX_WAIT_MS`), naming every setting that is missing or
+    /// wrong. The region gives the main and backup origins; `TIM_API_ORIGIN` replaces both,
     /// with `TIM_API_BACKUP_ORIGIN` as its optional backup.
     pub fn from_env(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, SettingProblems> {
         let mut problems = Vec::new();
@@ -60,6 +63,10 @@ impl UpstreamSettings {
         };
         let (origin, backup_origin) = read_origins(&lookup, &mut problems);
         let timeout_ms = read_timeout(&lookup, &mut problems);
+        let pace = Pace::from_env(&lookup).unwrap_or_else(|SettingProblems(wrong)| {
+            problems.extend(wrong);
+            Pace::default()
+        });
         match (sdkappid, key, origin) {
             (Some(sdkappid), Some(key), Some(origin)) if problems.is_empty() => Ok(Self {
                 fingerprint: hash(&format!("{sdkappid}\n{admin}\n{key}")),
@@ -69,6 +76,7 @@ impl UpstreamSettings {
                 origin,
                 backup_origin,
                 timeout_ms,
+                pace,
             }),
             _ => Err(SettingProblems(problems)),
         }
@@ -81,6 +89,11 @@ impl UpstreamSettings {
             _ => &self.origin,
         };
         url_with(origin, call.path(), &signed.query, random)
+    }
+
+    /// How fast the app may call the vendor, and how long a call may wait for its slot.
+    pub fn pace(&self) -> Pace {
+        self.pace
     }
 
     /// The app's SDKAppID.

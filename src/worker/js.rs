@@ -32,6 +32,14 @@ extern "C" {
     ? answer.arrayBuffer().then((body) => ({ status: 200, body }), () => ({ status: 200, body: null }))
     : { status: answer.status, body: null });
 }
+export function askPacer(env, app, call, caller) {
+  const pacers = env.PACER;
+  if (!pacers) return null;
+  const headers = { 'X-Pacer-Call': call, 'X-Pacer-Caller': encodeURIComponent(caller) };
+  return pacers.get(pacers.idFromName(app)).fetch('https://pacer/slot', { headers })
+    .then((answer) => answer.ok ? answer.text() : Promise.reject(new Error(`the pacer answered ${answer.status}`)))
+    .then((text) => text.split(' ').map((word) => word === 'go' ? 1 : word === 'refused' ? 0 : Number(word)));
+}
 export function respond(status, body, headers, id, extraName, extraValue, origin, policy, rate) {
   const all = { ...headers, 'X-Request-Id': id };
   if (extraName) all[extraName] = extraValue;
@@ -52,6 +60,11 @@ extern "C" {
     pub(super) fn body(this: &Exchanged) -> Option<Object>;
     /// `fetch(url, init)` and, for a 200, the whole body; rejects only when no answer came.
     fn exchange(url: &str, init: &RequestInit) -> js_sys::Promise;
+
+    /// A slot of `call`'s path for `caller` from the app's pacer (`env.PACER`, the object named
+    /// `app`), its words as numbers; `null` when there is no such binding.
+    #[wasm_bindgen(js_name = askPacer)]
+    pub(super) fn ask_pacer(env: &JsValue, app: &str, call: &str, caller: &str) -> JsValue;
 
     /// A `Response` with `headers` and this answer's own, made in one crossing.
     #[wasm_bindgen(catch, js_name = respond)]
@@ -90,7 +103,7 @@ pub(super) fn read_json(bytes: &Object) -> Result<JsValue, BodyError> {
     parse_json(&text).map_err(|error| BodyError::not_json(&message_of(&error)))
 }
 
-fn message_of(error: &JsValue) -> String {
+pub(super) fn message_of(error: &JsValue) -> String {
     match error.dyn_ref::<js_sys::Error>() {
         Some(error) => error.message().into(),
         None => "unknown error".into(),

@@ -30,7 +30,6 @@ use crate::api::calls::{Call, Scope};
 use crate::api::codes::Coded;
 use crate::api::ratelimit;
 use crate::api::region;
-use crate::edge::pace::Pace;
 use crate::edge::routes::{origin_of, path_of};
 use crate::edge::setting::SettingProblems;
 use crate::edge::{
@@ -54,7 +53,6 @@ fn per_isolate<T>(
 thread_local! {
     static CALLERS: PerIsolate<Callers> = const { OnceCell::new() };
     static UPSTREAM: PerIsolate<UpstreamSettings> = const { OnceCell::new() };
-    static PACE: PerIsolate<Pace> = const { OnceCell::new() };
 }
 
 /// What a request turned into: an answer, or a refusal to be written in the vendor's shape.
@@ -157,8 +155,8 @@ async fn handle(incoming: &Incoming<'_>, trace: &mut Trace) -> Handled {
         Route::Session => {
             let caller = admit(incoming, trace).await?;
             let upstream = upstream_settings(incoming)?;
-            let pace = pace(incoming)?;
-            let session = Session::new(&caller, upstream.api(), pace.calls_per_second).to_json();
+            let calls_per_second = upstream.pace().calls_per_second;
+            let session = Session::new(&caller, upstream.api(), calls_per_second).to_json();
             Ok(Reply::json(200, ReplyBody::Text(session)))
         }
         Route::Call(call) => {
@@ -198,10 +196,6 @@ async fn admit(incoming: &Incoming<'_>, trace: &mut Trace) -> Result<Caller, Edg
     Ok(caller)
 }
 
-fn pace(incoming: &Incoming<'_>) -> Result<Rc<Pace>, EdgeError> {
-    per_isolate(&PACE, || Pace::from_env(|name| incoming.setting(name)))
-}
-
 fn upstream_settings(incoming: &Incoming<'_>) -> Result<Rc<UpstreamSettings>, EdgeError> {
     per_isolate(&UPSTREAM, || {
         UpstreamSettings::from_env(|name| incoming.setting(name))
@@ -228,10 +222,10 @@ async fn call_vendor(
     call.check_extent(&Uint8Array::new(&body).to_vec())?;
     let checked = call.check(&js::read_json(&body)?)?;
     let pacing = Pacing {
-        env: incoming.env,
+        env: incoming.env.as_ref(),
         app: upstream.sdkappid().to_string(),
         caller: &caller.name,
-        pace: *pace(incoming)?,
+        pace: upstream.pace(),
     };
     let forwarded = apart(vendor::forward(upstream, &pacing, call, &checked, trace)).await;
     let audited = match call.row().scope {

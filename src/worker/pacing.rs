@@ -5,15 +5,15 @@
 
 use std::cell::{Cell, RefCell};
 
-use worker::Env;
+use wasm_bindgen::JsValue;
+use wasm_bindgen_futures::JsFuture;
 
+use super::js::{ask_pacer, message_of};
 use super::log;
-use super::pacer::SLOT_PATH;
 use crate::api::calls::Call;
+use crate::api::json::quoted;
 use crate::edge::pace::{Pace, Schedule, Slot};
 
-/// The pacer's binding in `wrangler.toml`.
-const PACER_BINDING: &str = "PACER";
 /// How often an isolate says that it paces alone.
 const UNREACHABLE_LOG_EVERY_MS: f64 = 60_000.0;
 
@@ -35,15 +35,9 @@ enum Unreachable {
     Unreadable,
 }
 
-impl From<worker::Error> for Unreachable {
-    fn from(error: worker::Error) -> Self {
-        Unreachable::Failed(error.to_string())
-    }
-}
-
 /// Who asks for slots, for which app, at what pace.
 pub(super) struct Pacing<'a> {
-    pub(super) env: &'a Env,
+    pub(super) env: &'a JsValue,
     /// The app's SDKAppID, which names its pacer.
     pub(super) app: String,
     pub(super) caller: &'a str,
@@ -68,22 +62,18 @@ impl Pacing<'_> {
     }
 
     async fn ask_pacer(&self, call: Call) -> Result<Slot, Unreachable> {
-        let pacers = self
-            .env
-            .durable_object(PACER_BINDING)
-            .map_err(|_| Unreachable::NoBinding)?;
-        let pacer = pacers.id_from_name(&self.app)?.get_stub()?;
-        let query = form_urlencoded::Serializer::new(String::new())
-            .append_pair("call", call.path())
-            .append_pair("caller", self.caller)
-            .finish();
-        let mut answer = pacer
-            .fetch_with_str(&format!("https://pacer{SLOT_PATH}?{query}"))
-            .await?;
-        match answer.status_code() {
-            200 => Slot::from_text(&answer.text().await?).ok_or(Unreachable::Unreadable),
-            _ => Err(Unreachable::Unreadable),
+        let asked = ask_pacer(self.env, &self.app, call.path(), self.caller);
+        if asked.is_null() {
+            return Err(Unreachable::NoBinding);
         }
+        let words = JsFuture::from(js_sys::Promise::from(asked))
+            .await
+            .map_err(|error| Unreachable::Failed(message_of(&error)))?;
+        let numbers: Vec<f64> = js_sys::Array::from(&words)
+            .iter()
+            .map(|word| word.as_f64().unwrap_or(f64::NAN))
+            .collect();
+        Slot::from_numbers(&numbers).ok_or(Unreachable::Unreadable)
     }
 }
 
@@ -92,7 +82,7 @@ fn say_once_a_minute(unreachable: &Unreachable, now_ms: f64) {
         return;
     }
     LOGGED_MS.set(now_ms);
-    let error = serde_json::to_string(&unreachable.to_string()).unwrap_or_default();
+    let error = quoted(&unreachable.to_string());
     log(&format!(
         r#"{{"event":"pacer","ok":false,"error":{error}}}"#
     ));
