@@ -82,8 +82,8 @@ const scripts = {
   floor: { port: 8797, bare: true, script: join(root, 'target/bench-floor/index.js') },
   // The same in plain JavaScript: what is left between the two is the Rust toolchain's glue.
   bareJs: { port: 8798, bare: true, script: bundle('bare-js'), compatibilityFlags: ['nodejs_compat'] },
-  // Ours without its log lines, for the share they take.
-  quiet: { port: 8792, script: join(root, 'target/bench-quiet/index.js') },
+  // Ours without its log lines, for the share they take (with its pacer, as ours has).
+  quiet: { port: 8792, script: join(root, 'target/bench-quiet/index.js'), pacer: true },
   // Ours without the pacer's binding: each isolate paces alone, for what the pacer costs.
   alone: { port: 8791, pacer: false },
 };
