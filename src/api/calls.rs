@@ -256,6 +256,11 @@ pub struct Call {
 }
 
 impl Call {
+    /// The call of `operation` in the generation `api`.
+    pub const fn new(operation: Operation, api: TagApi) -> Self {
+        Self { operation, api }
+    }
+
     /// Every call, each generation's four in turn.
     pub fn all() -> impl Iterator<Item = Call> {
         TagApi::ALL.into_iter().flat_map(|api| {

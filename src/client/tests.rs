@@ -13,14 +13,8 @@ use crate::api::invalid::{Invalid, Place};
 use crate::api::request::{UserTags, read_account};
 use crate::api::retry::TryOutcome;
 
-const ADD: Call = Call {
-    operation: Operation::Add,
-    api: TagApi::AllMemberPush,
-};
-const ADD_CURRENT: Call = Call {
-    operation: Operation::Add,
-    api: TagApi::Timpush,
-};
+const ADD: Call = Call::new(Operation::Add, TagApi::AllMemberPush);
+const ADD_CURRENT: Call = Call::new(Operation::Add, TagApi::Timpush);
 
 #[test]
 fn each_error_has_its_code() {

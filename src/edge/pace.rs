@@ -291,14 +291,8 @@ mod tests {
     use super::*;
     use crate::api::calls::{Operation, TagApi};
 
-    const GET: Call = Call {
-        operation: Operation::Get,
-        api: TagApi::AllMemberPush,
-    };
-    const ADD: Call = Call {
-        operation: Operation::Add,
-        api: TagApi::AllMemberPush,
-    };
+    const GET: Call = Call::new(Operation::Get, TagApi::AllMemberPush);
+    const ADD: Call = Call::new(Operation::Add, TagApi::AllMemberPush);
 
     fn pace() -> Pace {
         Pace::default()

@@ -211,11 +211,9 @@ mod tests {
     #[test]
     fn a_refused_call_uses_no_budget() {
         let start = Instant::now();
-        let (one, _) = calls();
         let mut rates = PathRates::new(1, start);
-        assert!(call(&mut rates, one, ms(start, 0)));
-        assert!(!call(&mut rates, one, ms(start, 900)));
-        assert!(call(&mut rates, one, ms(start, 1000)));
+        let mut at = |elapsed_ms| call(&mut rates, calls().0, ms(start, elapsed_ms));
+        assert_eq!([at(0), at(900), at(1000)], [true, false, true]);
     }
 
     #[test]
