@@ -151,10 +151,14 @@ pub struct Received {
     /// The `ErrorCode` answered (0 on success); none while the call is under way, or when a
     /// fault answered it with something else than a vendor error.
     pub error_code: Option<i64>,
+    /// When it arrived: milliseconds since the emulator started, so that tests can see the
+    /// rate the vendor was called at.
+    pub at_ms: u64,
 }
 
 struct State {
     config: Config,
+    started: Instant,
     store: Mutex<Store>,
     faults: Mutex<VecDeque<(Fault, Option<String>)>>,
     calls: Mutex<Vec<Received>>,
@@ -238,9 +242,11 @@ pub async fn serve(
     })?;
     on_ready(listener.local_addr()?);
     let store = std::mem::take(&mut config.store);
-    let rates = PathRates::new(config.calls_per_second, Instant::now());
+    let started = Instant::now();
+    let rates = PathRates::new(config.calls_per_second, started);
     let state = Arc::new(State {
         config,
+        started,
         store: Mutex::new(store),
         faults: Mutex::default(),
         calls: Mutex::default(),
@@ -394,6 +400,7 @@ impl State {
             tags: Vec::new(),
             replace: None,
             error_code: None,
+            at_ms: self.started.elapsed().as_millis() as u64,
         });
         calls.len() - 1
     }

@@ -45,6 +45,15 @@ function accountsOf(prefix, count, every = Math.floor(count / demoAccounts.lengt
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 const percentile = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
 
+/**
+ * The rate the vendor was called at on `path` since the last reset, as it saw the calls
+ * arrive: the calls after the first, over the time from the first to the last.
+ */
+async function vendorRate(emulator, path = API) {
+  const arrivals = (await emulator.calls()).filter((call) => call.path === path).map((call) => call.at_ms);
+  return (arrivals.length - 1) / ((Math.max(...arrivals) - Math.min(...arrivals)) / 1000);
+}
+
 /** What the emulator received and refused on `path` since its last reset. */
 async function vendorCalls(emulator, path = API) {
   const seconds = (await emulator.rate()).paths[path] ?? [];
@@ -112,9 +121,11 @@ describe('batches through the npm package, at the default pace', () => {
     const seconds = (performance.now() - started) / 1000;
     const perSecond = accounts.length / seconds;
     const vendor = await vendorCalls(emulator);
+    const used = (await vendorRate(emulator)) / RATE;
     t.diagnostic(
-      `80,000 accounts in ${seconds.toFixed(2)} s: ${perSecond.toFixed(0)} accounts/s, ` +
-        `${((perSecond / (RATE * ACCOUNTS_PER_CALL)) * 100).toFixed(1)}% of the vendor's rate; ` +
+      `80,000 accounts in ${seconds.toFixed(2)} s: ${perSecond.toFixed(0)} accounts/s end to end ` +
+        `(${((perSecond / (RATE * ACCOUNTS_PER_CALL)) * 100).toFixed(1)}%); the vendor called at ` +
+        `${(used * 100).toFixed(1)}% of its rate; ` +
         `vendor received ${vendor.received}, refused ${vendor.refused}, busiest second ${vendor.busiest}; ` +
         `received/refused each second: ${vendor.seconds}; ` +
         `requests the Worker tried more than once: ${eventsSince(from, 'request').filter((l) => l.tries > 1).length}`,
@@ -125,7 +136,7 @@ describe('batches through the npm package, at the default pace', () => {
     assert.ok(tags.some((entry) => entry.Tags.length > 0), 'no seeded account among them');
     assert.equal(vendor.refused, 0, `the vendor refused ${vendor.refused} calls (60007)`);
     assert.equal(vendor.received, accounts.length / ACCOUNTS_PER_CALL);
-    assert.ok(perSecond >= MIN_USE * RATE * ACCOUNTS_PER_CALL, `${perSecond.toFixed(0)} accounts/s`);
+    assert.ok(used >= MIN_USE, `the vendor was called at ${(used * 100).toFixed(1)}% of its rate`);
   });
 
   // Three batches at once and a fourth caller's single lookups meanwhile, run once for the
@@ -167,11 +178,11 @@ describe('batches through the npm package, at the default pace', () => {
     }
     const ended = Math.max(...results.map((r) => r.ended));
     await sleep(200); // the last request lines
-    return { from, started, ended, results, lookups, vendor: await vendorCalls(emulator) };
+    return { from, started, ended, results, lookups, vendor: await vendorCalls(emulator), used: (await vendorRate(emulator)) / RATE };
   })());
 
   test('three callers at once, 20,000 accounts each: all exact, none refused, ≥ 95% used, fair shares', async (t) => {
-    const { from, started, ended, results, lookups, vendor } = await runBusy();
+    const { from, started, ended, results, lookups, vendor, used } = await runBusy();
     const seconds = (ended - started) / 1000;
     const batchCalls = results.length * 20_000 / ACCOUNTS_PER_CALL;
     const lookupCalls = lookups.filter((l) => l.ended <= ended).length;
@@ -187,8 +198,8 @@ describe('batches through the npm package, at the default pace', () => {
     const shares = Object.fromEntries(names.map((name) => [name, counts[name] / window.length]));
     t.diagnostic(
       `3 × 20,000 accounts in ${seconds.toFixed(2)} s: ${(60_000 / seconds).toFixed(0)} accounts/s; ` +
-        `${callsPerSecond.toFixed(1)} vendor calls/s with the ${lookupCalls} single lookups ` +
-        `(${((callsPerSecond / RATE) * 100).toFixed(1)}% of the rate); vendor received ${vendor.received}, ` +
+        `${callsPerSecond.toFixed(1)} vendor calls/s end to end with the ${lookupCalls} single lookups; ` +
+        `the vendor called at ${(used * 100).toFixed(1)}% of its rate; vendor received ${vendor.received}, ` +
         `refused ${vendor.refused}, busiest second ${vendor.busiest}; received/refused each second: ${vendor.seconds}`,
     );
     t.diagnostic(
@@ -202,7 +213,7 @@ describe('batches through the npm package, at the default pace', () => {
     }
     assert.equal(vendor.refused, 0, `the vendor refused ${vendor.refused} calls (60007)`);
     assert.equal(vendor.received, batchCalls + lookups.length);
-    assert.ok(callsPerSecond >= MIN_USE * RATE, `${callsPerSecond.toFixed(1)} calls/s`);
+    assert.ok(used >= MIN_USE, `the vendor was called at ${(used * 100).toFixed(1)}% of its rate`);
     assert.ok(window.length >= 100, `only ${window.length} calls while all three ran`);
     for (const name of names) {
       assert.ok(shares[name] >= 0.8 / 3 && shares[name] <= 1.2 / 3, `${name}'s share ${shares[name].toFixed(3)}`);
