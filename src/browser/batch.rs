@@ -143,8 +143,9 @@ impl Batch<'_> {
 
     /// Learns from an answer the app's rate, and whether it is all in use right now.
     fn hear_pace(&self, news: PaceNews) {
-        if news.quota.is_some() {
-            self.interval_ms.set(self.settings.interval_ms(news.quota));
+        // A quota of none would stall the batch: it is no quota at all.
+        if let Some(quota) = news.quota.filter(|quota| *quota > 0) {
+            self.interval_ms.set(self.settings.interval_ms(Some(quota)));
         }
         if let Some(remaining) = news.remaining {
             self.update(|progress| progress.waiting = remaining == 0);
@@ -253,7 +254,7 @@ impl Batch<'_> {
                 }
             };
             if !self.pause(pause_ms).await {
-                return Err(failure);
+                return Err(ClientError::Aborted.into());
             }
         }
     }

@@ -36,7 +36,8 @@ export function askPacer(env, app, call, caller) {
   const pacers = env.PACER;
   if (!pacers) return null;
   const headers = { 'X-Pacer-Call': call, 'X-Pacer-Caller': encodeURIComponent(caller) };
-  return pacers.get(pacers.idFromName(app)).fetch('https://pacer/slot', { headers })
+  // Whatever the binding throws becomes a rejection, which the Worker turns into pacing alone.
+  return Promise.resolve().then(() => pacers.get(pacers.idFromName(app)).fetch('https://pacer/slot', { headers }))
     .then((answer) => answer.ok ? answer.text() : Promise.reject(new Error(`the pacer answered ${answer.status}`)))
     .then((text) => text.split(' ').map((word) => word === 'go' ? 1 : word === 'refused' ? 0 : Number(word)));
 }

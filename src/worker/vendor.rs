@@ -64,6 +64,10 @@ pub(super) async fn forward(
         let mut now_ms = js_sys::Date::now();
         let (started_ms, deadline) =
             *window.get_or_insert((now_ms, now_ms + f64::from(upstream.timeout_ms())));
+        // A retry whose slot came past the upstream timeout is not sent: the last answer stands.
+        if let Some(answer) = last.take_if(|_| now_ms >= deadline) {
+            return answer;
+        }
         let signed = USERSIG.with(|cache| {
             let mut cache = cache.borrow_mut();
             if sign_again {
