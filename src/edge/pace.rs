@@ -149,12 +149,11 @@ struct PathBook {
     callers: Vec<CallerBook>,
 }
 
-/// A caller's slots ahead on a path (ascending), its last one, and when it last asked.
+/// A caller's slots ahead on a path (ascending), and when it last asked.
 #[derive(Debug)]
 struct CallerBook {
     name: String,
     ahead: Vec<u64>,
-    last_slot: u64,
     asked_ms: f64,
 }
 
@@ -170,11 +169,6 @@ impl Schedule {
         };
         self.paths[at].1.reserve(pace, caller, now_ms)
     }
-
-    /// Forgets every booking: what a restarted object knows.
-    pub fn forget(&mut self) {
-        self.paths.clear();
-    }
 }
 
 impl PathBook {
@@ -184,7 +178,7 @@ impl PathBook {
         // bring it closer than one interval to the next.
         let now_slot = (now_ms / interval).ceil().max(0.0) as u64;
         self.forget_before(now_slot, now_ms);
-        if let Some(last_slot) = self.over_share(pace, caller, now_slot) {
+        if let Some(last_slot) = self.over_share(pace, caller) {
             return refused(last_slot as f64 * interval - now_ms);
         }
         let slot = self.first_free(self.earliest(caller, now_slot));
@@ -209,26 +203,29 @@ impl PathBook {
     fn forget_before(&mut self, now_slot: u64, now_ms: f64) {
         let passed = self.booked.partition_point(|slot| *slot < now_slot);
         self.booked.drain(..passed);
-        self.callers
-            .retain(|c| c.last_slot >= now_slot || now_ms - c.asked_ms < CALLER_IDLE_MS);
         for caller in &mut self.callers {
             let passed = caller.ahead.partition_point(|slot| *slot < now_slot);
             caller.ahead.drain(..passed);
         }
+        self.callers
+            .retain(|c| !c.ahead.is_empty() || now_ms - c.asked_ms < CALLER_IDLE_MS);
     }
 
     /// The last slot of `caller` when it already holds its share of the slots ahead.
-    fn over_share(&self, pace: Pace, caller: &str, now_slot: u64) -> Option<u64> {
+    fn over_share(&self, pace: Pace, caller: &str) -> Option<u64> {
         let own = self.callers.iter().find(|c| c.name == caller)?;
         let sharing = self
             .callers
             .iter()
-            .filter(|c| c.last_slot >= now_slot)
+            .filter(|c| !c.ahead.is_empty())
             .count()
             .max(1);
         let ahead_slots = f64::from(pace.calls_per_second) * AHEAD_SECONDS;
         let share = ((ahead_slots / sharing as f64) as usize).max(AHEAD_AT_LEAST);
-        (own.ahead.len() >= share).then_some(own.last_slot)
+        own.ahead
+            .last()
+            .copied()
+            .filter(|_| own.ahead.len() >= share)
     }
 
     /// The first slot `caller` may take: now, or K slots after its last one while it has one
@@ -241,11 +238,14 @@ impl PathBook {
             .iter()
             .filter(|c| c.name != caller && c.ahead.len() > 1)
             .count();
-        match self.callers.iter().find(|c| c.name == caller) {
-            Some(own) if !own.ahead.is_empty() => {
-                now_slot.max(own.last_slot + 1 + busy_others as u64)
-            }
-            Some(_) | None => now_slot,
+        match self
+            .callers
+            .iter()
+            .find(|c| c.name == caller)
+            .and_then(|own| own.ahead.last())
+        {
+            Some(last_slot) => now_slot.max(last_slot + 1 + busy_others as u64),
+            None => now_slot,
         }
     }
 
@@ -268,13 +268,11 @@ impl PathBook {
             Some(own) => {
                 let at = own.ahead.partition_point(|s| *s < slot);
                 own.ahead.insert(at, slot);
-                own.last_slot = own.last_slot.max(slot);
                 own.asked_ms = now_ms;
             }
             None => self.callers.push(CallerBook {
                 name: caller.to_owned(),
                 ahead: vec![slot],
-                last_slot: slot,
                 asked_ms: now_ms,
             }),
         }
@@ -464,7 +462,8 @@ mod tests {
         for _ in 0..150 {
             start(&mut schedule, GET, "a", 0.0);
         }
-        schedule.forget();
+        // An evicted or restarted object is made anew, with an empty schedule.
+        schedule = Schedule::default();
         assert_eq!(start(&mut schedule, GET, "a", 0.0), Some(0.0));
         assert_eq!(
             start(&mut schedule, GET, "a", 0.0),
