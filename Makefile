@@ -77,6 +77,8 @@ dev: setup worker pkg emulator .dev.vars
 	until busy $(EMULATOR_PORT); do \
 		kill -0 $$emulator 2>/dev/null || { echo "make dev: the emulator did not start" >&2; exit 1; }; sleep 0.2; \
 	done; \
+	$(OFFLINE) wrangler d1 migrations apply HISTORY --local </dev/null >/dev/null \
+		|| { echo "make dev: the history's migrations (migrations/) could not be applied" >&2; exit 1; }; \
 	$(OFFLINE) wrangler dev --ip 127.0.0.1 --port $(DEV_PORT) --show-interactive-dev-session=false \
 		--var TIM_API_ORIGIN:http://127.0.0.1:$(EMULATOR_PORT) --var TIM_TAG_API:$(TIM_TAG_API) & wrangler=$$!; \
 	until curl -sf http://127.0.0.1:$(DEV_PORT)/healthz >/dev/null; do \

@@ -5,20 +5,23 @@
 
 pub mod access;
 pub mod callers;
+pub mod history;
 pub mod logs;
 pub mod pace;
 pub mod routes;
 pub mod setting;
 pub mod settings;
+pub mod undo;
 
 use crate::api::calls::Call;
 use crate::api::codes::{
-    BAD_GATEWAY, BODY_TOO_LARGE, Coded, EDGE_INTERNAL, FORBIDDEN, GATEWAY_TIMEOUT,
+    BAD_GATEWAY, BODY_TOO_LARGE, Coded, EDGE_INTERNAL, FORBIDDEN, GATEWAY_TIMEOUT, INVALID_BODY,
     METHOD_NOT_ALLOWED, MISCONFIGURED, NOT_FOUND, TOO_MANY_CALLS, UNAUTHORIZED,
 };
 use crate::api::invalid::BodyError;
 use crate::api::json::quoted;
 use crate::api::retry::TryOutcome;
+use history::HistoryProblem;
 use setting::SettingProblems;
 
 pub use callers::{Caller, Callers};
@@ -34,6 +37,9 @@ pub enum EdgeError {
     /// The body is not what its call takes (400, the vendor's code).
     #[error(transparent)]
     Body(#[from] BodyError),
+    /// A history request is not one the history takes (400, 90001).
+    #[error(transparent)]
+    History(#[from] HistoryProblem),
     /// No credentials, or wrong ones.
     #[error("missing or invalid credentials: send Authorization: Bearer <panel token>")]
     Unauthorized,
@@ -100,6 +106,7 @@ impl Coded for EdgeError {
     fn code(&self) -> i64 {
         match self {
             EdgeError::Body(body) => body.code(),
+            EdgeError::History(_) => INVALID_BODY,
             EdgeError::Unauthorized => UNAUTHORIZED,
             EdgeError::ReadOnly { .. } | EdgeError::OriginNotAllowed(_) => FORBIDDEN,
             EdgeError::NotFound(_) => NOT_FOUND,
@@ -123,6 +130,7 @@ impl EdgeError {
             EdgeError::UpstreamNotAnAnswer(_) => TryOutcome::NotAnAnswer,
             // Not from a try of the vendor; were one to come, nothing says the vendor answered.
             EdgeError::Body(_)
+            | EdgeError::History(_)
             | EdgeError::Unauthorized
             | EdgeError::ReadOnly { .. }
             | EdgeError::OriginNotAllowed(_)
@@ -139,7 +147,7 @@ impl EdgeError {
     /// The HTTP status the Worker answers with.
     pub fn http_status(&self) -> u16 {
         match self {
-            EdgeError::Body(_) => 400,
+            EdgeError::Body(_) | EdgeError::History(_) => 400,
             EdgeError::Unauthorized => 401,
             EdgeError::ReadOnly { .. } | EdgeError::OriginNotAllowed(_) => 403,
             EdgeError::NotFound(_) => 404,

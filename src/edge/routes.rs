@@ -3,6 +3,7 @@
 
 use crate::api::calls::{Call, SESSION_PATH};
 use crate::edge::EdgeError;
+use crate::edge::history::HistoryRoute;
 
 /// The health check.
 pub const HEALTH_PATH: &str = "/healthz";
@@ -19,7 +20,7 @@ pub const JSON_HEADERS: [(&str, &str); 2] = [
     ("Content-Type", "application/json; charset=utf-8"),
     (
         "Access-Control-Expose-Headers",
-        "Retry-After, RateLimit-Policy, RateLimit, X-Request-Id",
+        "Retry-After, RateLimit-Policy, RateLimit, X-Request-Id, X-Tim-History",
     ),
 ];
 /// The headers of a CORS preflight's answer, besides the common ones and the origin: every
@@ -28,7 +29,7 @@ pub const PREFLIGHT_HEADERS: [(&str, &str); 3] = [
     ("Access-Control-Allow-Methods", "GET, POST, OPTIONS"),
     (
         "Access-Control-Allow-Headers",
-        "Authorization, Content-Type",
+        "Authorization, Content-Type, X-Tim-Batch",
     ),
     ("Access-Control-Max-Age", "600"),
 ];
@@ -51,6 +52,8 @@ pub enum Route {
     Session,
     /// `GET /healthz`.
     Health,
+    /// The history: its list, one change, or an undo.
+    History(HistoryRoute),
 }
 
 /// Decides what a method and path are for, or refuses them (404, 405).
@@ -64,6 +67,17 @@ pub fn route(method: &str, path: &str) -> Result<Route, EdgeError> {
             "POST" => Ok(Route::Call(call)),
             "OPTIONS" => Ok(Route::Preflight),
             _ => Err(not_allowed("POST, OPTIONS")),
+        };
+    }
+    if let Some(history) = HistoryRoute::at(path) {
+        return match (history, method) {
+            (_, "OPTIONS") => Ok(Route::Preflight),
+            (HistoryRoute::Undo(_), "POST") => Ok(Route::History(history)),
+            (HistoryRoute::Undo(_), _) => Err(not_allowed("POST, OPTIONS")),
+            (HistoryRoute::List | HistoryRoute::Change(_), "GET" | "HEAD") => {
+                Ok(Route::History(history))
+            }
+            (HistoryRoute::List | HistoryRoute::Change(_), _) => Err(not_allowed("GET, OPTIONS")),
         };
     }
     match (path, method) {
@@ -85,6 +99,7 @@ pub fn refusal_header(error: &EdgeError) -> Option<(&'static str, String)> {
         EdgeError::RateLimited => Some(("Retry-After", RATE_LIMIT_RETRY_AFTER_SECS.into())),
         EdgeError::NoSlot { retry_after_s } => Some(("Retry-After", retry_after_s.to_string())),
         EdgeError::Body(_)
+        | EdgeError::History(_)
         | EdgeError::ReadOnly { .. }
         | EdgeError::OriginNotAllowed(_)
         | EdgeError::NotFound(_)
@@ -197,7 +212,7 @@ mod tests {
         );
         assert_eq!(
             allowed("Access-Control-Allow-Headers"),
-            Some("Authorization, Content-Type")
+            Some("Authorization, Content-Type, X-Tim-Batch")
         );
     }
 

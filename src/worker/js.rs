@@ -41,6 +41,14 @@ export function askPacer(env, app, call, caller) {
     .then((answer) => answer.ok ? answer.text() : Promise.reject(new Error(`the pacer answered ${answer.status}`)))
     .then((text) => text.split(' ').map((word) => word === 'go' ? 1 : word === 'refused' ? 0 : Number(word)));
 }
+export function runStatements(env, statements) {
+  const db = env.HISTORY;
+  return Promise.resolve().then(() => db.batch(JSON.parse(statements).map(([sql, values]) => db.prepare(sql).bind(...values))))
+    .then((results) => {
+      for (const { results: rows } of results) if (rows && rows.length) return Object.values(rows[0])[0];
+      return null;
+    });
+}
 export function respond(status, body, headers, id, extraName, extraValue, origin, policy, rate) {
   const all = { ...headers, 'X-Request-Id': id };
   if (extraName) all[extraName] = extraValue;
@@ -66,6 +74,11 @@ extern "C" {
     /// `app`), its words as numbers; `null` when there is no such binding.
     #[wasm_bindgen(js_name = askPacer)]
     pub(super) fn ask_pacer(env: &JsValue, app: &str, call: &str, caller: &str) -> JsValue;
+
+    /// Runs `statements` (a JSON array of `[sql, [values]]`) on `env.HISTORY` in one
+    /// transaction; resolves to the first column of the first row any of them gives, or null.
+    #[wasm_bindgen(js_name = runStatements)]
+    pub(super) fn run_statements(env: &JsValue, statements: &str) -> js_sys::Promise;
 
     /// A `Response` with `headers` and this answer's own, made in one crossing.
     #[wasm_bindgen(catch, js_name = respond)]
@@ -102,6 +115,11 @@ pub(super) fn read_json(bytes: &Object) -> Result<JsValue, BodyError> {
         .with(|decoder| decoder.decode(bytes))
         .map_err(|_| BodyError::NotUtf8)?;
     parse_json(&text).map_err(|error| BodyError::not_json(&message_of(&error)))
+}
+
+/// Parses JSON text that Rust holds, such as a row the history gave.
+pub(super) fn parse_text(text: &str) -> Option<JsValue> {
+    parse_json(&JsString::from(text)).ok()
 }
 
 pub(super) fn message_of(error: &JsValue) -> String {

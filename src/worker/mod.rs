@@ -10,6 +10,7 @@
 
 mod access;
 mod caller_limit;
+mod history;
 mod js;
 mod pacer;
 mod pacing;
@@ -24,17 +25,16 @@ use std::thread::LocalKey;
 
 use js_sys::Uint8Array;
 use web_sys::Response;
-use worker::{Context, Env, event};
+use worker::{Context, Env, ScheduleContext, ScheduledEvent, event};
 
 use crate::api::calls::{Call, Scope};
-use crate::api::codes::Coded;
 use crate::api::ratelimit;
 use crate::api::region;
+use crate::edge::history::{BATCH_HEADER, Change, HistoryRoute, batch_of, changed_accounts};
 use crate::edge::routes::{origin_of, path_of};
 use crate::edge::setting::SettingProblems;
 use crate::edge::{
-    AuditLog, Caller, Callers, EdgeError, RequestLog, Route, Session, UpstreamSettings, request_id,
-    route,
+    Caller, Callers, EdgeError, RequestLog, Route, Session, UpstreamSettings, request_id, route,
 };
 use pacing::Pacing;
 use reply::{Reply, ReplyBody, refusal, respond};
@@ -170,6 +170,27 @@ async fn handle(incoming: &Incoming<'_>, trace: &mut Trace) -> Handled {
             let upstream = upstream_settings(incoming)?;
             apart(call_vendor(incoming, &caller, call, &upstream, trace)).await
         }
+        Route::History(history) => {
+            let caller = admit(incoming, trace).await?;
+            match history {
+                HistoryRoute::List => apart(history::list(incoming)).await,
+                HistoryRoute::Change(id) => apart(history::one(incoming, id)).await,
+                HistoryRoute::Undo(id) => {
+                    if !caller.may(Scope::Write) {
+                        return Err(EdgeError::ReadOnly {
+                            caller: caller.name,
+                            path: crate::edge::history::UNDO_PATH,
+                        });
+                    }
+                    let batch = batch_of(incoming.header(BATCH_HEADER).as_deref())?;
+                    let upstream = upstream_settings(incoming)?;
+                    apart(history::undo(
+                        incoming, &caller, id, &upstream, batch, trace,
+                    ))
+                    .await
+                }
+            }
+        }
     }
 }
 
@@ -211,6 +232,7 @@ async fn call_vendor(
     upstream: &UpstreamSettings,
     trace: &mut Trace,
 ) -> Handled {
+    let batch = batch_of(incoming.header(BATCH_HEADER).as_deref())?;
     let limit = call.row().max_body_bytes;
     let body = apart(request_body::read_body(
         incoming.request,
@@ -227,22 +249,61 @@ async fn call_vendor(
         caller: &caller.name,
         pace: upstream.pace(),
     };
-    let forwarded = apart(vendor::forward(upstream, &pacing, call, &checked, trace)).await;
-    let audited = match call.row().scope {
+    let write = match call.row().scope {
         Scope::Read => false,
-        // A write that reached the vendor, answered or not.
-        Scope::Write => trace.tries > 0,
+        Scope::Write => true,
     };
-    if audited {
-        let (code, failed) = match &forwarded {
-            Ok(answer) => (answer.code, answer.failed.as_slice()),
-            Err(error) => (error.code(), &[][..]),
-        };
-        let audit = AuditLog::new(&incoming.id, caller, call, &checked, code, failed);
-        log(&audit.to_json());
+    // A write's accounts are read just before it, for the history's `before`.
+    let before = match write && history::bound(incoming.env) {
+        true => {
+            apart(history::read_before(
+                upstream, &pacing, call, &checked, trace,
+            ))
+            .await
+        }
+        false => None,
+    };
+    let forwarded = apart(vendor::forward(upstream, &pacing, call, &checked, trace)).await;
+    // A write that reached the vendor, answered or not, is audited and kept.
+    if !write || trace.tries == 0 {
+        let forwarded = forwarded?;
+        return Ok(Reply::forwarded(forwarded.code, forwarded.body));
     }
-    let forwarded = forwarded?;
-    Ok(Reply::forwarded(forwarded.code, forwarded.body))
+    let end = history::audit(incoming, caller, call, &checked, &forwarded);
+    let change = Change {
+        at_ms: js_sys::Date::now() as i64,
+        caller: caller.name.clone(),
+        op: call.row().name,
+        api: call.api.name(),
+        request_id: incoming.id.clone(),
+        tags: checked.tags().into_iter().map(str::to_owned).collect(),
+        replace: checked.replace(),
+        code: end.code(),
+        batch,
+        undo_of: None,
+        accounts: changed_accounts(call, &checked, before.as_deref(), end),
+    };
+    let mut reply = match &forwarded {
+        Ok(_) => Reply::json(200, ReplyBody::Empty),
+        Err(error) => reply::refusal(error),
+    };
+    let kept = apart(history::keep(incoming.env, &change, &mut reply)).await;
+    match forwarded {
+        Ok(answer) => {
+            let mut forwarded = Reply::forwarded(answer.code, answer.body);
+            forwarded.extra = reply.extra;
+            Ok(forwarded)
+        }
+        // Kept, the refusal goes the usual way, with what it says in the request's log line.
+        Err(error) if kept.is_some() => Err(error),
+        Err(_) => Ok(reply),
+    }
+}
+
+/// The cron trigger: the history's retention.
+#[event(scheduled)]
+async fn scheduled(event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
+    history::retain(&env, event.schedule()).await;
 }
 
 /// A future whose code stays a function of its own rather than being inlined into its caller's.

@@ -17,7 +17,7 @@ pub(super) struct Reply {
     pub(super) body: ReplyBody,
     kind: Kind,
     /// A header that only this answer carries.
-    extra: Option<(&'static str, String)>,
+    pub(super) extra: Option<(&'static str, String)>,
     /// The `RateLimit-Policy` and `RateLimit` fields, on the vendor paths.
     pub(super) rate: Option<(String, String)>,
     /// The `ErrorCode` it carries: the vendor's for a forwarded call, for the log.

@@ -84,6 +84,10 @@ test('make dev runs the Worker against the emulator on the ports it is given', {
     assert.equal((await send(PATHS.all_member_push.add, writer, add)).json.ErrorCode, 0);
     const after = await send(API, reader, { To_Account: ['xiaojun'] });
     assert.deepEqual(after.json.UserTags, [{ To_Account: 'xiaojun', Tags: ['cn', 'trial', 'made-in-dev'] }]);
+    // The history's database was made by make dev: the add is its newest change.
+    const history = await fetch(`http://127.0.0.1:${DEV_PORT}/history?account=xiaojun&limit=1`, { headers: { Authorization: `Bearer ${reader}` } });
+    const [change] = (await history.json()).changes;
+    assert.deepEqual([change.op, change.caller, change.tags], ['add', 'dev-writer', ['made-in-dev']]);
   });
 });
 

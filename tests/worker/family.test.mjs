@@ -52,8 +52,10 @@ describe('each of the eight calls succeeds, and a get shows what a write did', (
       assert.equal(clear.json.ErrorCode, 0, clear.text);
       assert.deepEqual(await tagsOf(api, account), []);
       const calls = (await emulator.calls()).filter((c) => c.accounts.includes(account));
+      // Each write is read just before, for the history's record of what it changed.
+      const { get } = PATHS[api];
       assert.deepEqual(calls.map((c) => c.path), [
-        PATHS[api].add, PATHS[api].get, PATHS[api].remove, PATHS[api].get, PATHS[api].clear, PATHS[api].get,
+        get, PATHS[api].add, get, get, PATHS[api].remove, get, get, PATHS[api].clear, get,
       ]);
     });
   }
@@ -325,7 +327,9 @@ describe('faults on a write', () => {
       const answer = await write(path, body);
       assert.equal(answer.status, status, answer.text);
       assert.equal(answer.json.ErrorCode, code, answer.text);
-      const calls = await emulator.calls();
+      // The accounts are read first, for the history; then the write's tries.
+      const [read, ...calls] = await emulator.calls();
+      assert.equal(read.path, PATHS.timpush.get);
       assert.equal(calls.length, tries);
       assert.ok(calls.every((c) => c.path === path));
       assert.equal(new Set(calls.map((c) => c.usersig_sha256)).size, faults[0].code === 70001 ? 2 : 1);

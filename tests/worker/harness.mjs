@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { once } from 'node:events';
-import { readFileSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
 import { after, before } from 'node:test';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
@@ -147,7 +147,7 @@ async function lineOf(event, answer) {
  * HTTP, `ratelimits` configures the rate-limit binding as wrangler.toml does. `script` and
  * `compatibilityFlags` start another Worker the same way, for comparisons.
  */
-export async function startWorker(bindings, { port, ratelimits, script, compatibilityFlags = [], pacer = !script } = {}) {
+export async function startWorker(bindings, { port, ratelimits, script, compatibilityFlags = [], pacer = !script, history = !script } = {}) {
   const capture = (stream) => stream.on('data', (chunk) => transcript.push(String(chunk)));
   const mf = new Miniflare({
     modules: true,
@@ -161,6 +161,8 @@ export async function startWorker(bindings, { port, ratelimits, script, compatib
     ...(ratelimits ? { ratelimits } : {}),
     // The app's pacer, as wrangler.toml binds it; a Worker of another script has none.
     ...(pacer ? { durableObjects: { PACER: { className: 'Pacer', useSQLite: true } } } : {}),
+    // The history, as wrangler.toml binds it, with the schema in migrations/ applied below.
+    ...(history ? { d1Databases: { HISTORY: 'tim-tags-history' } } : {}),
     handleRuntimeStdio: (stdout, stderr) => {
       capture(stdout);
       capture(stderr);
@@ -171,7 +173,15 @@ export async function startWorker(bindings, { port, ratelimits, script, compatib
     },
   });
   await mf.ready;
+  if (history) await applyMigrations(await mf.getD1Database('HISTORY'));
   return {
+    /** The history's database, to look into or to break. */
+    history: () => mf.getD1Database('HISTORY'),
+    /** Runs the cron trigger as if at `scheduledTime` (milliseconds since the epoch). */
+    async scheduled(scheduledTime) {
+      const worker = await mf.getWorker();
+      return worker.scheduled({ cron: '17 * * * *', scheduledTime: new Date(scheduledTime) });
+    },
     /** Sends a request; returns status, headers and the body as text and (when it is) JSON. */
     async send(path, { method = 'POST', token = TOKEN, headers = {}, body } = {}) {
       const allHeaders = { ...headers };
@@ -194,6 +204,17 @@ export async function startWorker(bindings, { port, ratelimits, script, compatib
     },
     dispose: () => mf.dispose(),
   };
+}
+
+/** Applies migrations/*.sql in order, one statement at a time, as `wrangler d1 migrations apply` does. */
+export async function applyMigrations(db) {
+  const files = readdirSync(`${root}/migrations`).filter((name) => name.endsWith('.sql')).sort();
+  for (const file of files) {
+    const text = readFileSync(`${root}/migrations/${file}`, 'utf8').replace(/--.*$/gm, '');
+    for (const statement of text.split(';').map((s) => s.trim()).filter(Boolean)) {
+      await db.prepare(statement).run();
+    }
+  }
 }
 
 /** The npm package (pkg/), loaded in Node as an application would load it. */
