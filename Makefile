@@ -44,7 +44,7 @@ test:
 	@timings=""; \
 	for stage in $(TEST_STAGES); do \
 		started=$$(date +%s); \
-		$(MAKE) --no-print-directory $$stage; status=$$?; \
+		status=0; $(MAKE) --no-print-directory $$stage || status=$$?; \
 		timings+=$$(printf '  %-12s %5d s\\n' $$stage $$(( $$(date +%s) - started ))); \
 		if [ $$status -ne 0 ]; then \
 			printf '\nmake test: the %s stage failed; the time of each stage run\n%b' $$stage "$$timings" >&2; \
