@@ -197,6 +197,19 @@ pub async fn calls_received() -> usize {
     calls().await.len()
 }
 
+/// The writes among the emulator's calls, in order: the Worker reads a write's accounts just
+/// before it, for the history, and those gets are left out.
+pub async fn writes() -> Vec<Value> {
+    let mut writes = calls().await;
+    writes.retain(|call| {
+        !call["path"]
+            .as_str()
+            .unwrap_or_default()
+            .ends_with("get_tag")
+    });
+    writes
+}
+
 pub async fn sleep(ms: u32) {
     gloo_timers::future::TimeoutFuture::new(ms).await;
 }
