@@ -253,8 +253,10 @@ async fn call_vendor(
         Scope::Read => false,
         Scope::Write => true,
     };
-    // A write's accounts are read just before it, for the history's `before`.
-    let before = match write && history::bound(incoming.env) {
+    // A write's accounts are read just before it, for the history's `before`; without a
+    // HISTORY binding the Worker keeps no history.
+    let kept = write && history::bound(incoming.env);
+    let before = match kept {
         true => {
             apart(history::read_before(
                 upstream, &pacing, call, &checked, trace,
@@ -265,11 +267,14 @@ async fn call_vendor(
     };
     let forwarded = apart(vendor::forward(upstream, &pacing, call, &checked, trace)).await;
     // A write that reached the vendor, answered or not, is audited and kept.
-    if !write || trace.tries == 0 {
+    let end = match write && trace.tries > 0 {
+        true => Some(history::audit(incoming, caller, call, &checked, &forwarded)),
+        false => None,
+    };
+    let (Some(end), true) = (end, kept) else {
         let forwarded = forwarded?;
         return Ok(Reply::forwarded(forwarded.code, forwarded.body));
-    }
-    let end = history::audit(incoming, caller, call, &checked, &forwarded);
+    };
     let change = Change {
         at_ms: js_sys::Date::now() as i64,
         caller: caller.name.clone(),
@@ -287,7 +292,7 @@ async fn call_vendor(
         Ok(_) => Reply::json(200, ReplyBody::Empty),
         Err(error) => reply::refusal(error),
     };
-    let kept = apart(history::keep(incoming.env, &change, &mut reply)).await;
+    let stored = apart(history::keep(incoming.env, &change, &mut reply)).await;
     match forwarded {
         Ok(answer) => {
             let mut forwarded = Reply::forwarded(answer.code, answer.body);
@@ -295,7 +300,7 @@ async fn call_vendor(
             Ok(forwarded)
         }
         // Kept, the refusal goes the usual way, with what it says in the request's log line.
-        Err(error) if kept.is_some() => Err(error),
+        Err(error) if stored.is_some() => Err(error),
         Err(_) => Ok(reply),
     }
 }

@@ -334,6 +334,27 @@ describe('a history that cannot be written', () => {
   });
 });
 
+describe('a Worker without a HISTORY binding', () => {
+  test('keeps no history: no read before a write, no header, and the history routes say what is missing', async () => {
+    const own = await startEmulator({ known: KNOWN });
+    const plain = await startWorker(bindingsFor(own, {}), { history: false });
+    try {
+      const answer = await plain.send(PATHS.timpush.add, { token: WRITE_TOKEN, body: userTags([[KNOWN[31], ['plain']]]) });
+      assert.equal(answer.json.ErrorCode, 0, answer.text);
+      assert.equal(answer.headers.get('X-Tim-History'), null);
+      assert.deepEqual((await own.calls()).map((c) => c.path), [PATHS.timpush.add]);
+      const id = answer.headers.get('X-Request-Id');
+      assert.ok(!logEvents('history').some((l) => l.change?.request_id === id));
+      const list = await plain.send('/history', { method: 'GET' });
+      assert.deepEqual([list.status, list.json.ErrorCode], [503, 80503]);
+      assert.match(list.json.ErrorInfo, /HISTORY/);
+    } finally {
+      await plain.dispose();
+      await own.stop();
+    }
+  });
+});
+
 describe('retention', () => {
   test('deletes only what is older than HISTORY_RETENTION_DAYS, in bounded chunks a run', async () => {
     const own = await startEmulator({ known: KNOWN });
