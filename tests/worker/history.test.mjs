@@ -140,6 +140,49 @@ describe('every write that reached the vendor is one change, committed before th
   });
 });
 
+describe('each write call × outcome leaves the change it should', () => {
+  const writes = [];
+  for (const api of ['all_member_push', 'timpush']) {
+    for (const op of ['add', 'remove', 'clear']) {
+      for (const outcome of ['ok', 'partial', 'failed', 'timeout']) {
+        // The legacy generation lists no failed accounts: every account exists there.
+        if (outcome === 'partial' && api === 'all_member_push') continue;
+        writes.push([api, op, outcome]);
+      }
+    }
+  }
+  let n = 0;
+  for (const [api, op, outcome] of writes) {
+    test(`${api} ${op}, ${outcome}`, async () => {
+      const account = api === 'timpush' ? KNOWN[32 + (n++ % 8)] : `legacy_m${n++}`;
+      await seed(api, [[account, ['m1', 'm2']]]);
+      const accounts = outcome === 'partial' ? [account, 'nobody_m'] : [account];
+      const body = op === 'clear' ? { To_Account: accounts } : userTags(accounts.map((a) => [a, ['m2', 'm3']]));
+      const path = PATHS[api][op];
+      if (outcome === 'failed') await emulator.inject({ kind: 'error', code: 90009, path });
+      if (outcome === 'timeout') await emulator.inject({ kind: 'delay', ms: 2000, times: 3, path });
+      const answer = await write(path, body, { 'X-Tim-Batch': `m-${api}-${op}-${outcome}` });
+      const { change, accounts: recorded } = await newest(`&batch=m-${api}-${op}-${outcome}`);
+      assert.equal(change.request_id, answer.headers.get('X-Request-Id'));
+      assert.deepEqual([change.op, change.api, change.caller], [op, api, 'ops']);
+      const after = { add: ['m1', 'm2', 'm3'], remove: ['m1'], clear: [] }[op];
+      const expected = {
+        ok: [{ account, outcome: 'done', code: 0, before: ['m1', 'm2'], after }],
+        partial: [{ account, outcome: 'done', code: 0, before: ['m1', 'm2'], after }, { account: 'nobody_m', outcome: 'failed', code: 70107, before: null, after: null }],
+        failed: [{ account, outcome: 'failed', code: 90009, before: ['m1', 'm2'], after: ['m1', 'm2'] }],
+        timeout: [{ account, outcome: 'unknown', code: 80504, before: ['m1', 'm2'], after: null }],
+      }[outcome];
+      assert.deepEqual(recorded, expected, answer.text);
+      assert.equal(change.outcome, { ok: 'ok', partial: 'partial', failed: 'failed', timeout: 'failed' }[outcome]);
+      if (outcome === 'timeout') {
+        assert.equal(answer.status, 504);
+        await new Promise((resolve) => setTimeout(resolve, 600));
+      }
+      await emulator.reset();
+    });
+  }
+});
+
 describe('the list: filters, paging, and hostile values', () => {
   test('each filter narrows the list to its changes, newest first', async () => {
     await write(PATHS.timpush.add, userTags([[KNOWN[10], ['alpha']]]), { 'X-Tim-Batch': 'filters' });
