@@ -59,9 +59,11 @@ build: worker pkg emulator
 ## dev: the panel and the Worker on http://127.0.0.1:$(DEV_PORT), against the emulator on $(EMULATOR_PORT) (TIM_TAG_API=timpush for the current generation); Ctrl-C stops both
 dev: setup worker pkg emulator .dev.vars
 	@busy() { (exec 3<>/dev/tcp/127.0.0.1/$$1) 2>/dev/null; }; \
+	free_from() { local port=$$1; while busy $$port || [ $$port = "$${2:-}" ]; do port=$$((port + 1)); done; echo $$port; }; \
 	for port in $(DEV_PORT) $(EMULATOR_PORT); do \
 		if busy $$port; then \
-			echo "make dev: port $$port on 127.0.0.1 is already in use. Stop what holds it, or pick other ports: make dev DEV_PORT=8787 EMULATOR_PORT=9000" >&2; \
+			dev_port=$$(free_from $(DEV_PORT)); emulator_port=$$(free_from $(EMULATOR_PORT) $$dev_port); \
+			echo "make dev: port $$port on 127.0.0.1 is already in use. Stop what holds it, or use free ports: make dev DEV_PORT=$$dev_port EMULATOR_PORT=$$emulator_port" >&2; \
 			exit 1; \
 		fi; \
 	done; \
@@ -81,7 +83,11 @@ dev: setup worker pkg emulator .dev.vars
 		|| { echo "make dev: the history's migrations (migrations/) could not be applied" >&2; exit 1; }; \
 	$(OFFLINE) wrangler dev --ip 127.0.0.1 --port $(DEV_PORT) --show-interactive-dev-session=false \
 		--var TIM_API_ORIGIN:http://127.0.0.1:$(EMULATOR_PORT) --var TIM_TAG_API:$(TIM_TAG_API) & wrangler=$$!; \
-	until curl -sf http://127.0.0.1:$(DEV_PORT)/healthz >/dev/null; do \
+	until health=$$(curl -s -w ' %{http_code}' http://127.0.0.1:$(DEV_PORT)/healthz); [ "$${health##* }" = 200 ]; do \
+		if [ "$${health##* }" = 503 ]; then \
+			echo "make dev: the Worker refuses its settings, so every call would fail: $$(sed -n 's/.*"ErrorInfo":"\([^"]*\)".*/\1/p' <<< "$${health% *}"). Fix .dev.vars (or delete it: make dev writes a new one)." >&2; \
+			exit 1; \
+		fi; \
 		kill -0 $$wrangler 2>/dev/null || { echo "make dev: wrangler dev did not start" >&2; exit 1; }; sleep 0.5; \
 	done; \
 	reader=$${PANEL_TOKENS%%,*}; writer=$${PANEL_WRITE_TOKENS%%,*}; \

@@ -147,7 +147,15 @@ async fn fetch(request: web_sys::Request, env: Env, _ctx: Context) -> worker::Re
 /// configuration, body size, body shape; then the call. Every route is answered here, by name.
 async fn handle(incoming: &Incoming<'_>, trace: &mut Trace) -> Handled {
     match route(&incoming.method, incoming.path())? {
-        Route::Health => Ok(Reply::json(200, ReplyBody::Text(r#"{"ok":true}"#.into()))),
+        Route::Health => {
+            // A Worker that would refuse every call is not healthy: say which setting is wrong
+            // (by name; values of secrets are never quoted).
+            per_isolate(&CALLERS, || {
+                Callers::from_env(|name| incoming.setting(name))
+            })?;
+            upstream_settings(incoming)?;
+            Ok(Reply::json(200, ReplyBody::Text(r#"{"ok":true}"#.into())))
+        }
         Route::Preflight => {
             check_origin(incoming, trace)?;
             Ok(Reply::preflight())

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { readFile } from 'node:fs/promises';
+import { readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -115,9 +115,35 @@ test('make dev stops at once, saying which port is taken, when one is', { timeou
       const [code] = await dev.exited;
       assert.notEqual(code, 0);
       assert.match(dev.output.stderr, new RegExp(`port ${taken} on 127\\.0\\.0\\.1 is already in use`));
+      // The ports it suggests are free, and neither is the one taken.
+      const [, suggestedDev, suggestedEmulator] = /make dev DEV_PORT=(\d+) EMULATOR_PORT=(\d+)/.exec(dev.output.stderr);
+      assert.notEqual(suggestedDev, suggestedEmulator);
+      for (const port of [suggestedDev, suggestedEmulator]) {
+        assert.notEqual(Number(port), taken);
+        assert.equal(await listening(Number(port)), false, `suggested port ${port} is busy`);
+      }
       assert.ok(!dev.output.stdout.includes('read token'), 'the banner was printed');
     } finally {
       squatter.close();
     }
+  }
+});
+
+test('make dev refuses to start with settings the Worker would refuse, naming the setting and never the token', { timeout: 240_000 }, async () => {
+  const path = join(root, '.dev.vars');
+  const kept = await readFile(path, 'utf8').catch(() => null);
+  const short = 'dev-reader:short9';
+  try {
+    await writeFile(path, `TIM_SECRET_KEY=${'k'.repeat(32)}\nPANEL_TOKENS=${short}\nPANEL_WRITE_TOKENS=dev-writer:${'w'.repeat(16)}\n`);
+    const dev = makeDev(DEV_PORT, EMULATOR_PORT);
+    const [code] = await dev.exited;
+    assert.notEqual(code, 0);
+    assert.match(dev.output.stderr, /PANEL_TOKENS entry 1: the token is shorter than 16 characters/);
+    assert.ok(!`${dev.output.stdout}${dev.output.stderr}`.includes('short9'), 'the token was printed');
+    assert.ok(!dev.output.stdout.includes('read token'), 'the banner was printed');
+    await until(async () => !(await listening(DEV_PORT)) && !(await listening(EMULATOR_PORT)), 20, 'still listening after refusing');
+  } finally {
+    if (kept === null) await rm(path, { force: true });
+    else await writeFile(path, kept);
   }
 });

@@ -286,6 +286,8 @@ describe('misconfiguration: 503 / 80503, naming what is missing', () => {
       try {
         const answer = await withoutUpstream(() => misconfigured.send(API, { body: { To_Account: ['alice'] } }));
         await refused(answer, 503, 80503, info);
+        // The health check says the configuration is incomplete, and which setting.
+        await refused(await misconfigured.send('/healthz', { method: 'GET', token: null }), 503, 80503, info);
         // Without credentials, a misconfigured app says nothing about its settings.
         if (!('PANEL_TOKENS' in change) && !('PANEL_WRITE_TOKENS' in change)) {
           await refused(await misconfigured.send(API, { token: null, body: '{}' }), 401, 80401, /credentials/);
