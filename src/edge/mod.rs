@@ -52,7 +52,7 @@ pub enum EdgeError {
         path: &'static str,
     },
     /// A cross-origin call from an origin that is not on the allow-list.
-    #[error("origin {} is not allowed to call this endpoint", quoted(.0))]
+    #[error("origin {} is not allowed to call this endpoint: add it to ALLOWED_ORIGINS", quoted(.0))]
     OriginNotAllowed(String),
     /// No endpoint at this path.
     #[error("no endpoint at {}", quoted(.0))]

@@ -161,7 +161,7 @@ describe('refusals, before anything reaches the vendor', () => {
   test('403 / 80403: an Origin not on the allow-list', async () => {
     const headers = { Origin: 'https://evil.example' };
     const answer = await withoutUpstream(() => worker.send(API, { headers, body }));
-    await refused(answer, 403, 80403, /"https:\/\/evil.example" is not allowed/);
+    await refused(answer, 403, 80403, /"https:\/\/evil.example" is not allowed to call this endpoint: add it to ALLOWED_ORIGINS/);
     assert.equal(answer.headers.get('access-control-allow-origin'), null);
   });
 
