@@ -3,7 +3,8 @@
 // requests through the Worker (ours, a plain-JavaScript reference Worker, the least a Rust
 // Worker can do and its plain-JavaScript counterpart, straight to the emulator; throughput, latency
 // and the runtime's CPU time per call), 10,000-account getTags and addTags batches at the
-// vendor's rate, the hardest bodies to refuse beside the largest accepted, and the wasm sizes.
+// vendor's rate, the hardest bodies to refuse beside the largest accepted, what the history
+// costs a write and what 100,000 stored changes cost its routes, and the wasm sizes.
 import { execFileSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { readFileSync } from 'node:fs';
@@ -13,6 +14,8 @@ import { gzipSync } from 'node:zlib';
 import { API, KEY, PATHS, SDKAPPID, TOKEN, WRITE_TOKEN, bindingsFor, startEmulator, startWorker } from '../tests/worker/harness.mjs';
 import { addBody, load } from '../tests/worker/load.mjs';
 import { bodyRows } from './bodies.mjs';
+import { cpuMs, pidOn } from './cpu.mjs';
+import { historyRows } from './history.mjs';
 
 const root = join(import.meta.dirname, '..');
 const require = createRequire(import.meta.url);
@@ -82,26 +85,18 @@ const scripts = {
   floor: { port: 8797, bare: true, script: join(root, 'target/bench-floor/index.js') },
   // The same in plain JavaScript: what is left between the two is the Rust toolchain's glue.
   bareJs: { port: 8798, bare: true, script: bundle('bare-js'), compatibilityFlags: ['nodejs_compat'] },
-  // Ours without its log lines, for the share they take (with its pacer, as ours has).
-  quiet: { port: 8792, script: join(root, 'target/bench-quiet/index.js'), pacer: true },
+  // Ours without its log lines, for the share they take (with its pacer and its history, as ours has).
+  quiet: { port: 8792, script: join(root, 'target/bench-quiet/index.js'), pacer: true, history: true },
   // Ours without the pacer's binding: each isolate paces alone, for what the pacer costs.
   alone: { port: 8791, pacer: false },
 };
 // The throughput rows measure the Worker, not the vendor's rate: the app may make as many calls
 // as the load brings (the pacer still books each one).
 const unpaced = { TIM_CALLS_PER_SECOND: '10000', PACE_MAX_WAIT_MS: '60000' };
-/** Each Worker's runtime process (the one listening on its port), whose CPU time is read around each slice. */
-const pidOn = (port) => Number(/pid=(\d+)/.exec(execFileSync('ss', ['-ltnpH', `sport = :${port}`], { encoding: 'utf8' }))[1]);
-const CLOCK_TICKS = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }));
-/** CPU milliseconds, user and system, that a process has used so far. */
-function cpuMs(pid) {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-  return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS;
-}
 const running = [];
 const runtimes = {};
-for (const [name, { port, script, compatibilityFlags, pacer }] of Object.entries(scripts)) {
-  running.push(await startWorker(bindingsFor(emulator, unpaced), { port, script, compatibilityFlags, pacer }));
+for (const [name, { port, script, compatibilityFlags, pacer, history }] of Object.entries(scripts)) {
+  running.push(await startWorker(bindingsFor(emulator, unpaced), { port, script, compatibilityFlags, pacer, history }));
   runtimes[name] = pidOn(port);
 }
 const usersig = new Api(Number(SDKAPPID), KEY).genUserSig('administrator', 86400);
@@ -182,7 +177,10 @@ async function coldStarts(names, runs = 9) {
     for (const name of i % 2 ? [...names].reverse() : names) {
       const { script, compatibilityFlags } = scripts[name];
       const started = performance.now();
-      const fresh = await startWorker(bindingsFor(emulator), { script, compatibilityFlags });
+      // Without the history's database: the harness creates it and applies its migrations before
+      // the Worker is ready (about 220 ms here), which a deployed Worker never does when it starts,
+      // and a get never touches it.
+      const fresh = await startWorker(bindingsFor(emulator), { script, compatibilityFlags, history: false });
       const ready = performance.now();
       const answer = await fresh.send(API, { body: { To_Account: ['cold_start'] } });
       const answered = performance.now();
@@ -310,6 +308,7 @@ row('Cold start: ms from starting a Worker to its first answer, of them from rea
 }
 
 await bodyRows(row, fixed);
+await historyRows(row, fixed);
 
 // Sizes.
 for (const [name, file, budget] of [

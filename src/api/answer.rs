@@ -62,9 +62,15 @@ pub struct AccountError {
 /// The accounts an answer lists as failed (none when it has no `ErrorList`); `None` when the
 /// list is there but not a list of `{To_Account, ErrorCode[, ErrorInfo]}`.
 pub fn failed_accounts(answer: &impl Json) -> Option<Vec<AccountError>> {
-    let Some(list) = answer.field("ErrorList") else {
-        return Some(Vec::new());
-    };
+    match answer.field("ErrorList") {
+        None => Some(Vec::new()),
+        Some(list) => account_errors(&list),
+    }
+}
+
+/// A list of `{To_Account, ErrorCode[, ErrorInfo]}`, as `ErrorList` and an undo's `failed`
+/// hold it; `None` when it is not one.
+pub fn account_errors(list: &impl Json) -> Option<Vec<AccountError>> {
     let entries = list.items()?;
     let mut failed = Vec::with_capacity(entries.len());
     for entry in &entries {

@@ -128,7 +128,7 @@ pub fn entries_body<'a>(
 }
 
 /// `["a","b"]`, each string escaped as JSON writes it.
-fn push_strings<'a>(out: &mut String, strings: impl Iterator<Item = &'a str>) {
+pub fn push_strings<'a>(out: &mut String, strings: impl Iterator<Item = &'a str>) {
     out.push('[');
     for (index, string) in strings.enumerate() {
         if index > 0 {

@@ -15,33 +15,42 @@ use web_sys::{AbortController, AbortSignal};
 use super::error::Failure;
 use super::http::{PaceNews, Sent, send};
 use super::options::{Settings, tell_progress};
-use crate::api::answer::{AccountError, Status, answered_tags, failed_accounts};
-use crate::api::calls::{AnswerShape, Call};
+use crate::api::answer::{Status, answered_tags, failed_accounts};
+use crate::api::calls::AnswerShape;
 use crate::api::codes::{Action, Coded};
 use crate::api::retry::{Next, Retries, RetryPolicy};
-use crate::client::{ClientError, MAX_IN_FLIGHT};
+use crate::client::{ClientError, MAX_IN_FLIGHT, Outcomes};
 
 /// How often a pause looks whether the batch was aborted meanwhile.
 const PAUSE_STEP_MS: f64 = 250.0;
 
-/// What one call's answer gave: a get's entries, and the accounts the vendor listed as failed.
+/// What one call's answer gave: a get's entries, and what it said of its accounts.
 pub(super) struct CallAnswer {
     pub(super) entries: Vec<(String, JsValue)>,
-    pub(super) failed: Vec<AccountError>,
+    pub(super) outcomes: Outcomes,
 }
 
-/// Sends the calls of `waves` to `call`'s path, each body written by `body_of` as its turn
-/// comes, paced and at most six in flight, each tried again as the retry policy says; a wave
-/// goes once every call of the one before is answered. `on_answer(index, answered)` hears each
+/// What the answers of a batch's calls hold besides their status.
+#[derive(Clone, Copy)]
+pub(super) enum Answers {
+    /// The vendor's, for a call of the table, of this shape; failed accounts in `ErrorList`.
+    Vendor(AnswerShape),
+    /// An undo's: its accounts done, failed and skipped.
+    Undo,
+}
+
+/// Sends the calls of `waves`, each path and body written by `request_of` as its turn comes,
+/// paced and at most six in flight, each tried again as the retry policy says; a wave goes
+/// once every call of the one before is answered. `on_answer(index, answered)` hears each
 /// answer as it arrives, in whatever order, and says how many accounts it finished. After a
 /// failure no new call is sent, the calls in flight finish and are heard, and the first
 /// failure comes back; an abort cancels the calls in flight too.
 pub(super) async fn run_calls(
     settings: &Settings,
-    call: Call,
+    answers: Answers,
     total: usize,
     waves: &[Range<usize>],
-    body_of: &dyn Fn(usize) -> String,
+    request_of: &dyn Fn(usize) -> (String, String),
     on_answer: &mut dyn FnMut(usize, CallAnswer) -> usize,
 ) -> Result<(), Failure> {
     if settings.aborted() {
@@ -53,9 +62,8 @@ pub(super) async fn run_calls(
     let batch = Batch {
         settings,
         controller: &controller,
-        call,
-        url: settings.url(call.path()),
-        body_of,
+        answers,
+        request_of,
         next_at: Cell::new(js_sys::Date::now()),
         interval_ms: Cell::new(settings.interval_ms(None)),
         stopped: Cell::new(false),
@@ -94,9 +102,8 @@ pub(super) async fn run_calls(
 pub(super) struct Batch<'a> {
     settings: &'a Settings,
     controller: &'a AbortController,
-    call: Call,
-    url: String,
-    body_of: &'a dyn Fn(usize) -> String,
+    answers: Answers,
+    request_of: &'a dyn Fn(usize) -> (String, String),
     /// When the next call may go: each call takes its turn one interval after the last.
     next_at: Cell<f64>,
     /// The interval between two calls: the app's rate as the Worker tells it, or slower
@@ -217,9 +224,11 @@ impl Batch<'_> {
         if !self.pause(wait as u32).await || self.stopping() {
             return None;
         }
-        let body = (self.body_of)(index);
+        let (path, body) = (self.request_of)(index);
         self.in_flight.set(self.in_flight.get() + 1);
-        let result = self.call_with_retries(&body).await;
+        let result = self
+            .call_with_retries(&self.settings.url(&path), &body)
+            .await;
         self.in_flight.set(self.in_flight.get() - 1);
         if result.is_err() {
             self.stopped.set(true);
@@ -229,10 +238,10 @@ impl Batch<'_> {
 
     /// One call, sent again as often as the app's rate asks it to wait, and tried again as
     /// the browser's retry policy says.
-    async fn call_with_retries(&self, body: &str) -> Result<CallAnswer, Failure> {
+    async fn call_with_retries(&self, url: &str, body: &str) -> Result<CallAnswer, Failure> {
         let mut retries = Retries::new(RetryPolicy::BROWSER);
         loop {
-            let failure = match self.one_call(body).await {
+            let failure = match self.one_call(url, body).await {
                 Ok(answered) => return Ok(answered),
                 Err(failure) => failure,
             };
@@ -259,8 +268,9 @@ impl Batch<'_> {
         }
     }
 
-    /// One call: its answer, read as the vendor's (a get's tags, and `ErrorList`).
-    async fn one_call(&self, body: &str) -> Result<CallAnswer, Failure> {
+    /// One call: its answer, read as the vendor's (a get's tags, and `ErrorList`) or as an
+    /// undo's; a refusal in the vendor's shape fails it either way.
+    async fn one_call(&self, url: &str, body: &str) -> Result<CallAnswer, Failure> {
         let Sent {
             status,
             answer,
@@ -269,31 +279,47 @@ impl Batch<'_> {
             self.settings,
             self.controller,
             Method::POST,
-            &self.url,
+            url,
             Some(body),
         )
         .await?;
         self.hear_pace(pace);
-        let not_the_worker = || Failure::not_the_worker(&self.url, status);
-        let answer_status = Status::read(&answer).ok_or_else(not_the_worker)?;
-        if !answer_status.ok() {
+        let not_the_worker = || Failure::not_the_worker(url, status);
+        let answer_status = Status::read(&answer);
+        if let Some(refused) = answer_status.as_ref().filter(|s| !s.ok()) {
             return Err(Failure {
                 error: ClientError::Answered {
-                    code: answer_status.code,
-                    info: answer_status.info,
+                    code: refused.code,
+                    info: refused.info.clone(),
                 },
                 status: Some(status),
                 retry_after_s: pace.retry_after_s,
             });
         }
-        // The call table says what the answer holds besides its status.
-        let entries = match self.call.row().answer {
-            AnswerShape::Tags => answered_tags(&answer).ok_or_else(not_the_worker)?,
-            AnswerShape::Status => Vec::new(),
-        };
-        let failed = failed_accounts(&answer).ok_or_else(not_the_worker)?;
-        Ok(CallAnswer { entries, failed })
+        match self.answers {
+            // The vendor's answers are of its shape, with a status.
+            Answers::Vendor(shape) => answer_status.and_then(|_| vendor_answer(shape, &answer)),
+            Answers::Undo => Outcomes::read_undo(&answer).map(|outcomes| CallAnswer {
+                entries: Vec::new(),
+                outcomes,
+            }),
+        }
+        .ok_or_else(not_the_worker)
     }
+}
+
+/// A vendor's answer that succeeded, as the call table says it is shaped: a get's tags, and
+/// the accounts it failed.
+fn vendor_answer(shape: AnswerShape, answer: &JsValue) -> Option<CallAnswer> {
+    let entries = match shape {
+        AnswerShape::Tags => answered_tags(answer)?,
+        AnswerShape::Status => Vec::new(),
+    };
+    let outcomes = Outcomes {
+        failed: failed_accounts(answer)?,
+        ..Outcomes::default()
+    };
+    Some(CallAnswer { entries, outcomes })
 }
 
 /// The output of the first of `running` to finish, which leaves the list; the others go on.

@@ -3,9 +3,8 @@
 use js_sys::{Object, Reflect};
 use wasm_bindgen::prelude::*;
 
-use super::objects::report_of;
 use crate::api::codes::Coded;
-use crate::client::{ClientError, WriteReport};
+use crate::client::ClientError;
 
 /// The class of the errors the functions reject with; made a subclass of `Error` at start.
 #[wasm_bindgen(skip_typescript)]
@@ -64,8 +63,8 @@ thread_local! {
 }
 
 /// A real `Error` whose class is `TimError`, carrying `code`, `info`, `status` and, for a
-/// write that stopped, its `report`.
-pub(super) fn tim_error(failure: &Failure, write_report: Option<&WriteReport>) -> JsValue {
+/// write or an undo that stopped, its `report`.
+pub(super) fn tim_error(failure: &Failure, report: Option<&Object>) -> JsValue {
     let info = failure.error.to_string();
     let error = js_sys::Error::new(&info);
     error.set_name("TimError");
@@ -77,8 +76,8 @@ pub(super) fn tim_error(failure: &Failure, write_report: Option<&WriteReport>) -
     if let Some(status) = failure.status {
         let _ = set("status", status.into());
     }
-    if let Some(write_report) = write_report {
-        let _ = set("report", report_of(write_report).into());
+    if let Some(report) = report {
+        let _ = set("report", report.into());
     }
     error.into()
 }

@@ -1,5 +1,5 @@
 //! One request to the Worker, within `timeoutMs`: its status and its JSON answer, or why
-//! there is none.
+//! there is none; and a read of one of the Worker's own routes.
 
 use gloo_net::http::{Method, Request, RequestBuilder};
 use js_sys::Array;
@@ -7,8 +7,10 @@ use wasm_bindgen::JsValue;
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{AbortController, AbortSignal};
 
+use super::batch::Link;
 use super::error::Failure;
 use super::options::Settings;
+use crate::api::answer::Status;
 use crate::api::ratelimit;
 use crate::client::ClientError;
 
@@ -96,7 +98,40 @@ pub(super) async fn send(
     }
 }
 
-/// The request: its method, the caller's token, its body, and the signal that ends it.
+/// A read of one of the Worker's own routes at `path` (not the vendor's), cancelled by the
+/// caller's signal: its answer when `is_answer` says it is one, or the Worker's refusal.
+pub(super) async fn get_json(
+    settings: &Settings,
+    path: &str,
+    is_answer: fn(&JsValue) -> bool,
+) -> Result<JsValue, Failure> {
+    if settings.aborted() {
+        return Err(ClientError::Aborted.into());
+    }
+    let controller =
+        AbortController::new().map_err(|_| ClientError::Internal("no AbortController"))?;
+    let _link = Link::new(settings, &controller);
+    let url = settings.url(path);
+    let Sent { status, answer, .. } = send(settings, &controller, Method::GET, &url, None).await?;
+    if let Some(refused) = Status::read(&answer) {
+        return Err(Failure {
+            error: ClientError::Answered {
+                code: refused.code,
+                info: refused.info,
+            },
+            status: Some(status),
+            retry_after_s: None,
+        });
+    }
+    if is_answer(&answer) {
+        Ok(answer)
+    } else {
+        Err(Failure::not_the_worker(&url, status))
+    }
+}
+
+/// The request: its method, the caller's token, a write's batch id, its body, and the signal
+/// that ends it.
 fn request(
     settings: &Settings,
     method: Method,
@@ -109,6 +144,9 @@ fn request(
         .abort_signal(Some(signal));
     if let Some(token) = &settings.token {
         request = request.header("Authorization", &format!("Bearer {token}"));
+    }
+    if let Some(batch) = &settings.batch {
+        request = request.header("X-Tim-Batch", batch);
     }
     match body {
         Some(body) => request

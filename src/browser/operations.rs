@@ -1,5 +1,6 @@
 //! A get and a write: the accounts or changes read and checked, the plan of calls, the calls
-//! run, and what comes back (the tags found, or the report of every account).
+//! run, and what comes back (the tags found, or the report of every account); and a read of
+//! one of the Worker's own routes (`session`, `history`, `change`).
 
 use std::borrow::Cow;
 use std::cell::RefCell;
@@ -7,22 +8,18 @@ use std::cell::RefCell;
 use js_sys::{Array, Map};
 use wasm_bindgen::prelude::*;
 
-use gloo_net::http::Method;
-use web_sys::AbortController;
-
-use super::batch::{Link, run_calls};
+use super::batch::{Answers, run_calls};
 use super::error::{Failure, tim_error};
-use super::http::{Sent, send};
+use super::http::get_json;
 use super::objects::{entry_of, report_of};
 use super::options::{Options, Settings, read_options};
-use crate::api::answer::Status;
 use crate::api::calls::Shape;
-use crate::api::calls::{Call, Operation, SESSION_PATH};
+use crate::api::calls::{Call, Operation};
 use crate::api::json::Json;
 use crate::api::request::{UserTags, accounts_body, entries_body};
 use crate::client::{
-    ClientError, EntryIndex, PlannedCall, Tracker, distinct_accounts, plan_accounts, plan_entries,
-    read_changes, read_replace, waves,
+    ClientError, EntryIndex, PlannedCall, Tracker, batch_id, distinct_accounts, plan_accounts,
+    plan_entries, read_changes, read_replace, waves,
 };
 
 /// `getTags`: the accounts read and checked, then got, each distinct account once; one entry
@@ -49,15 +46,15 @@ async fn get_distinct(settings: &Settings, accounts: &[String]) -> Result<Array,
     let mut tracker = Tracker::new(accounts.len(), &plan);
     run_calls(
         settings,
-        call,
+        Answers::Vendor(call.row().answer),
         accounts.len(),
         &waves(&plan),
-        &|index| accounts_of(accounts, &plan[index]),
+        &|index| (call.path().into(), accounts_of(accounts, &plan[index])),
         &mut |index, answered| {
             for (account, entry) in answered.entries {
                 found.set(&account.as_str().into(), &entry);
             }
-            for failed in &answered.failed {
+            for failed in &answered.outcomes.failed {
                 found.set(
                     &failed.to_account.as_str().into(),
                     &entry_of(&failed.to_account, Some(failed)),
@@ -80,14 +77,17 @@ async fn get_distinct(settings: &Settings, accounts: &[String]) -> Result<Array,
         .collect())
 }
 
-/// An add, a remove or a clear; resolves to its report, or rejects with one.
+/// An add, a remove or a clear, every call carrying one batch id; resolves to its report, or
+/// rejects with one.
 pub(super) async fn write(
     operation: Operation,
     input: &JsValue,
     options: Option<&Options>,
 ) -> Result<JsValue, JsValue> {
-    let (settings, entries, replace) =
+    let (mut settings, entries, replace) =
         read_write(operation, input, options).map_err(|f| tim_error(&f, None))?;
+    let batch = new_batch_id();
+    settings.batch = Some(batch.clone());
     let call = Call {
         operation,
         api: settings.api,
@@ -102,28 +102,37 @@ pub(super) async fn write(
     };
     let accounts: Vec<String> = entries.iter().map(|e| e.to_account.clone()).collect();
     let tracker = RefCell::new(Tracker::new(entries.len(), &plan));
-    let body_of = |index: usize| match shape {
-        Shape::Accounts { .. } => accounts_of(&accounts, &plan[index]),
-        Shape::Entries { .. } => changes_of(&entries, &plan[index], replace),
+    let request_of = |index: usize| {
+        let body = match shape {
+            Shape::Accounts { .. } => accounts_of(&accounts, &plan[index]),
+            Shape::Entries { .. } => changes_of(&entries, &plan[index], replace),
+        };
+        (call.path().into(), body)
     };
     let ran = run_calls(
         &settings,
-        call,
+        Answers::Vendor(call.row().answer),
         entries.len(),
         &waves(&plan),
-        &body_of,
+        &request_of,
         &mut |index, answered| {
             tracker
                 .borrow_mut()
-                .answered(&plan[index], &accounts, answered.failed)
+                .answered(&plan[index], &accounts, answered.outcomes.failed)
         },
     )
     .await;
-    let report = tracker.borrow().report(&accounts);
+    let report = report_of(&tracker.borrow().report(&accounts), &batch);
     match ran {
-        Ok(()) => Ok(report_of(&report).into()),
+        Ok(()) => Ok(report.into()),
         Err(failure) => Err(tim_error(&failure, Some(&report))),
     }
+}
+
+/// A write's batch id, drawn from the runtime's `Math.random`: it needs to be unique among
+/// the app's batches, not secret, and the package carries no other random source.
+pub(super) fn new_batch_id() -> String {
+    batch_id(&mut js_sys::Math::random)
 }
 
 /// A write's options and input, checked: its settings, each distinct account with the tags
@@ -162,7 +171,7 @@ fn read_write(
 }
 
 /// Each account's entry, in the runtime's own `Map`.
-pub(super) struct JsIndex(Map);
+pub(super) struct JsIndex(pub(super) Map);
 
 impl EntryIndex<JsValue> for JsIndex {
     fn entry_of(&mut self, value: &JsValue, key: Cow<'_, str>, next: usize) -> Option<usize> {
@@ -203,39 +212,27 @@ pub(super) fn changes_of(
     entries_body(parts, replace)
 }
 
-/// `session`: who the caller is, what it may do and the app's generation, as the Worker says.
-pub(super) async fn session(options: Option<&Options>) -> Result<JsValue, JsValue> {
+/// A read of one of the Worker's own routes, `session`, `history` or `change`: the options and
+/// the path checked, then its answer when `is_answer` says it is one, or the refusal.
+pub(super) async fn read(
+    options: Option<&Options>,
+    path: Result<String, ClientError>,
+    is_answer: fn(&JsValue) -> bool,
+) -> Result<JsValue, JsValue> {
     let run = async {
         let settings = read_options(options)?;
-        if settings.aborted() {
-            return Err(ClientError::Aborted.into());
-        }
-        let controller =
-            AbortController::new().map_err(|_| ClientError::Internal("no AbortController"))?;
-        let _link = Link::new(&settings, &controller);
-        let url = settings.url(SESSION_PATH);
-        let Sent { status, answer, .. } =
-            send(&settings, &controller, Method::GET, &url, None).await?;
-        let not_the_worker = || Failure::not_the_worker(&url, status);
-        if let Some(refused) = Status::read(&answer) {
-            return Err(Failure {
-                error: ClientError::Answered {
-                    code: refused.code,
-                    info: refused.info,
-                },
-                status: Some(status),
-                retry_after_s: None,
-            });
-        }
-        let caller = answer.field("caller").and_then(|c| c.string());
-        let scopes = answer.field("scopes").and_then(|s| s.items());
-        let api = answer.field("api").and_then(|a| a.string());
-        match (caller, scopes, api) {
-            (Some(_), Some(scopes), Some(_)) if scopes.iter().all(|s| s.string().is_some()) => {
-                Ok(answer)
-            }
-            _ => Err(not_the_worker()),
-        }
+        get_json(&settings, &path?, is_answer).await
     };
     run.await.map_err(|f| tim_error(&f, None))
+}
+
+/// Whether an answer is who the caller is, what it may do and the app's generation.
+pub(super) fn is_session(answer: &JsValue) -> bool {
+    let caller = answer.field("caller").and_then(|c| c.string());
+    let scopes = answer.field("scopes").and_then(|s| s.items());
+    let api = answer.field("api").and_then(|a| a.string());
+    match (caller, scopes, api) {
+        (Some(_), Some(scopes), Some(_)) => scopes.iter().all(|s| s.string().is_some()),
+        _ => false,
+    }
 }

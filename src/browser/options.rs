@@ -46,6 +46,8 @@ pub(super) struct Settings {
     /// The caller's own ceiling (`maxCallsPerSecond`); none when not given.
     pub(super) max_calls_per_second: f64,
     pub(super) on_progress: Option<Function>,
+    /// A write's batch id, sent as `X-Tim-Batch` with each of its calls; none for a read.
+    pub(super) batch: Option<String>,
 }
 
 impl Settings {
@@ -112,6 +114,7 @@ pub(super) fn read_options(options: Option<&Options>) -> Result<Settings, Failur
         timeout_ms,
         max_calls_per_second,
         on_progress,
+        batch: None,
     })
 }
 

@@ -32,6 +32,76 @@ export interface WriteReport {
   failed: AccountError[];
   /** Not known to be changed: never sent, or sent without an answer (sending again is safe). */
   notDone: string[];
+  /**
+   * The id every call of the write carried (X-Tim-Batch): its changes share it in the history,
+   * where history({ batch }) lists them and undo({ batch }) undoes them.
+   */
+  batch?: string;
+}
+
+/** Which changes history() lists: every field optional, and no others. */
+export interface HistoryQuery {
+  /** Changes of this account. */
+  account?: string;
+  /** Changes that added, removed or cleared this tag. */
+  tag?: string;
+  /** Changes made by this caller (a panel token's name, or an Access identity). */
+  caller?: string;
+  op?: 'add' | 'remove' | 'clear' | 'undo';
+  outcome?: 'ok' | 'partial' | 'failed';
+  /** The changes of one write or undo: its report's batch. */
+  batch?: string;
+  /** From this moment on (RFC 3339). */
+  since?: string;
+  /** Up to this moment (RFC 3339). */
+  until?: string;
+  /** Changes a page: 1 to 200 (default 50). */
+  limit?: number;
+  /** Where a page starts: the next of the page before. */
+  cursor?: string;
+}
+
+/** One change: one call of a write or an undo, of up to 100 accounts. */
+export interface Change {
+  id: string;
+  /** When it was made (RFC 3339, UTC). */
+  at: string;
+  caller: string;
+  op: 'add' | 'remove' | 'clear' | 'undo';
+  api: TagApi;
+  request_id: string;
+  /** The tags it added or removed (for an undo, every tag it put back or took away). */
+  tags: string[];
+  replace: boolean;
+  outcome: 'ok' | 'partial' | 'failed';
+  /** The call's code: 0 unless it failed as a whole. */
+  code: number;
+  /** Its accounts, those done and those failed. */
+  accounts: number;
+  done: number;
+  failed: number;
+  batch: string | null;
+  /** For an undo: the change it undid. */
+  undo_of: string | null;
+}
+
+/** One account of a change: what it held before, and what the change left. */
+export interface ChangedAccount {
+  account: string;
+  /** 'unknown': the call got no usable answer, so the vendor may or may not have applied it. */
+  outcome: 'done' | 'failed' | 'unknown';
+  code: number;
+  /** Its tags just before the change; null when they could not be read. */
+  before: string[] | null;
+  /** What the change left; null when unknown. */
+  after: string[] | null;
+}
+
+/** A page of the history, newest first. */
+export interface HistoryPage {
+  changes: Change[];
+  /** The cursor of the next page; null on the last. */
+  next: string | null;
 }
 
 /** One account and the tags to add or remove. */
@@ -98,7 +168,10 @@ export class TimError extends Error {
   readonly action: 'retry' | 'wait' | 'sign-again' | 'configuration' | 'give-up';
   /** The HTTP status of the answer, when there was one. */
   readonly status?: number;
-  /** For a write that stopped: what was done, what failed, what was not done. */
+  /**
+   * For a write or an undo that stopped: what was done, what failed, what was not done (and,
+   * for an undo, its skipped accounts too, as undo() resolves to).
+   */
   readonly report?: WriteReport;
 }
 
@@ -131,4 +204,29 @@ export function clearTags(accounts: string[], options?: Options): Promise<WriteR
 
 /** Who the caller is, what it may do (["read"] or ["read", "write"]), and the app's generation. */
 export function session(options?: Options): Promise<Session>;
+
+/**
+ * A page of the changes the Worker keeps, newest first, filtered by the query. A field that is
+ * not a filter, or a value of the wrong type, rejects with 80400 naming it before anything is
+ * sent; a value the Worker refuses (such as a bad date) rejects with 90001.
+ */
+export function history(query?: HistoryQuery, options?: Options): Promise<HistoryPage>;
+
+/** One change with its accounts, in the order of its call; an unknown id rejects with 80404. */
+export function change(id: string, options?: Options): Promise<{ change: Change; accounts: ChangedAccount[] }>;
+
+/**
+ * Undoes a change, or every change of a batch (newest first), as a batch of its own with one
+ * batch id: each account goes back to what it held before the change, unless its tags have
+ * changed since. Calls go as a write's do (up to 100 accounts each, six in flight, paced,
+ * retried); a reader's undo rejects with 80403. Each distinct account of the change or batch
+ * ends in exactly one of done, failed, notDone and skipped (with the reason: 'changed since',
+ * 'before unknown' or 'not done'); an account in several changes of a batch is failed if any of
+ * its undos failed, else notDone if any was not done, else skipped if any was skipped, else
+ * done. When the undo stops, it rejects with a TimError whose report holds the same lists.
+ */
+export function undo(
+  target: string | { batch: string },
+  options?: Options,
+): Promise<WriteReport & { skipped: { To_Account: string; reason: string }[] }>;
 "#;

@@ -46,6 +46,11 @@ pub enum ClientError {
         /// `ErrorInfo`.
         info: String,
     },
+    /// A history query holds a field that is not one of its filters (80400), named in JSON's
+    /// quotes (cut when long): refused rather than left out, so that a misspelt filter never
+    /// widens what is listed.
+    #[error("invalid option: query has {0}, which is not a filter of history")]
+    NotAFilter(String),
     /// The browser could not do what it needed to (80500).
     #[error("internal error: {0}")]
     Internal(&'static str),
@@ -62,6 +67,7 @@ impl ClientError {
             ClientError::Timeout { .. } => Some(TryOutcome::TimedOut),
             ClientError::InvalidInput(_)
             | ClientError::InvalidOption(_)
+            | ClientError::NotAFilter(_)
             | ClientError::Aborted
             | ClientError::Internal(_) => None,
         }
@@ -72,7 +78,7 @@ impl Coded for ClientError {
     fn code(&self) -> i64 {
         match self {
             ClientError::InvalidInput(_) => INVALID_BODY,
-            ClientError::InvalidOption(_) => INVALID_OPTION,
+            ClientError::InvalidOption(_) | ClientError::NotAFilter(_) => INVALID_OPTION,
             ClientError::Timeout { .. } => TIMEOUT,
             ClientError::Aborted => ABORTED,
             ClientError::Unreachable { .. } | ClientError::NotTheWorker { .. } => BAD_GATEWAY,
@@ -126,4 +132,16 @@ pub enum OptionProblem {
     /// Not a function.
     #[error("must be a function")]
     NotAFunction,
+    /// Not an object.
+    #[error("must be an object")]
+    NotAnObject,
+    /// Not a whole number of at least 1.
+    #[error("must be a whole number of at least 1")]
+    NotACount,
+    /// Not a change's id: a string that is not empty.
+    #[error("must be a change id, a non-empty string")]
+    NotAnId,
+    /// Neither a change's id nor a batch's.
+    #[error("must be a change id or {{ batch: id }}, with non-empty strings")]
+    NotATarget,
 }

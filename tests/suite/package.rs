@@ -24,3 +24,15 @@ pub async fn clear_tags(accounts: JsValue, options: Option<Options>) -> Result<J
 pub async fn session(options: Option<Options>) -> Result<JsValue, JsValue> {
     JsFuture::from(browser::session(options)).await
 }
+
+pub async fn history(query: JsValue, options: Option<Options>) -> Result<JsValue, JsValue> {
+    JsFuture::from(browser::history(query, options)).await
+}
+
+pub async fn change(id: JsValue, options: Option<Options>) -> Result<JsValue, JsValue> {
+    JsFuture::from(browser::change(id, options)).await
+}
+
+pub async fn undo(target: JsValue, options: Option<Options>) -> Result<JsValue, JsValue> {
+    JsFuture::from(browser::undo(target, options)).await
+}

@@ -177,6 +177,18 @@ pub async fn inject(faults: Value) {
     assert_eq!(response.status(), 204, "the emulator refused the faults");
 }
 
+/// Drops the faults the emulator has not applied yet, so that none is left for another test.
+pub async fn clear_faults() {
+    let response = Request::delete(&format!("{EMULATOR}/_emulator/faults"))
+        .header(CONTROL.0, CONTROL.1)
+        .send()
+        .await
+        .or_fail(&format!(
+            "the emulator does not answer at {EMULATOR}: {HOW}"
+        ));
+    assert!(response.ok(), "the emulator kept its faults");
+}
+
 /// The calls the emulator received, as it lists them.
 pub async fn calls() -> Vec<Value> {
     let response = Request::get(&format!("{EMULATOR}/_emulator/calls"))
