@@ -5,8 +5,8 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import {
-  PATHS, SECOND_TOKEN, TOKEN, WRITE_TOKEN, auditLines, bindingsFor, emulatorAndWorker, logEvents,
-  requestLine, startEmulator, startWorker,
+  PATHS, SECOND_TOKEN, TOKEN, WRITE_TOKEN, auditLines, bindingsFor, emulatorAndWorker, loadPackage,
+  logEvents, requestLine, startEmulator, startWorker,
 } from './harness.mjs';
 
 const KNOWN = Array.from({ length: 40 }, (_, i) => `hist_${String(i).padStart(2, '0')}`);
@@ -347,6 +347,42 @@ describe('undo', () => {
       assert.deepEqual([bad.status, bad.json.ErrorCode], [400, 90001], JSON.stringify(body).slice(0, 60));
     }
     assert.equal((await undo('123456789', ['a'])).status, 404);
+  });
+});
+
+describe('a 5,000-account batch through the package: 50 changes, and one undo', () => {
+  test('the batch is 50 changes of one batch id, and its undo puts every account back', async () => {
+    const port = 8796;
+    const endpoint = `http://127.0.0.1:${port}`;
+    const own = await startEmulator({ callsPerSecond: 100_000 });
+    const served = await startWorker(bindingsFor(own, {}), { port });
+    try {
+      const pkg = await loadPackage();
+      const options = { endpoint, token: WRITE_TOKEN };
+      const accounts = Array.from({ length: 5000 }, (_, i) => `batch5k_${String(i).padStart(4, '0')}`);
+      const report = await pkg.addTags(accounts.map((a) => ({ To_Account: a, Tags: ['b5k'] })), options);
+      assert.equal(report.done.length, 5000);
+      assert.match(report.batch, /^[A-Za-z0-9_-]{1,64}$/);
+      const changes = [];
+      for (let cursor = null; ;) {
+        const page = await pkg.history({ batch: report.batch, limit: 200, ...(cursor ? { cursor } : {}) }, options);
+        changes.push(...page.changes);
+        if (!page.next) break;
+        cursor = page.next;
+      }
+      assert.equal(changes.length, 50);
+      assert.ok(changes.every((c) => c.op === 'add' && c.accounts === 100 && c.done === 100 && c.batch === report.batch));
+      const undone = await pkg.undo({ batch: report.batch }, options);
+      assert.deepEqual([undone.done.length, undone.failed.length, undone.notDone.length, undone.skipped.length], [5000, 0, 0, 0]);
+      const tags = await pkg.getTags(accounts, { endpoint, token: TOKEN });
+      assert.ok(tags.every((t) => t.Tags.length === 0), 'every account is back to no tags');
+      const undos = await pkg.history({ batch: undone.batch, limit: 200 }, options);
+      assert.equal(undos.changes.length, 50);
+      assert.ok(undos.changes.every((c) => c.op === 'undo' && changes.some((d) => d.id === c.undo_of)));
+    } finally {
+      await served.dispose();
+      await own.stop();
+    }
   });
 });
 
