@@ -77,12 +77,21 @@ pub(super) async fn run_calls(
     batch.tell();
     let mut first_failure: Option<Failure> = None;
     for wave in waves {
-        let mut hear = |index, result| match result {
+        let mut hear = |index: usize, result: Result<CallAnswer, Failure>| match result {
             Ok(answered) => {
                 let done = on_answer(index, answered);
                 batch.update(|progress| progress.done += done);
             }
             Err(failure) => {
+                // Refused as a whole, the call was answered: its accounts are failed, not
+                // "not done".
+                if let Some((code, info)) = failure.refusal() {
+                    let refused = CallAnswer {
+                        entries: Vec::new(),
+                        outcomes: Outcomes::refused(code, info),
+                    };
+                    batch.update(|progress| progress.done += on_answer(index, refused));
+                }
                 first_failure.get_or_insert(failure);
             }
         };

@@ -22,6 +22,17 @@ pub(super) struct Failure {
 }
 
 impl Failure {
+    /// The code and reason of a call refused as a whole by the vendor, or by the Worker before
+    /// it reached the vendor: nothing of it was applied. A 502 or 504 from the Worker is not
+    /// one (the vendor's answer was lost, and the call may have been applied).
+    pub(super) fn refusal(&self) -> Option<(i64, &str)> {
+        match (&self.error, self.status) {
+            (_, Some(502 | 504)) => None,
+            (ClientError::Answered { code, info }, Some(_)) => Some((*code, info)),
+            _ => None,
+        }
+    }
+
     /// Something at `url` answered with `status`, but not as the Worker does.
     pub(super) fn not_the_worker(url: &str, status: u16) -> Self {
         Self {

@@ -17,6 +17,7 @@ use crate::api::calls::Shape;
 use crate::api::calls::{Call, Operation};
 use crate::api::json::Json;
 use crate::api::request::{UserTags, accounts_body, entries_body};
+use crate::client::Outcomes;
 use crate::client::{
     ClientError, EntryIndex, PlannedCall, Tracker, batch_id, distinct_accounts, plan_accounts,
     plan_entries, read_changes, read_replace, waves,
@@ -60,7 +61,7 @@ async fn get_distinct(settings: &Settings, accounts: &[String]) -> Result<Array,
                     &entry_of(&failed.to_account, Some(failed)),
                 );
             }
-            tracker.answered(&plan[index], accounts, Vec::new())
+            tracker.answered(&plan[index], accounts, &Outcomes::default())
         },
     )
     .await?;
@@ -118,7 +119,7 @@ pub(super) async fn write(
         &mut |index, answered| {
             tracker
                 .borrow_mut()
-                .answered(&plan[index], &accounts, answered.outcomes.failed)
+                .answered(&plan[index], &accounts, &answered.outcomes)
         },
     )
     .await;

@@ -1,6 +1,6 @@
 //! What a write did, account by account: done, failed with its reason, or not done.
 
-use super::PlannedCall;
+use super::{Outcomes, PlannedCall};
 use crate::api::answer::AccountError;
 
 /// What a write did, account by account: each distinct account is in exactly one list.
@@ -8,7 +8,8 @@ use crate::api::answer::AccountError;
 pub struct WriteReport {
     /// Changed: every call that carried the account succeeded for it.
     pub done: Vec<String>,
-    /// Listed by the vendor as failed (`ErrorList`), with its code and reason.
+    /// Listed by the vendor as failed (`ErrorList`), or carried by a call refused as a whole,
+    /// with its code and reason.
     pub failed: Vec<AccountError>,
     /// Not known to be changed: a call that carried it was never sent, or got no answer.
     pub not_done: Vec<String>,
@@ -38,21 +39,17 @@ impl Tracker {
         }
     }
 
-    /// Notes the answer to `call`, whose `ErrorList` named `failed` (of `accounts`, the
-    /// batch's distinct accounts); returns how many accounts have now had all their calls
-    /// answered.
+    /// Notes the answer to `call`: the accounts its `ErrorList` named (of `accounts`, the
+    /// batch's distinct accounts), or all of them when it was refused as a whole; returns how
+    /// many accounts have now had all their calls answered.
     pub fn answered(
         &mut self,
         call: &PlannedCall,
         accounts: &[String],
-        failed: Vec<AccountError>,
+        outcomes: &Outcomes,
     ) -> usize {
-        for error in failed {
-            let listed = call
-                .parts
-                .iter()
-                .find(|(account, _)| accounts[*account] == error.to_account);
-            if let Some((account, _)) = listed {
+        for (account, _) in &call.parts {
+            if let Some(error) = outcomes.failure_of(&accounts[*account]) {
                 self.failed[*account].get_or_insert(error);
             }
         }

@@ -372,7 +372,14 @@ fn every_account_is_done_failed_or_not_done_exactly_once() {
         info: "account does not exist".into(),
     };
     // The first call is answered, mary failing; a's second call never is.
-    assert_eq!(tracker.answered(&plan[0], &accounts, vec![mary.clone()]), 3);
+    let listing = |failed: Vec<AccountError>| Outcomes {
+        failed,
+        ..Outcomes::default()
+    };
+    assert_eq!(
+        tracker.answered(&plan[0], &accounts, &listing(vec![mary.clone()])),
+        3
+    );
     let report = tracker.report(&accounts);
     assert_eq!(
         report,
@@ -382,12 +389,34 @@ fn every_account_is_done_failed_or_not_done_exactly_once() {
             not_done: vec!["a".into()]
         }
     );
-    assert_eq!(tracker.answered(&plan[1], &accounts, vec![]), 1);
+    assert_eq!(tracker.answered(&plan[1], &accounts, &listing(vec![])), 1);
     let report = tracker.report(&accounts);
     assert_eq!(report.done, ["a", "b", "c"]);
     assert!(report.not_done.is_empty());
     // An ErrorList entry for an account the call did not carry is ignored.
     let mut other = Tracker::new(accounts.len(), &plan);
-    other.answered(&plan[1], &accounts, vec![mary]);
+    other.answered(&plan[1], &accounts, &listing(vec![mary]));
     assert_eq!(other.report(&accounts).not_done, ["a", "b", "mary", "c"]);
+}
+
+#[test]
+fn a_call_refused_as_a_whole_fails_its_accounts_with_its_reason_rather_than_leaving_them_not_done()
+{
+    let entries = entries(&[("a", 15), ("b", 3)]);
+    let accounts: Vec<String> = entries.iter().map(|e| e.to_account.clone()).collect();
+    let plan = plan_entries(&entries, 10);
+    let mut tracker = Tracker::new(accounts.len(), &plan);
+    tracker.answered(
+        &plan[0],
+        &accounts,
+        &Outcomes::refused(90009, "not an admin"),
+    );
+    let report = tracker.report(&accounts);
+    let refused = |account: &str| AccountError {
+        to_account: account.into(),
+        code: 90009,
+        info: "not an admin".into(),
+    };
+    assert_eq!(report.failed, [refused("a"), refused("b")]);
+    assert!(report.done.is_empty() && report.not_done.is_empty());
 }

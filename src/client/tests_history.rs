@@ -229,6 +229,7 @@ fn an_undo_answer_is_read_list_by_list() {
                 to_account: "carol".into(),
                 reason: "changed since".into()
             }],
+            refused: None,
         })
     );
     for not_an_undo in [
@@ -278,6 +279,7 @@ fn outcomes(done: &[&str], failed: &[&str], skipped: &[&str]) -> Outcomes {
                 reason: "changed since".into(),
             })
             .collect(),
+        refused: None,
     }
 }
 

@@ -31,6 +31,33 @@ pub struct Outcomes {
     pub failed: Vec<AccountError>,
     /// Left alone, with the reason.
     pub skipped: Vec<Skipped>,
+    /// The call was refused as a whole, with this code and reason (`to_account` empty): none
+    /// of its accounts was changed, and each is failed with that reason.
+    pub refused: Option<AccountError>,
+}
+
+impl Outcomes {
+    /// A call refused as a whole: its accounts failed, each with the refusal's code and reason.
+    pub fn refused(code: i64, info: &str) -> Self {
+        Self {
+            refused: Some(AccountError {
+                to_account: String::new(),
+                code,
+                info: info.into(),
+            }),
+            ..Self::default()
+        }
+    }
+
+    /// The failure an account of this call came to, if any: as listed, or the whole call's.
+    pub fn failure_of(&self, account: &str) -> Option<AccountError> {
+        let listed = self.failed.iter().find(|e| e.to_account == account);
+        let refused = self.refused.as_ref().map(|refusal| AccountError {
+            to_account: account.into(),
+            ..refusal.clone()
+        });
+        listed.cloned().or(refused)
+    }
 }
 
 impl Outcomes {
@@ -54,6 +81,7 @@ impl Outcomes {
             done,
             failed,
             skipped,
+            refused: None,
         })
     }
 }
@@ -223,8 +251,8 @@ impl Undo {
             let account = &self.accounts[at];
             let standing = &mut self.standings[at];
             let listed = |name: &String| name == account;
-            if let Some(error) = outcomes.failed.iter().find(|e| listed(&e.to_account)) {
-                standing.failed.get_or_insert_with(|| error.clone());
+            if let Some(error) = outcomes.failure_of(account) {
+                standing.failed.get_or_insert(error);
             } else if let Some(skip) = outcomes.skipped.iter().find(|s| listed(&s.to_account)) {
                 standing.skipped.get_or_insert_with(|| skip.reason.clone());
             } else if !outcomes.done.iter().any(listed) {

@@ -308,7 +308,7 @@ async fn an_undo_accounts_for_every_account_once_with_those_it_skipped() {
 }
 
 #[wasm_bindgen_test]
-async fn a_readers_undo_is_refused_and_its_accounts_are_not_done() {
+async fn a_readers_undo_is_refused_and_its_accounts_failed_with_the_refusal() {
     stack().await;
     let list = named("hist_reader", 2);
     let batch = batch_of(&add(LEGACY, &list, "stays").await);
@@ -322,7 +322,7 @@ async fn a_readers_undo_is_refused_and_its_accounts_are_not_done() {
     let (code, _, status) = tim_error(&thrown);
     assert_eq!((code, status), (80403, Some(403)));
     let report = json_of(&field(&thrown, "report"));
-    assert_eq!(lists(&report), [vec![], vec![], sorted(&list), vec![]]);
+    assert_eq!(lists(&report), [vec![], sorted(&list), vec![], vec![]]);
     batch_of(&report);
     let refs: Vec<&str> = list.iter().map(String::as_str).collect();
     assert!(
@@ -334,12 +334,12 @@ async fn a_readers_undo_is_refused_and_its_accounts_are_not_done() {
 }
 
 #[wasm_bindgen_test]
-async fn an_undo_that_stops_leaves_every_account_it_did_not_finish_not_done() {
+async fn an_undo_that_stops_fails_the_refused_call_s_accounts_and_leaves_the_rest_not_done() {
     stack().await;
     let list = named("hist_stop", 150);
     let batch = batch_of(&add(LEGACY, &list, "s").await);
-    // The undo's first call reads the accounts' tags and is refused as a whole; the second
-    // is never sent.
+    // The undo's first call (the newer change, of 50 accounts) reads the accounts' tags and is
+    // refused as a whole; the second is never sent.
     let get = path_of(Operation::Get, LEGACY);
     inject(json!([{ "kind": "error", "code": 90009, "path": get }])).await;
     let thrown = undo(
@@ -352,7 +352,10 @@ async fn an_undo_that_stops_leaves_every_account_it_did_not_finish_not_done() {
     let thrown = thrown.err().or_fail("the undo resolved, but a call failed");
     assert_eq!(tim_error(&thrown).0, 90009);
     let report = json_of(&field(&thrown, "report"));
-    assert_eq!(lists(&report), [vec![], vec![], sorted(&list), vec![]]);
+    assert_eq!(
+        lists(&report),
+        [vec![], sorted(&list[100..]), sorted(&list[..100]), vec![]]
+    );
 }
 
 #[wasm_bindgen_test]

@@ -119,7 +119,8 @@ impl Scenario {
     }
 
     /// The report it must give: the accounts of every call answered done (or, on timpush,
-    /// where the emulator knows none of them, failed with 70107), all others not done.
+    /// where the emulator knows none of them, failed with 70107); those of a call refused as a
+    /// whole failed with its code; all others not done.
     fn report(&self, accounts: &[String]) -> Report {
         let mut report = Report::default();
         for (call, fate) in self.fates.iter().enumerate() {
@@ -127,7 +128,8 @@ impl Scenario {
             match (fate, self.api) {
                 (Answered(_), LEGACY) => report.0.extend(carried),
                 (Answered(_), _) => report.1.extend(carried.map(|a| (a, 70107))),
-                (Refused(_) | Unheard(_) | NotSent, _) => report.2.extend(carried),
+                (Refused(_), _) => report.1.extend(carried.map(|a| (a, Stop::Refusal.code()))),
+                (Unheard(_) | NotSent, _) => report.2.extend(carried),
             }
         }
         report

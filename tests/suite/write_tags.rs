@@ -210,9 +210,10 @@ async fn a_reader_is_refused_and_nothing_changes() {
     let (code, info, status) = tim_error(&thrown);
     assert_eq!((code, status), (80403, Some(403)));
     assert!(info.contains("may only read"), "{info}");
+    // Refused as a whole, the call changed nothing: its account failed with the refusal.
     assert_eq!(
         read_report(&field(&thrown, "report")),
-        (vec![], vec![], names(&["suite_w4"]))
+        (vec![], vec![("suite_w4".into(), 80403)], vec![])
     );
 }
 
@@ -251,8 +252,10 @@ async fn a_whole_call_failing_mid_batch_stops_it_and_the_report_says_what_was_do
     assert_eq!((code, status), (90009, Some(200)));
     let (done, failed, not_done) = read_report(&field(&thrown, "report"));
     assert_eq!(done, list[..100]);
-    assert!(failed.is_empty());
-    assert_eq!(not_done, list[100..]);
+    // The refused call was answered: its accounts are failed with its code, not "not done".
+    let refused: Vec<(String, i64)> = list[100..200].iter().map(|a| (a.clone(), 90009)).collect();
+    assert_eq!(failed, refused);
+    assert_eq!(not_done, list[200..]);
     assert_eq!(
         writes().await.len() - before,
         2,
