@@ -12,7 +12,7 @@ use super::http::get_json;
 use super::objects::{add_skipped, report_of};
 use super::operations::{JsIndex, new_batch_id};
 use super::options::{Options, Settings, read_options};
-use crate::client::{Undo, UndoTarget, read_change, read_page, undo_request};
+use crate::client::{Undo, UndoTarget, WriteReport, read_change, read_page, undo_request};
 
 /// Whether an answer is a page of the history.
 pub(super) fn is_page(answer: &JsValue) -> bool {
@@ -27,9 +27,14 @@ pub(super) fn is_change(answer: &JsValue) -> bool {
 /// `undo`: the target's changes gathered, then undone, every call carrying one batch id;
 /// resolves to the report with `skipped`, or rejects with it.
 pub(super) async fn undo(target: &JsValue, options: Option<&Options>) -> Result<JsValue, JsValue> {
-    let read = || -> Result<_, Failure> { Ok((read_options(options)?, UndoTarget::read(target)?)) };
-    let (mut settings, target) = read().map_err(|f| tim_error(&f, None))?;
     let batch = new_batch_id();
+    let read = || -> Result<_, Failure> { Ok((read_options(options)?, UndoTarget::read(target)?)) };
+    // Refused before anything is sent: nothing is known of its accounts yet, and none changed.
+    let (mut settings, target) = read().map_err(|f| {
+        let empty = report_of(&WriteReport::default(), &batch);
+        add_skipped(&empty, &[]);
+        tim_error(&f, Some(&empty))
+    })?;
     let undo = RefCell::new(Undo::new(target));
     let ran = run_undo(&mut settings, &batch, &undo).await;
     settle(&undo.borrow(), &batch, ran)

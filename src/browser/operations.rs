@@ -17,10 +17,10 @@ use crate::api::calls::Shape;
 use crate::api::calls::{Call, Operation};
 use crate::api::json::Json;
 use crate::api::request::{UserTags, accounts_body, entries_body};
-use crate::client::Outcomes;
 use crate::client::{
-    ClientError, EntryIndex, PlannedCall, Tracker, batch_id, distinct_accounts, plan_accounts,
-    plan_entries, read_changes, read_replace, waves,
+    ClientError, EntryIndex, Outcomes, PlannedCall, Tracker, WriteReport, batch_id,
+    distinct_accounts, named_accounts, plan_accounts, plan_entries, read_changes, read_replace,
+    waves,
 };
 
 /// `getTags`: the accounts read and checked, then got, each distinct account once; one entry
@@ -85,9 +85,15 @@ pub(super) async fn write(
     input: &JsValue,
     options: Option<&Options>,
 ) -> Result<JsValue, JsValue> {
-    let (mut settings, entries, replace) =
-        read_write(operation, input, options).map_err(|f| tim_error(&f, None))?;
     let batch = new_batch_id();
+    // Refused before anything is sent: every account the input names is not done.
+    let (mut settings, entries, replace) = read_write(operation, input, options).map_err(|f| {
+        let untouched = WriteReport {
+            not_done: named_accounts(input),
+            ..WriteReport::default()
+        };
+        tim_error(&f, Some(&report_of(&untouched, &batch)))
+    })?;
     settings.batch = Some(batch.clone());
     let call = Call {
         operation,

@@ -10,7 +10,7 @@ use super::error::Failure;
 use crate::api::calls::TagApi;
 use crate::client::{
     ClientError, DEFAULT_CALL_TIMEOUT_MS, DEFAULT_CALLS_PER_SECOND, OptionError, OptionProblem,
-    read_api, read_positive,
+    known_options, read_api, read_positive,
 };
 
 #[wasm_bindgen]
@@ -70,6 +70,9 @@ impl Settings {
 
 /// The options, each checked: a wrong one is refused with 80400, naming it.
 pub(super) fn read_options(options: Option<&Options>) -> Result<Settings, Failure> {
+    if let Some(options) = options {
+        known_options::<JsValue>(options.as_ref())?;
+    }
     let value = |read: fn(&Options) -> JsValue| {
         options
             .map(read)

@@ -154,8 +154,8 @@ export class TimError extends Error {
   /**
    * The vendor's ErrorCode (such as 90001, 70001 or 91000), the Worker's own code (8 and the
    * HTTP status, such as 80401 or 80403), or, for what happened in the browser: 80400 bad
-   * options, 80408 a call timed out, 80499 aborted, 80502 the endpoint could not be reached
-   * or read.
+   * options (or an option no function takes, such as a misspelt one), 80408 a call timed
+   * out, 80499 aborted, 80502 the endpoint could not be reached or read.
    */
   readonly code: number;
   /** What went wrong, in words. */
@@ -169,8 +169,10 @@ export class TimError extends Error {
   /** The HTTP status of the answer, when there was one. */
   readonly status?: number;
   /**
-   * For a write or an undo that stopped: what was done, what failed, what was not done (and,
-   * for an undo, its skipped accounts too, as undo() resolves to).
+   * Always there when addTags, removeTags, clearTags or undo rejects (absent for the other
+   * functions): what was done, what failed, what was not done (and, for an undo, its skipped
+   * accounts too, as undo() resolves to). Refused before anything was sent, every account
+   * the input names is in notDone.
    */
   readonly report?: WriteReport;
 }

@@ -51,6 +51,12 @@ pub enum ClientError {
     /// widens what is listed.
     #[error("invalid option: query has {0}, which is not a filter of history")]
     NotAFilter(String),
+    /// An option no function takes (80400), named in JSON's quotes (cut when long): refused
+    /// rather than left out, so that a misspelt option is never silently ignored.
+    #[error(
+        "invalid option: {0} is not an option; the options are endpoint, token, api, signal, timeoutMs, maxCallsPerSecond, onProgress, and replace for addTags"
+    )]
+    UnknownOption(String),
     /// The browser could not do what it needed to (80500).
     #[error("internal error: {0}")]
     Internal(&'static str),
@@ -68,6 +74,7 @@ impl ClientError {
             ClientError::InvalidInput(_)
             | ClientError::InvalidOption(_)
             | ClientError::NotAFilter(_)
+            | ClientError::UnknownOption(_)
             | ClientError::Aborted
             | ClientError::Internal(_) => None,
         }
@@ -78,7 +85,9 @@ impl Coded for ClientError {
     fn code(&self) -> i64 {
         match self {
             ClientError::InvalidInput(_) => INVALID_BODY,
-            ClientError::InvalidOption(_) | ClientError::NotAFilter(_) => INVALID_OPTION,
+            ClientError::InvalidOption(_)
+            | ClientError::NotAFilter(_)
+            | ClientError::UnknownOption(_) => INVALID_OPTION,
             ClientError::Timeout { .. } => TIMEOUT,
             ClientError::Aborted => ABORTED,
             ClientError::Unreachable { .. } | ClientError::NotTheWorker { .. } => BAD_GATEWAY,

@@ -8,7 +8,7 @@ use super::{ClientError, OptionError, OptionProblem};
 use crate::api::account::{same_account_key, tag_count_problem};
 use crate::api::calls::{Call, Operation, TagApi};
 use crate::api::invalid::{Holds, Invalid, Place, Within};
-use crate::api::json::Json;
+use crate::api::json::{Json, quoted_within};
 use crate::api::named::Named;
 use crate::api::request::{UserTags, read_account, read_entry};
 
@@ -93,6 +93,44 @@ pub fn read_positive(
                 )))
         }
     }
+}
+
+/// The options the functions take (`replace`: `addTags` only, which is checked apart).
+const OPTION_NAMES: [&str; 8] = [
+    "endpoint",
+    "token",
+    "api",
+    "signal",
+    "timeoutMs",
+    "maxCallsPerSecond",
+    "onProgress",
+    "replace",
+];
+
+/// Refuses an option that no function takes, so that a misspelt one (`tokn`) is not
+/// silently left out.
+pub fn known_options<J: Json>(options: &J) -> Result<(), ClientError> {
+    for key in options.keys() {
+        if !OPTION_NAMES.contains(&key.as_str()) {
+            return Err(ClientError::UnknownOption(quoted_within(&key, 40, 160)));
+        }
+    }
+    Ok(())
+}
+
+/// The accounts a write's input names, each once as spelt, whatever else is wrong with it:
+/// what a write refused before anything was sent reports as not done.
+pub fn named_accounts<J: Json>(input: &J) -> Vec<String> {
+    let mut named: Vec<String> = Vec::new();
+    for item in input.items().unwrap_or_default() {
+        let account = item
+            .string()
+            .or_else(|| item.field("To_Account").and_then(|a| a.string()));
+        if let Some(account) = account.filter(|a| !named.contains(a)) {
+            named.push(account);
+        }
+    }
+    named
 }
 
 /// The distinct accounts of a get or a clear, `[account, ...]`, in the order given, every one

@@ -20,7 +20,8 @@ pub use history::{
     read_id, read_page, undo_request,
 };
 pub use input::{
-    EntryIndex, distinct_accounts, read_api, read_changes, read_positive, read_replace,
+    EntryIndex, distinct_accounts, known_options, named_accounts, read_api, read_changes,
+    read_positive, read_replace,
 };
 pub use plan::{PlannedCall, plan_accounts, plan_entries, waves};
 pub use report::{Tracker, WriteReport};

@@ -420,3 +420,26 @@ fn a_call_refused_as_a_whole_fails_its_accounts_with_its_reason_rather_than_leav
     assert_eq!(report.failed, [refused("a"), refused("b")]);
     assert!(report.done.is_empty() && report.not_done.is_empty());
 }
+
+#[test]
+fn an_option_no_function_takes_is_refused_by_name() {
+    assert_eq!(
+        known_options(&json!({"token": "t", "replace": true, "onProgress": null})),
+        Ok(())
+    );
+    let refused = known_options(&json!({"endpoint": "x", "tokn": "t"})).unwrap_err();
+    assert_eq!(refused, ClientError::UnknownOption("\"tokn\"".into()));
+    assert_eq!(refused.code(), 80400);
+    assert!(
+        refused.to_string().contains("\"tokn\" is not an option"),
+        "{refused}"
+    );
+}
+
+#[test]
+fn a_write_refused_before_sending_names_its_accounts_once_each() {
+    let input =
+        json!([{"To_Account": "a", "Tags": []}, "b", {"To_Account": "a"}, 7, {"Tags": ["x"]}]);
+    assert_eq!(named_accounts(&input), ["a", "b"]);
+    assert!(named_accounts(&json!("alice")).is_empty());
+}

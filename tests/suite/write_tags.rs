@@ -171,12 +171,30 @@ async fn bad_input_and_options_are_refused_before_any_call() {
             80400,
             "replace must be a boolean",
         ),
+        (
+            user_tags(&[("a", &["x"])]),
+            writer("all_member_push", &[("tokn", "x".into())]),
+            80400,
+            "\"tokn\" is not an option",
+        ),
     ];
     for (input, options, code, info) in cases {
         let (got_code, got_info, status) = refused(input, options).await;
         assert_eq!((got_code, status), (code, None), "{got_info}");
         assert!(got_info.contains(info), "{got_info}");
     }
+    // A write refused before anything is sent still reports: every account it names, not done.
+    let thrown = add_tags(
+        user_tags(&[("a", &["ok"]), ("b", &[]), ("a", &["again"])]),
+        Some(writer("all_member_push", &[]).unchecked_into()),
+    )
+    .await
+    .err()
+    .or_fail("addTags took an entry with no tags");
+    assert_eq!(
+        read_report(&field(&thrown, "report")),
+        (vec![], vec![], names(&["a", "b"]))
+    );
     let many: Vec<String> = (0..101).map(|i| format!("r{i}")).collect();
     let many_refs: Vec<&str> = many.iter().map(String::as_str).collect();
     let (code, info, _) = refused(
