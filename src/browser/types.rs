@@ -113,7 +113,8 @@ export interface TagsOf {
 /** Who the caller is, what it may do, and the app's generation, as the Worker says. */
 export interface Session {
   caller: string;
-  scopes: string[];
+  /** ['read'], or ['read', 'write'] for a caller that may change tags. */
+  scopes: ('read' | 'write')[];
   api: TagApi;
   /** The calls per second the app may make on each vendor path, shared by every admin. */
   calls_per_second: number;
@@ -190,7 +191,16 @@ export function getTags(accounts: string[], options?: Options): Promise<UserTags
  * under its first spelling, and its tags go in calls of up to 10 (with replace, which sets
  * them exactly on 'timpush', up to 100 in one call).
  */
-export function addTags(userTags: TagsOf[], options?: Options & { replace?: boolean }): Promise<WriteReport>;
+export function addTags(userTags: TagsOf[], options?: AddTagsOptions): Promise<WriteReport>;
+
+/** The options of addTags: those of every function, and replace. */
+export interface AddTagsOptions extends Options {
+  /**
+   * 'timpush' only: set each account's tags to exactly these (up to 100, in one call) rather
+   * than adding them. Refused with 80400 on 'all_member_push' and by the other functions.
+   */
+  replace?: boolean;
+}
 
 /**
  * Removes tags: an account named twice (a RegistrationID in another case too) has its tags

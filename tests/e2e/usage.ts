@@ -1,7 +1,8 @@
 // Compiled with --strict by types.test.mjs: what the declarations allow, and what they refuse.
 import init, {
-  addTags, clearTags, getTags, removeTags, session, TimError,
-  type AccountError, type Options, type Session, type TagApi, type TagsOf, type UserTags, type WriteReport,
+  addTags, change, clearTags, getTags, history, removeTags, session, undo, TimError,
+  type AccountError, type AddTagsOptions, type Change, type ChangedAccount, type HistoryPage, type HistoryQuery,
+  type Options, type Session, type TagApi, type TagsOf, type UserTags, type WriteReport,
 } from '../../pkg/tim_tags.js';
 
 await init();
@@ -23,9 +24,11 @@ const failedInfo: string | undefined = tags[0].ErrorInfo;
 console.log(first, failedCode, failedInfo);
 
 const who: Session = await session(options);
-const scopes: string[] = who.scopes;
+const scopes: ('read' | 'write')[] = who.scopes;
+// @ts-expect-error a scope is read or write, nothing else
+const admin: 'admin'[] = who.scopes;
 const generation: TagApi = who.api;
-console.log(who.caller, scopes, generation);
+console.log(who.caller, scopes, admin, generation);
 
 const changes: TagsOf[] = [{ To_Account: 'xiaojun', Tags: ['vip'] }];
 const added: WriteReport = await addTags(changes, { ...options, replace: true });
@@ -53,6 +56,26 @@ try {
 
 // @ts-expect-error accounts are strings
 await getTags([42]);
+// The history: a page, one change, and an undo of a batch.
+const query: HistoryQuery = { account: 'a', op: 'undo', outcome: 'partial', since: '2026-12-01T00:00:00Z', limit: 50 };
+const page: HistoryPage = await history(query, options);
+const newest: Change | undefined = page.changes[0];
+const next: string | null = page.next;
+if (newest) {
+  const opened = await change(newest.id, options);
+  const row: ChangedAccount | undefined = opened.accounts[0];
+  const before: string[] | null = row ? row.before : null;
+  const undone = await undo({ batch: newest.batch ?? '' }, options);
+  const reason: string | undefined = undone.skipped[0]?.reason;
+  const batch: string | undefined = undone.batch;
+  console.log(next, before, reason, batch, row?.outcome === 'unknown');
+}
+const addOptions: AddTagsOptions = { ...options, replace: true };
+await addTags(changes, addOptions);
+// @ts-expect-error op is one of the four
+await history({ op: 'delete' });
+// @ts-expect-error undo takes an id or a batch
+await undo({ change: '1' });
 // @ts-expect-error timeoutMs is a number
 await getTags(['a'], { timeoutMs: '5000' });
 // @ts-expect-error there is no such option
