@@ -1,13 +1,14 @@
 // Changes of tags: the dialog that confirms a change with its exact size (and, for a large
 // clear, its number of accounts typed), the dialog that runs it with progress and a cancel,
 // and the summary of what it did to every account. A change runs with its dialog open, so
-// nothing else starts meanwhile.
+// nothing else starts meanwhile. An undo from the history (confirmed there) runs in the same
+// dialog, and its summary also names the accounts it skipped.
 import { userTagsFromCsv } from './csv.js';
 import { $, make, readCsv, showError } from './dom.js';
 import { cancelLookup, readAgain } from './lookup.js';
-import { writeTags } from './service.js';
+import { undoChange, writeTags } from './service.js';
 import { state } from './state.js';
-import { failureReason, number, outcome, plural, sizeOf, waitingNote } from './wording.js';
+import { failureReason, number, outcome, plural, sizeOf, skipReason, waitingNote } from './wording.js';
 
 /**
  * A clear of more accounts than this asks for their number typed before Confirm: it has
@@ -149,14 +150,42 @@ async function runChange(op, entries, replace) {
   await readAgain(entries.map((e) => e.To_Account));
 }
 
+/**
+ * Undoes `target` (a change's id, or `{ batch }`), titled `title`, with progress, a cancel and
+ * a summary that also names the accounts skipped and why; then reads again those of
+ * `accounts` that the table shows. Resolves once the summary is shown.
+ */
+export async function runUndo(target, title, accounts) {
+  const token = $('token').value.trim();
+  state.changing = new AbortController();
+  const options = { token, signal: state.changing.signal, onProgress: showRunProgress };
+  openRun(`${title}…`);
+  let report;
+  let failure = null;
+  try {
+    report = await undoChange(target, options);
+  } catch (error) {
+    failure = error;
+    report = error.report ?? { done: [], failed: [], notDone: accounts };
+  }
+  state.changing = null;
+  showReport({ ...report, skipped: report.skipped ?? [] }, failure, 'undo');
+  $('run-retry').hidden = true;
+  $('run-close').hidden = false;
+  $('run-close').focus();
+  const shown = new Set(state.results.map((e) => e.To_Account));
+  const again = accounts.filter((account) => shown.has(account));
+  if (again.length) await readAgain(again);
+}
+
 function listItems(list, items) {
   list.replaceChildren(...items.map((text) => make('li', { textContent: text })));
 }
 
-/** Shows what the change did: its outcome, and the accounts that failed or were not done. */
-function showReport(report, failure) {
-  const { failed, notDone } = report;
-  $('run-title').textContent = failure ? 'The change stopped' : 'The change is done';
+/** Shows what the change (or undo) did: its outcome, and the accounts that failed, were not done or were skipped. */
+function showReport(report, failure, what = 'change') {
+  const { failed, notDone, skipped = [] } = report;
+  $('run-title').textContent = failure ? `The ${what} stopped` : `The ${what} is done`;
   // A change that stopped while it waited waits no more.
   $('run-wait').textContent = '';
   $('run-outcome').textContent = outcome(report, failure);
@@ -168,6 +197,10 @@ function showReport(report, failure) {
   $('run-not-done-box').hidden = notDone.length === 0;
   $('run-failed-box').open = failed.length > 0;
   $('run-not-done-box').open = notDone.length > 0;
+  listItems($('run-skipped'), skipped.map((s) => `${s.To_Account}: ${skipReason(s.reason)}`));
+  $('run-skipped-title').textContent = `Skipped (${number(skipped.length)})`;
+  $('run-skipped-box').hidden = skipped.length === 0;
+  $('run-skipped-box').open = skipped.length > 0;
   $('run-summary').hidden = false;
   $('run-cancel').hidden = true;
 }

@@ -1,5 +1,5 @@
 // The page's elements, the status and error lines that every part of the panel reports to,
-// and the CSV files chosen in its file inputs.
+// the CSV files chosen in its file inputs, and the files it saves.
 
 /** The element with this id. */
 export const $ = (id) => document.getElementById(id);
@@ -34,4 +34,11 @@ export async function readCsv(input, read) {
     showError(`${file.name} was not loaded. ${error.message}`);
     return null;
   }
+}
+
+/** Saves `text` as a CSV file named `name`, as the browser saves downloads. */
+export function download(name, text) {
+  const link = make('a', { href: URL.createObjectURL(new Blob([text], { type: 'text/csv' })), download: name });
+  link.click();
+  URL.revokeObjectURL(link.href);
 }

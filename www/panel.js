@@ -1,15 +1,25 @@
 // The admin panel: asks the Worker who the caller is (signin.js), looks tags up (lookup.js),
-// shows them (table.js), and for a caller that may write, changes them after a confirmation
-// that gives the change's exact size, with progress, cancel and a summary of every account
-// (change.js); afterwards it reads the changed accounts again. The package's calls are in
-// service.js, the state they share in state.js, the panel's words in wording.js, CSV in csv.js.
-// This module ties them to the page.
+// shows them (table.js) with a chart of how many accounts hold each tag (chart.js), and for a
+// caller that may write, changes them after a confirmation that gives the change's exact
+// size, with progress, cancel and a summary of every account (change.js); afterwards it reads
+// the changed accounts again. The History view (history.js) lists the changes made, opens
+// them, exports them and undoes them; views.js switches between the two. The package's calls
+// are in service.js, the state they share in state.js, the panel's words in wording.js, CSV
+// in csv.js. This module ties them to the page.
 import { cancelChange, cancelOnEscape, confirmChange, keepRunOpen, loadBulk, openChange, showChange } from './change.js';
 import { $, showError } from './dom.js';
+import {
+  applyFilters, closedRow, closedUndo, confirmUndo, exportHistory, focusList, loadMore, openHistory, openRow,
+  prepareUndo, resetFilters, showMoreAccounts, showUndoCount,
+} from './history.js';
 import { accountsEdited, cancelLookup, loadFile, lookUp } from './lookup.js';
-import { savedToken } from './service.js';
+import { saveToken, savedToken } from './service.js';
 import { signIn, signOut } from './signin.js';
-import { copyShown, exportShown, filterBy, pickRow, pickShown, refilter, selectedAccounts, turnPage } from './table.js';
+import { state } from './state.js';
+import {
+  clearTagFilter, copyShown, exportShown, filterBy, filterByTag, pickRow, pickShown, refilter, selectedAccounts, turnPage,
+} from './table.js';
+import { showView, tabKey } from './views.js';
 import { explain } from './wording.js';
 
 /** A click in the table: a tag's chip filters by it, its × offers to remove it. */
@@ -20,10 +30,35 @@ function clickRow({ target }) {
   }
 }
 
+/**
+ * Enter in the token field: in the History view, lists the history; in the Tags view, looks
+ * up the accounts given, or with none given yet, asks who the caller is.
+ */
+async function submitToken(event) {
+  event.preventDefault();
+  const token = $('token').value.trim();
+  if (!token) return;
+  saveToken(token);
+  if (state.view === 'history') return openHistory();
+  if (state.loaded || $('accounts').value.trim()) return $('lookup').requestSubmit();
+  try {
+    await signIn(token);
+    showError('');
+  } catch (error) {
+    showError(explain(error));
+  }
+}
+
+function wireViews() {
+  $('signin').addEventListener('submit', submitToken);
+  $('token').addEventListener('change', signOut);
+  for (const view of ['tags', 'history']) $(`tab-${view}`).addEventListener('click', () => showView(view));
+  document.querySelector('[role="tablist"]').addEventListener('keydown', tabKey);
+}
+
 function wireLookup() {
   $('lookup').addEventListener('submit', lookUp);
   $('accounts').addEventListener('input', accountsEdited);
-  $('token').addEventListener('change', signOut);
   $('file').addEventListener('change', loadFile);
   $('cancel').addEventListener('click', cancelLookup);
 }
@@ -39,6 +74,11 @@ function wireTable() {
   $('select-shown').addEventListener('change', pickShown);
   $('copy').addEventListener('click', copyShown);
   $('export').addEventListener('click', exportShown);
+  $('chart-bars').addEventListener('click', ({ target }) => {
+    const bar = target.closest('.chart-bar');
+    if (bar) filterByTag(bar.dataset.tag);
+  });
+  $('tag-filter-clear').addEventListener('click', clearTagFilter);
 }
 
 function wireChanges() {
@@ -53,10 +93,34 @@ function wireChanges() {
   $('run-close').addEventListener('click', () => $('run-dialog').close());
   $('run-dialog').addEventListener('cancel', cancelOnEscape);
   $('run-dialog').addEventListener('close', keepRunOpen);
+  $('run-dialog').addEventListener('close', () => {
+    if (!state.changing && state.view === 'history') focusList();
+  });
+}
+
+function wireHistory() {
+  $('history-filters').addEventListener('submit', applyFilters);
+  $('history-reset').addEventListener('click', resetFilters);
+  $('history-export').addEventListener('click', exportHistory);
+  $('history-more').addEventListener('click', loadMore);
+  $('history-rows').addEventListener('click', ({ target }) => {
+    const open = target.closest('.open-row');
+    if (open) openRow(open.dataset.key, open);
+  });
+  $('history-more-accounts').addEventListener('click', showMoreAccounts);
+  $('history-undo').addEventListener('click', prepareUndo);
+  $('history-close').addEventListener('click', () => $('history-dialog').close());
+  $('history-dialog').addEventListener('close', closedRow);
+  $('undo-form').addEventListener('submit', confirmUndo);
+  $('undo-form').addEventListener('input', showUndoCount);
+  $('undo-cancel').addEventListener('click', () => $('undo-dialog').close());
+  $('undo-dialog').addEventListener('close', closedUndo);
 }
 
 $('token').value = savedToken();
 if ($('token').value) signIn($('token').value.trim()).catch((error) => showError(explain(error)));
+wireViews();
 wireLookup();
 wireTable();
 wireChanges();
+wireHistory();

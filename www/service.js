@@ -1,7 +1,7 @@
 // The package's calls (./pkg/tim_tags.js), made with the caller's token and the tag API its
 // session names. The session is asked of the Worker once per token; the token is kept for
 // this tab only.
-import init, { addTags, clearTags, getTags, removeTags, session } from './pkg/tim_tags.js';
+import init, { addTags, change, clearTags, getTags, history, removeTags, session, undo } from './pkg/tim_tags.js';
 import { state } from './state.js';
 
 const TOKEN_KEY = 'tim-tags.token';
@@ -54,4 +54,19 @@ export function writeTags(op, entries, replace, options) {
   if (op === 'add') return addTags(entries, replace ? { ...onApi, replace: true } : onApi);
   if (op === 'remove') return removeTags(entries, onApi);
   return clearTags(entries.map((e) => e.To_Account), onApi);
+}
+
+/** A page of the history, newest first: `{ changes, next }`, for `query` (the route's filters, a limit and a cursor). */
+export function readHistory(query, options) {
+  return history(query, options);
+}
+
+/** One change with its accounts, before and after: `{ change, accounts }`. */
+export function readChange(id, options) {
+  return change(id, options);
+}
+
+/** Undoes a change (its id) or a whole batch (`{ batch }`); resolves to a write report with `skipped`. */
+export function undoChange(target, options) {
+  return undo(target, { ...options, api: state.who.api });
 }

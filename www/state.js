@@ -8,6 +8,10 @@ export const state = {
   shown: [],
   /** The accounts selected for a change (table.js). */
   selected: new Set(),
+  /** The tag whose accounts alone are shown, chosen on the chart; '' for all (table.js). */
+  tagFilter: '',
+  /** The results the tag chart was drawn for: it is drawn again when they change (chart.js). */
+  charted: null,
   /** The page of `shown` on screen, from 0 (table.js). */
   page: 0,
   /** The running lookup: `{ accounts, controller }`, its accounts as a Set; null when none runs (lookup.js). */
@@ -21,4 +25,20 @@ export const state = {
   whoToken: null,
   /** The change being confirmed: `{ op, entries, source }` (change.js). */
   change: null,
+  /** The view shown: 'tags' or 'history' (views.js). */
+  view: 'tags',
+  /**
+   * The history listed: the filters applied, the cursor of the next page (null at the end),
+   * its rows (a batch's changes in one, a change without a batch alone: `{ key, batch,
+   * changes, complete }`, also found by key in `byKey`), the controller of the reading under
+   * way, and whether the list has been read (history.js).
+   */
+  history: { query: {}, next: null, rows: [], byKey: new Map(), controller: null, loaded: false },
+  /**
+   * The row opened: `{ row, accounts: Map(change id → its accounts), shown (changes whose
+   * accounts are on screen), reading, controller, opener (the button to focus again) }`; and
+   * the undo being confirmed or run, `{ row, title, target, plan, opener, confirmed }` (history.js).
+   */
+  opened: null,
+  undoing: null,
 };

@@ -1,7 +1,9 @@
-// The results table: the rows the filter shows, a page at a time, with the selection a change
-// is made of, and the rows shown copied or exported as CSV.
+// The results table: the rows the filters show (the text typed, and the tag chosen on the
+// chart), a page at a time, with the selection a change is made of, and the rows shown copied
+// or exported as CSV.
+import { focusBar, showChart } from './chart.js';
 import { toCsv } from './csv.js';
-import { $, make, setStatus, showError } from './dom.js';
+import { $, download, make, setStatus, showError } from './dom.js';
 import { mayWrite } from './service.js';
 import { state } from './state.js';
 import { failedRow, number, plural } from './wording.js';
@@ -13,10 +15,13 @@ function matches(entry, wanted) {
   return entry.Tags.some((t) => t.toLowerCase() === wanted) || entry.To_Account.toLowerCase().includes(wanted);
 }
 
-/** Works out which rows the filter shows; renders the first page. */
+/** Works out which rows the filters show; renders the first page. */
 export function refilter() {
   const wanted = $('filter').value.trim().toLowerCase();
-  state.shown = wanted ? state.results.filter((entry) => matches(entry, wanted)) : state.results;
+  const tag = state.tagFilter;
+  state.shown = wanted || tag
+    ? state.results.filter((entry) => (!tag || entry.Tags.includes(tag)) && (!wanted || matches(entry, wanted)))
+    : state.results;
   state.page = 0;
   render();
 }
@@ -25,6 +30,7 @@ export function refilter() {
 export function showResults(results) {
   state.results = results;
   state.selected.clear();
+  state.tagFilter = '';
   $('filter').value = '';
   refilter();
 }
@@ -85,9 +91,12 @@ export function render() {
   const rows = shown.slice(from, from + PAGE_SIZE).map(tableRow);
   $('rows').replaceChildren(...rows);
   const filter = $('filter').value.trim();
-  $('summary').textContent = filter
-    ? `${number(shown.length)} of ${plural(results.length, 'account')} match “${filter}”`
+  const filters = [state.tagFilter && `tagged “${state.tagFilter}”`, filter && `match “${filter}”`].filter(Boolean);
+  $('summary').textContent = filters.length
+    ? `${number(shown.length)} of ${plural(results.length, 'account')} ${filters.join(' and ')}`
     : plural(results.length, 'account');
+  $('tag-filter').hidden = !state.tagFilter;
+  $('tag-filter-name').textContent = state.tagFilter;
   $('page-text').textContent = shown.length
     ? `Showing ${number(from + 1)}–${number(from + rows.length)} of ${number(shown.length)}`
     : 'Nothing to show';
@@ -97,6 +106,7 @@ export function render() {
   $('tag-list').replaceChildren(...tags.map((tag) => make('option', { value: tag })));
   $('results').hidden = results.length === 0;
   showSelection();
+  showChart();
 }
 
 export function showSelection() {
@@ -119,6 +129,27 @@ export function filterBy(tag) {
   $('filter').value = tag;
   refilter();
   $('filter').focus();
+}
+
+/**
+ * Shows only the accounts that hold `tag` (a bar of the chart), or, when they are shown
+ * already, every account again: the bar is a toggle.
+ */
+export function filterByTag(tag) {
+  state.tagFilter = state.tagFilter === tag ? '' : tag;
+  refilter();
+  setStatus(state.tagFilter
+    ? `Showing the ${plural(state.shown.length, 'account')} tagged ${tag}.`
+    : 'Showing every tag again.');
+}
+
+/** Shows every tag again; the focus goes back to the tag's bar (or to the filter, without one). */
+export function clearTagFilter() {
+  const tag = state.tagFilter;
+  state.tagFilter = '';
+  refilter();
+  setStatus('Showing every tag again.');
+  if (!focusBar(tag)) $('filter').focus();
 }
 
 /** Selects, or leaves out, the account of a row's checkbox as it changes. */
@@ -158,7 +189,5 @@ export async function copyShown() {
 }
 
 export function exportShown() {
-  const link = make('a', { href: URL.createObjectURL(new Blob([shownCsv()], { type: 'text/csv' })), download: 'tags.csv' });
-  link.click();
-  URL.revokeObjectURL(link.href);
+  download('tags.csv', shownCsv());
 }

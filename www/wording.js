@@ -20,6 +20,7 @@ export function explain(error) {
     case 80403: return forbidden();
     case 80503: return `The tags service is misconfigured: ${info}`;
     case 80408: return 'The tags service did not answer in time. Try again.';
+    case 80404: return 'That change is not in the history (it may be older than the history keeps).';
     case 80499: return 'Cancelled.';
     case 80502: return `Could not reach the tags service: ${info}`;
     case 80504: return 'The chat service did not answer in time. Try again.';
@@ -84,9 +85,63 @@ export function foundTags(results) {
     (failed ? `; ${plural(failed, 'account')} could not be read.` : '.');
 }
 
-/** The outcome of a change from its write report, and why it stopped when it did. */
-export function outcome({ done, failed, notDone }, failure) {
+/** The outcome of a change (or an undo, with its skipped accounts) from its write report, and why it stopped when it did. */
+export function outcome({ done, failed, notDone, skipped }, failure) {
   return `Done: ${plural(done.length, 'account')}. ` +
     `Failed: ${number(failed.length)}. Not done: ${number(notDone.length)}.` +
+    (skipped ? ` Skipped: ${number(skipped.length)}.` : '') +
     (failure ? ` ${explain(failure)}` : '');
+}
+
+/** Why an undo left an account as it was, from the reason the Worker gives. */
+export function skipReason(reason) {
+  switch (reason) {
+    case 'changed since': return 'its tags have changed since';
+    case 'before unknown': return 'its tags before the change are unknown';
+    case 'not done': return 'the change was not done for it';
+    default: return reason || 'no reason given';
+  }
+}
+
+/** A time of the history, as people read it (the computer's own time zone). */
+export function when(at) {
+  const time = new Date(at);
+  return Number.isNaN(time.getTime()) ? at : time.toLocaleString('en-US', { dateStyle: 'medium', timeStyle: 'medium' });
+}
+
+/** A list of tags in a line: the first few, and how many more. */
+function tagList(tags, few = 5) {
+  return tags.length > few ? `${tags.slice(0, few).join(', ')} and ${plural(tags.length - few, 'more tag')}` : tags.join(', ');
+}
+
+/**
+ * What a row of the history did, from its summary (history.js): "Add vip to 120 accounts",
+ * "Undo of change 42 (120 accounts)".
+ */
+export function changeTitle({ op, tags, replace, accounts, undoOf }) {
+  const size = plural(accounts, 'account');
+  switch (op) {
+    case 'add': return replace ? `Set ${size} to exactly ${tagList(tags)}` : `Add ${tagList(tags)} to ${size}`;
+    case 'remove': return `Remove ${tagList(tags)} from ${size}`;
+    case 'clear': return `Clear all tags of ${size}`;
+    case 'undo': {
+      const of = undoOf.length === 1 ? `change ${undoOf[0]}` : plural(undoOf.length, 'change');
+      return `Undo of ${of} (${size}${tags.length ? `; ${tagList(tags)}` : ''})`;
+    }
+    default: return `${op} of ${size}`;
+  }
+}
+
+/** How a row of the history ended, from its summary: done, partly done, or failed and why. */
+export function changeOutcome({ outcome: result, done, failed, codes }) {
+  if (result === 'ok') return 'Done';
+  if (result === 'partial') return `Partly done: ${number(done)} done, ${number(failed)} failed`;
+  return codes.length ? `Failed (code ${codes.join(', ')})` : 'Failed';
+}
+
+/** How a change ended for one of its accounts, as the history keeps it. */
+export function accountOutcome({ outcome: result, code }) {
+  if (result === 'done') return 'done';
+  if (result === 'unknown') return 'no answer: may or may not have been applied';
+  return code === NO_SUCH_ACCOUNT ? `failed: does not exist (${code})` : `failed (code ${code})`;
 }

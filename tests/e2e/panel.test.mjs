@@ -5,52 +5,22 @@
 // Screenshots go to target/screenshots. Everything wrangler prints joins the transcript that
 // the harness checks for secrets.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
 import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
-import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, beforeEach, describe, test } from 'node:test';
 import { accountsFromCsv } from '../../www/csv.js';
-import { KEY, PATHS, TOKEN, WRITE_TOKEN, startEmulator, transcript } from '../worker/harness.mjs';
+import { PATHS, TOKEN, WRITE_TOKEN, startEmulator } from '../worker/harness.mjs';
 import { launch, root, screenshots, serveFiles } from './chromium.mjs';
+import { audit as auditPage, startDev as startDevStack, watchCsp } from './stack.mjs';
 
 const seed = JSON.parse(await readFile(join(root, 'src/emulator/demo-tags.json'), 'utf8'));
-const axeSource = await readFile(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 const PORT = 8797;
 const TIMPUSH_PORT = 8799;
 const PANEL = `http://127.0.0.1:${PORT}/`;
 let emulator, legacy, browser, page;
 
-/** Starts `wrangler dev` as `make dev` does, with these extra vars; resolves once it answers. */
-async function startDev(port, vars = {}) {
-  // As `make dev` does with .dev.vars: wrangler treats these as secrets and never prints them.
-  const envFile = join(await mkdtemp(join(tmpdir(), 'tim-tags-dev-')), '.env');
-  await writeFile(envFile, `TIM_SECRET_KEY=${KEY}\nPANEL_TOKENS=${TOKEN}\nPANEL_WRITE_TOKENS=ops:${WRITE_TOKEN}\n`);
-  const varArgs = Object.entries({ TIM_API_ORIGIN: emulator.url, ...vars }).flatMap(([name, value]) => ['--var', `${name}:${value}`]);
-  const args = ['dev', '--ip', '127.0.0.1', '--port', String(port), '--show-interactive-dev-session=false', '--env-file', envFile,
-    '--persist-to', await mkdtemp(join(tmpdir(), 'tim-tags-state-')), ...varArgs];
-  const wrangler = spawn(join(root, 'node_modules/.bin/wrangler'), args, {
-    cwd: root,
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, WRANGLER_SEND_METRICS: 'false', WRANGLER_SEND_ERROR_REPORTS: 'false', CLOUDFLARE_CF_FETCH_ENABLED: 'false' },
-  });
-  for (const stream of [wrangler.stdout, wrangler.stderr]) stream.on('data', (chunk) => transcript.push(String(chunk)));
-  for (let i = 0; ; i++) {
-    if ((await fetch(`http://127.0.0.1:${port}/healthz`).catch(() => null))?.ok) break;
-    if (i === 120) throw new Error('wrangler dev did not start');
-    await new Promise((resolve) => setTimeout(resolve, 500));
-  }
-  return {
-    async stop() {
-      if (wrangler.exitCode === null) {
-        wrangler.kill('SIGINT');
-        await once(wrangler, 'exit');
-      }
-    },
-  };
-}
+const startDev = (port, vars) => startDevStack(emulator, port, vars);
 
 before(async () => {
   emulator = await startEmulator({ known: ['bulk_known_1', 'bulk_known_2'] });
@@ -59,12 +29,7 @@ before(async () => {
   page = await browser.newPage();
   await page.setViewportSize({ width: 1100, height: 900 });
   // Every Content-Security-Policy violation on the panel's pages, kept for the tests to check.
-  await page.addInitScript(() => {
-    window.cspViolations = [];
-    document.addEventListener('securitypolicyviolation', (e) => {
-      window.cspViolations.push(`${e.effectiveDirective} blocked ${e.blockedURI}`);
-    });
-  });
+  await watchCsp(page);
 });
 
 after(async () => {
@@ -101,15 +66,7 @@ async function exportCsv() {
   return Buffer.concat(await (await download.createReadStream()).toArray()).toString();
 }
 
-/** Runs axe-core on the page as it is, and asserts no WCAG 2.1 A or AA violation. */
-async function audit(what) {
-  if (!(await page.evaluate(() => 'axe' in window))) await page.evaluate(axeSource);
-  const violations = await page.evaluate(async () => {
-    const result = await window.axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] } });
-    return result.violations.map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
-  });
-  assert.deepEqual(violations, [], `${what}: ${violations.join('\n')}`);
-}
+const audit = (what) => auditPage(page, what);
 
 /** The accounts' tags as the emulator now holds them, read through the Worker. */
 async function heldTags(path, accounts, port = PORT) {
@@ -202,6 +159,9 @@ describe('looking up', () => {
     }
     assert.equal(await page.inputValue('#token'), TOKEN, 'the token is kept for this tab');
     await page.focus('#token');
+    await page.keyboard.press('Tab');
+    // The tab list between the token and the views: only the selected tab takes the focus.
+    assert.equal(await page.evaluate(() => document.activeElement.id), 'tab-tags');
     await page.keyboard.press('Tab');
     assert.equal(await page.evaluate(() => document.activeElement.id), 'accounts');
     const outline = await page.$eval('#accounts', (el) => getComputedStyle(el).outlineStyle);
