@@ -57,8 +57,8 @@ export function showChange() {
  * table with tags those accounts no longer have.
  */
 function refusal(entries) {
-  const { lookingUp } = state;
-  const shared = lookingUp ? entries.filter((e) => lookingUp.accounts.has(e.To_Account)).length : 0;
+  const read = (account) => [...state.reading].some((r) => r.accounts.has(account));
+  const shared = entries.filter((e) => read(e.To_Account)).length;
   return shared
     ? `The lookup still running reads ${plural(shared, 'account')} of this change. Wait for it to end, or cancel it, then try again.`
     : '';

@@ -44,19 +44,30 @@ export async function loadFile() {
   setStatus(`Loaded ${plural(file.data.length, 'account')} from ${file.name}.`);
 }
 
+/** The lookup's Cancel: stops the lookup the person started, never another read. */
 export function cancelLookup() {
   state.lookingUp?.controller.abort();
 }
 
-/** Records a lookup of `accounts` as the one running, so that a change of them waits for it; returns it. */
-function startLookup(accounts) {
-  const lookup = { accounts: new Set(accounts), controller: new AbortController() };
-  state.lookingUp = lookup;
-  return lookup;
+/** Stops every read running: a new lookup's answer must not meet an older one's. */
+function cancelReads() {
+  for (const read of state.reading) read.controller.abort();
 }
 
-function endLookup(lookup) {
-  if (state.lookingUp !== lookup) return;
+/**
+ * Records a read of `accounts` as running, so that a change of them waits for it; the lookup
+ * the person started is also the one its Cancel stops. Returns it.
+ */
+function startRead(accounts, { started } = {}) {
+  const read = { accounts: new Set(accounts), controller: new AbortController() };
+  state.reading.add(read);
+  if (started) state.lookingUp = read;
+  return read;
+}
+
+function endRead(read) {
+  state.reading.delete(read);
+  if (state.lookingUp !== read) return;
   state.lookingUp = null;
   // A lookup cancelled or failed while it waited waits no more.
   $('progress-wait').textContent = '';
@@ -82,13 +93,13 @@ export async function lookUp(event) {
   if (!token) return showError('Enter the panel token.'), $('token').focus();
   if (!accounts.length) return showError('Enter at least one account.'), $('accounts').focus();
   saveToken(token);
-  // A re-read after a change still running would merge its older answer into this one's.
-  cancelLookup();
+  // A read still running would merge its older answer into this one's.
+  cancelReads();
   await runLookup(token, accounts);
 }
 
 async function runLookup(token, accounts) {
-  const lookup = startLookup(accounts);
+  const lookup = startRead(accounts, { started: true });
   $('submit').disabled = true;
   $('cancel').hidden = false;
   const onProgress = startProgress('Looking up…');
@@ -102,7 +113,7 @@ async function runLookup(token, accounts) {
     setStatus('');
     showError(explain(error));
   } finally {
-    endLookup(lookup);
+    endRead(lookup);
     $('submit').disabled = false;
     $('cancel').hidden = true;
   }
@@ -115,7 +126,7 @@ async function runLookup(token, accounts) {
  */
 export async function readAgain(accounts) {
   const token = $('token').value.trim();
-  const lookup = startLookup(accounts);
+  const lookup = startRead(accounts);
   try {
     const fresh = await readTags(accounts, { token, signal: lookup.controller.signal });
     mergeResults(fresh);
@@ -123,6 +134,6 @@ export async function readAgain(accounts) {
   } catch (error) {
     if (!lookup.controller.signal.aborted) showError(`The change ran, but reading the accounts again failed: ${explain(error)}`);
   } finally {
-    endLookup(lookup);
+    endRead(lookup);
   }
 }

@@ -14,8 +14,10 @@ export const state = {
   charted: null,
   /** The page of `shown` on screen, from 0 (table.js). */
   page: 0,
-  /** The running lookup: `{ accounts, controller }`, its accounts as a Set; null when none runs (lookup.js). */
+  /** The lookup the person started, running: `{ accounts, controller }`, its accounts as a Set; null when none runs; its Cancel aborts it (lookup.js). */
   lookingUp: null,
+  /** Every read running, that lookup and the changed accounts read again after a change alike, in the same shape (lookup.js). */
+  reading: new Set(),
   /** The running change's controller, its own, so that ending a lookup never takes its cancel away (change.js). */
   changing: null,
   /** The CSV file loaded last, `{ name, accounts }`, until the box is edited: its accounts were read as CSV (lookup.js). */

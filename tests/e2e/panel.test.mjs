@@ -429,6 +429,23 @@ describe('a change is deliberate, and cancelled when asked', () => {
     await new Promise((resolve) => setTimeout(resolve, 4000)); // the emulator finishes the slow calls
   });
 
+  test('the lookup’s Cancel stops that lookup, even after a change of other accounts ended and read its accounts again meanwhile', async () => {
+    await lookUp(WRITE_TOKEN, accounts('reread', 6).join('\n'));
+    // Looking up xiaojun takes 6 s; meanwhile the six accounts shown are cleared and read again.
+    await startSlowLookup('xiaojun', 6000);
+    await clearShown('6');
+    await page.waitForSelector('#run-summary:not([hidden])');
+    await closeSummary();
+    await page.waitForFunction(() => document.getElementById('status').textContent.startsWith('Read 6 changed accounts again'));
+    assert.ok(await page.isVisible('#cancel'), 'the lookup of xiaojun is still running');
+    const cancelled = Date.now();
+    await page.click('#cancel');
+    await page.waitForFunction(() => !document.getElementById('submit').disabled, null, { timeout: 2000 });
+    assert.ok(Date.now() - cancelled < 2000, 'the Cancel did not stop the lookup');
+    assert.ok(!(await page.isVisible('#cancel')));
+    await new Promise((resolve) => setTimeout(resolve, 4500)); // the emulator finishes the slow get
+  });
+
   test('a change of accounts that a running lookup reads is refused, saying why', async () => {
     const some = accounts('busy', 20).join('\n');
     await lookUp(WRITE_TOKEN, some);
