@@ -32,7 +32,7 @@ CARGO_FUZZ_VERSION := 0.13.2
 FUZZ := cargo +nightly fuzz run --fuzz-dir tests/fuzz
 
 .PHONY: test dev setup install tools wasm-target wasm-bindgen-cli wasm-pack worker-build build \
-	browser worker pkg emulator lint test-native test-wasm test-worker test-e2e fuzz fuzz-tools \
+	browser worker pkg pkg-manifest emulator lint test-native test-wasm test-worker test-e2e fuzz fuzz-tools \
 	test-fuzz bench
 
 # The stages of `make test`, in order: each runs as a make of its own and its time is printed at
@@ -124,13 +124,25 @@ build/index.js: $(WORKER_SOURCES) | tools node_modules/.installed
 pkg: www/pkg/tim_tags.js
 
 # wasm-pack writes no `exports` map: one is added, so that bundlers and Node resolve the
-# package's entry, its types and its wasm file by name.
+# package's entry, its types and its wasm file by name. Its `sideEffects` names a snippets
+# folder the package does not have: only entries naming files it has are kept. `repository`
+# is the checkout's `origin` remote when that is a web address (credentials left out), so a
+# package built from a clone of the published repository says where its source is.
 PKG_EXPORTS := {".":{"types":"./tim_tags.d.ts","default":"./tim_tags.js"},"./tim_tags_bg.wasm":"./tim_tags_bg.wasm","./package.json":"./package.json"}
 ADD_PKG_EXPORTS := const fs = require("fs"), file = "pkg/package.json", manifest = JSON.parse(fs.readFileSync(file)); \
-	manifest.exports = $(PKG_EXPORTS); fs.writeFileSync(file, JSON.stringify(manifest, null, 2) + "\n")
+	manifest.exports = $(PKG_EXPORTS); \
+	manifest.sideEffects = (manifest.sideEffects || []).filter((entry) => fs.existsSync("pkg/" + entry.replace(/^\.\//, "").replace(/\/\*$$/, ""))); \
+	if (!manifest.sideEffects.length) delete manifest.sideEffects; \
+	let origin = ""; try { origin = require("child_process").execSync("git remote get-url origin", { stdio: ["ignore", "pipe", "ignore"] }).toString().trim(); } catch {} \
+	if (/^https:\/\//.test(origin)) manifest.repository = { type: "git", url: "git+" + origin.replace(/\/\/[^@/]*@/, "//") }; \
+	fs.writeFileSync(file, JSON.stringify(manifest, null, 2) + "\n")
 pkg/tim_tags.js: $(WORKER_SOURCES) | tools node_modules/.installed
 	wasm-pack build --release --target web --out-dir pkg --out-name tim_tags -- --features browser
 	node -e '$(ADD_PKG_EXPORTS)'
+
+# The manifest step alone, on the pkg/package.json there is.
+pkg-manifest:
+	@node -e '$(ADD_PKG_EXPORTS)'
 
 www/pkg/tim_tags.js: pkg/tim_tags.js
 	mkdir -p www/pkg && cp pkg/tim_tags.js pkg/tim_tags_bg.wasm www/pkg/

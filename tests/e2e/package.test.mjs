@@ -1,7 +1,9 @@
 // The npm package (pkg/) loaded the two ways applications load it: a plain module script, and a
 // Vite build that imports it by name. Both call the local Worker, which calls the emulator.
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, symlink, cp, mkdir } from 'node:fs/promises';
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { copyFile, cp, mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
@@ -55,6 +57,30 @@ test('the manifest says what the package does and where its entry, types and was
   assert.deepEqual(manifest.exports['.'], { types: './tim_tags.d.ts', default: './tim_tags.js' });
   for (const target of [manifest.exports['.'].types, manifest.exports['.'].default, manifest.exports['./tim_tags_bg.wasm']]) {
     assert.ok(manifest.files.includes(target.slice(2)), `${target} is not among the files published`);
+  }
+});
+
+test('the manifest names no file the package lacks, and its source when built from a clone of a published repository', async () => {
+  const manifest = JSON.parse(await readFile(join(root, 'pkg/package.json'), 'utf8'));
+  for (const entry of manifest.sideEffects ?? []) {
+    assert.ok(existsSync(join(root, 'pkg', entry.replace(/^\.\//, '').replace(/\/\*$/, ''))), `sideEffects names ${entry}, which the package lacks`);
+  }
+  // The same step in a clone whose origin is a web address, with credentials in it.
+  const clone = await mkdtemp(join(tmpdir(), 'tim-tags-manifest-'));
+  try {
+    await mkdir(join(clone, 'pkg'));
+    await copyFile(join(root, 'Makefile'), join(clone, 'Makefile'));
+    await writeFile(join(clone, 'pkg/package.json'), JSON.stringify({ name: 'tim-tags', sideEffects: ['./snippets/*'] }));
+    const git = (...args) => execFileSync('git', args, { cwd: clone, stdio: 'ignore' });
+    git('init', '-q');
+    git('remote', 'add', 'origin', 'https://someone:secret@git.example.com/team/tim-tags.git');
+    execFileSync('make', ['-s', 'pkg-manifest'], { cwd: clone, stdio: 'ignore' });
+    const made = JSON.parse(await readFile(join(clone, 'pkg/package.json'), 'utf8'));
+    assert.deepEqual(made.repository, { type: 'git', url: 'git+https://git.example.com/team/tim-tags.git' });
+    assert.equal(made.sideEffects, undefined);
+    assert.ok(made.exports['.']);
+  } finally {
+    await rm(clone, { recursive: true, force: true });
   }
 });
 
