@@ -75,7 +75,12 @@ pub(super) async fn send(
             }
             .into()
         } else {
-            ClientError::Unreachable { url: url.into() }.into()
+            ClientError::Unreachable {
+                url: url.into(),
+                page_origin: page_origin()
+                    .filter(|page| !settings.origin.is_empty() && *page != settings.origin),
+            }
+            .into()
         }
     };
     let response = request(settings, method, url, body, &signal)?
@@ -155,4 +160,13 @@ fn request(
         None => request.build(),
     }
     .map_err(|_| ClientError::Internal("cannot build the request"))
+}
+
+/// The origin of the page the package runs in, if it runs in one.
+fn page_origin() -> Option<String> {
+    let location = js_sys::Reflect::get(&js_sys::global(), &"location".into()).ok()?;
+    js_sys::Reflect::get(&location, &"origin".into())
+        .ok()?
+        .as_string()
+        .filter(|origin| origin != "null")
 }

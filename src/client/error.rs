@@ -24,11 +24,20 @@ pub enum ClientError {
     /// The caller aborted (80499).
     #[error("aborted")]
     Aborted,
-    /// The Worker could not be reached (80502).
-    #[error("{url} could not be reached")]
+    /// The Worker could not be reached (80502). A browser tells a refused CORS preflight
+    /// apart from no answer at all to nobody, so for a call from another origin the message
+    /// says where that origin is allowed.
+    #[error(
+        "{url} could not be reached{}",
+        .page_origin.as_ref().map_or(String::new(), |origin| format!(
+            ", or it does not allow calls from this page's origin {origin}: if the Worker is up, add {origin} to its ALLOWED_ORIGINS"
+        ))
+    )]
     Unreachable {
         /// Where the call went.
         url: String,
+        /// The page's origin, when the call went to another one.
+        page_origin: Option<String>,
     },
     /// Something answered, but not as the Worker does (80502).
     #[error("the answer of {url} is not an answer of the Worker (HTTP {status})")]

@@ -26,7 +26,13 @@ fn each_error_has_its_code() {
         ),
         (ClientError::Timeout { timeout_ms: 1 }, 80408),
         (ClientError::Aborted, 80499),
-        (ClientError::Unreachable { url: "u".into() }, 80502),
+        (
+            ClientError::Unreachable {
+                url: "u".into(),
+                page_origin: None,
+            },
+            80502,
+        ),
         (
             ClientError::NotTheWorker {
                 url: "u".into(),
@@ -64,7 +70,10 @@ fn what_went_wrong_is_an_outcome_for_the_retry_policy() {
         Some(TryOutcome::Answered(80502))
     );
     assert_eq!(
-        outcome(ClientError::Unreachable { url: String::new() }),
+        outcome(ClientError::Unreachable {
+            url: String::new(),
+            page_origin: None,
+        }),
         Some(TryOutcome::Unreachable)
     );
     assert_eq!(
@@ -442,4 +451,26 @@ fn a_write_refused_before_sending_names_its_accounts_once_each() {
         json!([{"To_Account": "a", "Tags": []}, "b", {"To_Account": "a"}, 7, {"Tags": ["x"]}]);
     assert_eq!(named_accounts(&input), ["a", "b"]);
     assert!(named_accounts(&json!("alice")).is_empty());
+}
+
+#[test]
+fn an_unreachable_worker_on_another_origin_says_where_to_allow_the_page() {
+    let same = ClientError::Unreachable {
+        url: "https://tags.example.com/session".into(),
+        page_origin: None,
+    };
+    assert_eq!(
+        same.to_string(),
+        "https://tags.example.com/session could not be reached"
+    );
+    let other = ClientError::Unreachable {
+        url: "https://tags.example.com/session".into(),
+        page_origin: Some("https://admin.example.com".into()),
+    };
+    assert!(
+        other
+            .to_string()
+            .ends_with("add https://admin.example.com to its ALLOWED_ORIGINS"),
+        "{other}"
+    );
 }

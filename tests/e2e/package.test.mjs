@@ -84,6 +84,17 @@ test('the manifest names no file the package lacks, and its source when built fr
   }
 });
 
+test('a page on an origin the Worker does not allow is told so, and where to allow it', async () => {
+  const elsewhere = await serveFiles(root);
+  try {
+    const { error } = await visit(`${elsewhere.origin}/tests/e2e/plain.html${query(TOKEN)}`, 'package-origin-refused');
+    assert.equal(error.code, 80502);
+    assert.ok(error.info.includes(`add ${elsewhere.origin} to its ALLOWED_ORIGINS`), error.info);
+  } finally {
+    await elsewhere.stop();
+  }
+});
+
 test('a plain <script type="module"> page gets the tags', async () => {
   const { errorClassIsError, tags } = await visit(`${site.origin}/tests/e2e/plain.html${query(TOKEN)}`, 'package-plain');
   assert.equal(errorClassIsError, true, 'TimError.prototype instanceof Error is false after init()');
@@ -95,7 +106,10 @@ test('a plain <script type="module"> page gets the tags', async () => {
 
 test('the same page catches a TimError, a real Error, for a wrong token', async () => {
   const { error } = await visit(`${site.origin}/tests/e2e/plain.html${query('wrong-token-0123456789')}`, 'package-plain-error');
-  assert.deepEqual(error, { code: 80401, status: 401, timError: true, error: true, name: 'TimError' });
+  assert.deepEqual(error, {
+    code: 80401, status: 401, info: 'missing or invalid credentials: send Authorization: Bearer <panel token>',
+    timError: true, error: true, name: 'TimError',
+  });
 });
 
 test('a Vite build that imports the package by name gets the tags', async () => {
