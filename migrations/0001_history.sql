@@ -2,8 +2,10 @@
 -- 100 accounts), its accounts with their tags before and after, and the tags it touched.
 -- Times are milliseconds since the Unix epoch; tag lists are JSON arrays.
 
+-- AUTOINCREMENT: an id is never given twice, even once retention has emptied the table, so
+-- that an id kept elsewhere (a link, an undo_of) never names another change.
 CREATE TABLE changes (
-  id INTEGER PRIMARY KEY,
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
   at INTEGER NOT NULL,
   caller TEXT NOT NULL,
   op TEXT NOT NULL,

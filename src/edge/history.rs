@@ -133,15 +133,6 @@ pub enum Param {
     Null,
 }
 
-impl From<Option<String>> for Param {
-    fn from(text: Option<String>) -> Self {
-        match text {
-            Some(text) => Param::Text(text),
-            None => Param::Null,
-        }
-    }
-}
-
 /// One SQL statement and the values bound to its `?`s in order, written for the runtime as
 /// `[sql, [values]]`.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -333,17 +324,6 @@ pub enum AccountOutcome {
     Unknown,
 }
 
-impl AccountOutcome {
-    /// The name stored and served.
-    pub fn name(self) -> &'static str {
-        match self {
-            AccountOutcome::Done => "done",
-            AccountOutcome::Failed => "failed",
-            AccountOutcome::Unknown => "unknown",
-        }
-    }
-}
-
 /// One account of a change: what came of it, and its tags before and after, when known.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ChangedAccount {
@@ -410,10 +390,12 @@ FROM json_each(?, '$.accounts'))";
         const TAGS: &str = "INSERT OR IGNORE INTO change_tags (tag, change_id) \
 SELECT value, last_insert_rowid() FROM json_each(?, '$.tags') UNION \
 SELECT one.value, last_insert_rowid() FROM json_each(?, '$.accounts') AS account, \
-json_each(account.value, '$.before') AS one WHERE one.type = 'text' AND NOT EXISTS \
+json_each(account.value, '$.before') AS one WHERE one.type = 'text' \
+AND json_type(account.value, '$.after') = 'array' AND NOT EXISTS \
 (SELECT 1 FROM json_each(account.value, '$.after') AS other WHERE other.value = one.value) \
 UNION SELECT one.value, last_insert_rowid() FROM json_each(?, '$.accounts') AS account, \
-json_each(account.value, '$.after') AS one WHERE one.type = 'text' AND NOT EXISTS \
+json_each(account.value, '$.after') AS one WHERE one.type = 'text' \
+AND json_type(account.value, '$.before') = 'array' AND NOT EXISTS \
 (SELECT 1 FROM json_each(account.value, '$.before') AS other WHERE other.value = one.value)";
         const ACCOUNTS: &str = "INSERT INTO change_accounts (change_id, position, account, \
 outcome, code, tags_before, tags_after) SELECT last_insert_rowid(), key, \
@@ -528,7 +510,15 @@ pub fn applied(
 ) -> Option<Vec<String>> {
     match (operation, replace, held) {
         (Operation::Clear, ..) => Some(Vec::new()),
-        (Operation::Add, true, _) => Some(tags.to_vec()),
+        (Operation::Add, true, _) => {
+            let mut set: Vec<String> = Vec::new();
+            for tag in tags {
+                if !set.contains(tag) {
+                    set.push(tag.clone());
+                }
+            }
+            Some(set)
+        }
         (_, _, None) => None,
         (Operation::Add, false, Some(held)) => {
             let mut after = held.to_vec();

@@ -125,7 +125,13 @@ pub fn plan<'a>(
         targets: Vec::new(),
         skipped: Vec::new(),
     };
+    let mut seen: Vec<String> = Vec::new();
     for account in asked {
+        // A RegistrationID in two cases is one account: it is put back once.
+        if seen.contains(&key(account)) {
+            continue;
+        }
+        seen.push(key(account));
         let stored = change
             .accounts
             .iter()
@@ -145,9 +151,10 @@ pub fn plan<'a>(
     Ok(plan)
 }
 
-/// Whether tags read now are still those a change left, in any order.
-pub fn unchanged_since(now: &[String], after: &[String]) -> bool {
-    now.len() == after.len() && now.iter().all(|tag| after.contains(tag))
+/// Whether two lists hold the same tags, in any order and however often each is named: tags
+/// read now against those a change left, or against those it found.
+pub fn same_tags(now: &[String], then: &[String]) -> bool {
+    now.iter().all(|tag| then.contains(tag)) && then.iter().all(|tag| now.contains(tag))
 }
 
 /// The vendor writes that take each account from `now` back to `before`: one remove of the
@@ -218,6 +225,12 @@ impl Undoing {
             after: now.to_vec(),
             failure: None,
         }
+    }
+
+    /// Whether one of its writes did not go through: it is sent no more of them, so that it is
+    /// never left with a later write applied over an earlier one that failed.
+    pub fn stopped(&self) -> bool {
+        self.failure.is_some()
     }
 
     /// The account, its tags to put back, and its tags now: what [`writes`] takes.
@@ -293,6 +306,29 @@ impl Undoing {
     }
 }
 
+/// `request` without the accounts that are to be sent no more writes; `None` when none is
+/// left to send.
+pub fn still_to_send(request: &TagRequest, undoing: &[Undoing], api: TagApi) -> Option<TagRequest> {
+    let TagRequest::Entries { entries, replace } = request else {
+        return None;
+    };
+    let key = |account: &str| same_account_key(api, account).into_owned();
+    let stopped = |account: &str| {
+        undoing
+            .iter()
+            .any(|u| u.stopped() && key(&u.account) == key(account))
+    };
+    let left: Vec<UserTags> = entries
+        .iter()
+        .filter(|entry| !stopped(&entry.to_account))
+        .cloned()
+        .collect();
+    (!left.is_empty()).then(|| TagRequest::Entries {
+        entries: left,
+        replace: *replace,
+    })
+}
+
 /// An account an undo left alone, as its answer names it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Skipped {
@@ -344,21 +380,28 @@ impl UndoAnswer {
             };
             let read = now.iter().find(|(a, _)| key(a) == key(&target.account));
             match read {
-                Some((_, tags)) if unchanged_since(tags, after) => {
+                Some((_, tags)) if same_tags(tags, after) => {
                     undoing.push(Undoing::new(&target.account, before, tags));
                 }
+                // Already as before the change (an undo sent again): nothing to write.
+                Some((_, tags)) if same_tags(tags, before) => {
+                    self.done.push(target.account.clone())
+                }
                 Some(_) => self.skip(&target.account, Skip::ChangedSince),
-                None => self.failed.push(
-                    failed
+                None => {
+                    let listed = failed
                         .iter()
-                        .find(|f| key(&f.to_account) == key(&target.account))
-                        .cloned()
-                        .unwrap_or_else(|| AccountError {
-                            to_account: target.account.clone(),
+                        .find(|f| key(&f.to_account) == key(&target.account));
+                    self.failed.push(AccountError {
+                        // Under the change's spelling, which the caller asked with.
+                        to_account: target.account.clone(),
+                        ..listed.cloned().unwrap_or_else(|| AccountError {
+                            to_account: String::new(),
                             code: BAD_GATEWAY,
                             info: "its tags could not be read".into(),
-                        }),
-                ),
+                        })
+                    });
+                }
             }
         }
         undoing

@@ -26,7 +26,9 @@ use crate::edge::history::{
     change_statement, retention_days, retention_delete, retention_select, statements_json,
 };
 use crate::edge::setting::{SettingProblem, SettingProblems};
-use crate::edge::undo::{StoredChange, UndoAnswer, Undoing, plan, undo_accounts, writes};
+use crate::edge::undo::{
+    StoredChange, UndoAnswer, Undoing, plan, still_to_send, undo_accounts, writes,
+};
 use crate::edge::{AuditLog, Caller, EdgeError, UpstreamSettings};
 
 /// The most an undo's body may hold: 100 accounts, with room to spare.
@@ -198,7 +200,7 @@ pub(super) async fn undo(
     }
     let targets: Vec<_> = undoing.iter().map(Undoing::target).collect();
     let calls = writes(stored.api, &targets);
-    let (code, tags) = apart(put_back(
+    let (code, tags, sent) = apart(put_back(
         incoming,
         caller,
         &pacing,
@@ -214,7 +216,7 @@ pub(super) async fn undo(
         answer.heard(&account);
         accounts.push(account.changed());
     }
-    if !calls.is_empty() {
+    if sent {
         let change = Change {
             at_ms: js_sys::Date::now() as i64,
             caller: caller.name.clone(),
@@ -245,8 +247,9 @@ async fn load(incoming: &Incoming<'_>, id: i64) -> Result<StoredChange, EdgeErro
         .ok_or(EdgeError::Internal("a stored change could not be read"))
 }
 
-/// Sends an undo's writes in order, each heard by every account it names; the first code that
-/// was not a success, and every tag the writes named.
+/// Sends an undo's writes in order, each heard by every account it names, and none to an
+/// account one of whose writes did not go through; the first code that was not a success,
+/// every tag the writes that went named, and whether any went.
 async fn put_back(
     incoming: &Incoming<'_>,
     caller: &Caller,
@@ -255,25 +258,37 @@ async fn put_back(
     calls: &[(Call, TagRequest)],
     undoing: &mut [Undoing],
     trace: &mut Trace,
-) -> (i64, Vec<String>) {
-    let mut code = 0;
-    let mut tags: Vec<String> = Vec::new();
-    for (call, request) in calls {
-        let result = apart(forward(upstream, pacing, *call, request, trace)).await;
-        let end = audit(incoming, caller, *call, request, &result);
+) -> (i64, Vec<String>, bool) {
+    let (mut code, mut tags, mut sent) = (0, Vec::new(), false);
+    for (call, planned) in calls {
+        let Some(request) = still_to_send(planned, undoing, call.api) else {
+            continue;
+        };
+        let result = apart(forward(upstream, pacing, *call, &request, trace)).await;
+        let end = match &result {
+            // No slot: it never went, and changed nothing.
+            Err(refused @ EdgeError::NoSlot { .. }) => WriteEnd::Answered {
+                code: refused.code(),
+                failed: &[],
+            },
+            _ => {
+                sent = true;
+                for tag in request.tags() {
+                    if !tags.iter().any(|t| t == tag) {
+                        tags.push(tag.to_owned());
+                    }
+                }
+                audit(incoming, caller, *call, &request, &result)
+            }
+        };
         if code == 0 {
             code = end.code();
         }
         for account in undoing.iter_mut() {
-            account.heard(*call, request, end);
-        }
-        for tag in request.tags() {
-            if !tags.iter().any(|t| t == tag) {
-                tags.push(tag.to_owned());
-            }
+            account.heard(*call, &request, end);
         }
     }
-    (code, tags)
+    (code, tags, sent)
 }
 
 /// How a write that went to the vendor ended, once its audit line is written: what the vendor

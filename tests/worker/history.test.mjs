@@ -174,6 +174,10 @@ describe('each write call × outcome leaves the change it should', () => {
       }[outcome];
       assert.deepEqual(recorded, expected, answer.text);
       assert.equal(change.outcome, { ok: 'ok', partial: 'partial', failed: 'failed', timeout: 'failed' }[outcome]);
+      // The tag filter finds a change by the tags it named or changed, never by those an
+      // account held when what it holds after is unknown.
+      const byTag = await get(`/history?batch=m-${api}-${op}-${outcome}&tag=m1`);
+      assert.equal(byTag.json.changes.length, { ok: op === 'clear' ? 1 : 0, partial: op === 'clear' ? 1 : 0, failed: 0, timeout: 0 }[outcome], byTag.text);
       if (outcome === 'timeout') {
         assert.equal(answer.status, 504);
         await new Promise((resolve) => setTimeout(resolve, 600));

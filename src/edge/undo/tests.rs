@@ -98,14 +98,64 @@ fn targets_changed_since_are_skipped_and_those_unread_fail() {
     let undoing = answer.sort_targets(
         TagApi::Timpush,
         &targets,
-        &[("done".into(), tags(&["a"]))],
+        &[("done".into(), tags(&["a", "z"]))],
         &[],
     );
     assert!(undoing.is_empty());
     assert_eq!(answer.skipped[0].reason, "changed since");
+    // Already as before the change (an undo sent again): done, with nothing to write.
+    let mut answer = UndoAnswer::default();
+    let undoing = answer.sort_targets(
+        TagApi::Timpush,
+        &targets,
+        &[("done".into(), tags(&["a"]))],
+        &[],
+    );
+    assert!(undoing.is_empty());
+    assert_eq!(answer.done, ["done"]);
     let mut answer = UndoAnswer::default();
     answer.sort_targets(TagApi::Timpush, &targets, &[], &[]);
     assert_eq!(answer.failed[0].code, BAD_GATEWAY);
+    assert_eq!(answer.failed[0].to_account, "done");
+}
+
+#[test]
+fn two_spellings_of_a_registration_id_are_put_back_once() {
+    let change = stored();
+    let device = "379C2F0D-290D-47AE-94D1-919058C39C77";
+    let asked = tags(&[device, &device.to_lowercase()]);
+    let sorted = plan(&change, 7, &asked).unwrap();
+    assert_eq!(sorted.skipped.len(), 1, "{:?}", sorted.skipped);
+}
+
+#[test]
+fn an_account_whose_write_failed_is_sent_no_more_writes() {
+    let before = tags(&["a", "b"]);
+    let now = tags(&["x"]);
+    let mut alice = Undoing::new("alice", &before, &now);
+    let bob = Undoing::new("bob", &before, &now);
+    let calls = writes(TagApi::Timpush, &[alice.target(), bob.target()]);
+    assert_eq!(calls.len(), 2, "a remove, then an add");
+    alice.heard(calls[0].0, &calls[0].1, WriteEnd::NoAnswer(80504));
+    let undoing = [alice, bob];
+    let left = still_to_send(&calls[1].1, &undoing, TagApi::Timpush).expect("bob is still to send");
+    assert_eq!(entries(&left), [("bob".into(), tags(&["a", "b"]))]);
+    let mut bob = undoing[1].clone();
+    bob.heard(
+        calls[0].0,
+        &calls[0].1,
+        WriteEnd::Answered {
+            code: 91000,
+            failed: &[],
+        },
+    );
+    let both_stopped = [undoing[0].clone(), bob];
+    assert_eq!(
+        still_to_send(&calls[1].1, &both_stopped, TagApi::Timpush),
+        None
+    );
+    assert!(same_tags(&tags(&["a", "a", "b"]), &tags(&["b", "a"])));
+    assert!(!same_tags(&tags(&["a", "a"]), &tags(&["a", "b"])));
 }
 
 #[test]
