@@ -323,7 +323,7 @@ pub fn still_to_send(request: &TagRequest, undoing: &[Undoing], api: TagApi) -> 
         .filter(|entry| !stopped(&entry.to_account))
         .cloned()
         .collect();
-    (!left.is_empty()).then(|| TagRequest::Entries {
+    (!left.is_empty()).then_some(TagRequest::Entries {
         entries: left,
         replace: *replace,
     })
