@@ -383,10 +383,6 @@ impl UndoAnswer {
                 Some((_, tags)) if same_tags(tags, after) => {
                     undoing.push(Undoing::new(&target.account, before, tags));
                 }
-                // Already as before the change (an undo sent again): nothing to write.
-                Some((_, tags)) if same_tags(tags, before) => {
-                    self.done.push(target.account.clone())
-                }
                 Some(_) => self.skip(&target.account, Skip::ChangedSince),
                 None => {
                     let listed = failed
