@@ -23,7 +23,7 @@ TIM_TAG_API := all_member_push
 EMULATOR := target/debug/tim-emulator
 # Runs a command with the emulator and the Worker on the fixed ports the wasm suite expects.
 SERVE := TIM_EMULATOR_BIN=$(CURDIR)/$(EMULATOR) node tests/worker/serve.mjs -- env
-WORKER_SOURCES := $(shell find src -type f) $(wildcard bench/*.rs) Cargo.toml Cargo.lock
+WORKER_SOURCES := $(shell find src -type f) $(wildcard bench/*.rs) Cargo.toml Cargo.lock docs/npm-readme.md
 OFFLINE := WRANGLER_SEND_METRICS=false WRANGLER_SEND_ERROR_REPORTS=false CLOUDFLARE_CF_FETCH_ENABLED=false
 
 FUZZ_TARGETS := request_body usersig_verify access_token
@@ -124,7 +124,8 @@ build/index.js: $(WORKER_SOURCES) | tools node_modules/.installed
 pkg: www/pkg/tim_tags.js
 
 # wasm-pack writes no `exports` map: one is added, so that bundlers and Node resolve the
-# package's entry, its types and its wasm file by name. Its `sideEffects` names a snippets
+# package's entry, its types and its wasm file by name. The license files it copies are added
+# to `files`, so that the tarball carries them. Its `sideEffects` names a snippets
 # folder the package does not have: only entries naming files it has are kept. `repository`
 # is the checkout's `origin` remote when that is a web address (credentials left out), so a
 # package built from a clone of the published repository says where its source is.
@@ -133,12 +134,14 @@ ADD_PKG_EXPORTS := const fs = require("fs"), file = "pkg/package.json", manifest
 	manifest.exports = $(PKG_EXPORTS); \
 	manifest.sideEffects = (manifest.sideEffects || []).filter((entry) => fs.existsSync("pkg/" + entry.replace(/^\.\//, "").replace(/\/\*$$/, ""))); \
 	if (!manifest.sideEffects.length) delete manifest.sideEffects; \
+	for (const license of fs.readdirSync("pkg").filter((name) => /^LICEN[CS]E/.test(name))) if (!(manifest.files ||= []).includes(license)) manifest.files.push(license); \
 	let origin = ""; try { origin = require("child_process").execSync("git remote get-url origin", { stdio: ["ignore", "pipe", "ignore"] }).toString().trim(); } catch {} \
 	if (/^https:\/\//.test(origin)) manifest.repository = { type: "git", url: "git+" + origin.replace(/\/\/[^@/]*@/, "//") }; \
 	fs.writeFileSync(file, JSON.stringify(manifest, null, 2) + "\n")
 pkg/tim_tags.js: $(WORKER_SOURCES) | tools node_modules/.installed
 	wasm-pack build --release --target web --out-dir pkg --out-name tim_tags -- --features browser
 	node -e '$(ADD_PKG_EXPORTS)'
+	cp docs/npm-readme.md pkg/README.md
 
 # The manifest step alone, on the pkg/package.json there is.
 pkg-manifest:

@@ -84,6 +84,18 @@ test('the manifest names no file the package lacks, and its source when built fr
   }
 });
 
+test('the tarball holds the package, its own README and both licenses', async () => {
+  const readme = await readFile(join(root, 'pkg/README.md'), 'utf8');
+  assert.equal(readme, await readFile(join(root, 'docs/npm-readme.md'), 'utf8'));
+  assert.doesNotMatch(readme, /\]\((?!https?:|#)/, 'a relative link, which npm cannot follow');
+  assert.doesNotMatch(readme, /\bmake \w/, 'make targets are the repository\'s, not the package\'s');
+  const [packed] = JSON.parse(execFileSync('npm', ['pack', '--dry-run', '--json'], { cwd: join(root, 'pkg'), encoding: 'utf8' }));
+  const files = packed.files.map((file) => file.path).sort();
+  for (const file of ['LICENSE-APACHE', 'LICENSE-MIT', 'README.md', 'package.json', 'tim_tags.d.ts', 'tim_tags.js', 'tim_tags_bg.wasm']) {
+    assert.ok(files.includes(file), `${file} is not in the tarball: ${files.join(', ')}`);
+  }
+});
+
 test('a page on an origin the Worker does not allow is told so, and where to allow it', async () => {
   const elsewhere = await serveFiles(root);
   try {
