@@ -9,7 +9,7 @@ use serde::Serialize;
 
 use crate::api::account::same_account_key;
 use crate::api::answer::AccountError;
-use crate::api::calls::{Call, Operation};
+use crate::api::calls::{Call, Operation, TagApi};
 use crate::api::invalid::quoted_short;
 use crate::api::request::TagRequest;
 
@@ -431,11 +431,28 @@ pub enum WriteEnd<'a> {
     NoAnswer(i64),
 }
 
-impl WriteEnd<'_> {
+impl<'a> WriteEnd<'a> {
     /// The code the change records.
     pub fn code(self) -> i64 {
         match self {
             WriteEnd::Answered { code, .. } | WriteEnd::NoAnswer(code) => code,
+        }
+    }
+
+    /// What came of `account` (of generation `api`, either spelling of a RegistrationID) in
+    /// this write: `None` when the vendor changed it, else its outcome, code and the vendor's
+    /// reason when it gave one.
+    pub fn of_account(self, api: TagApi, account: &str) -> Option<(AccountOutcome, i64, &'a str)> {
+        match self {
+            WriteEnd::Answered { code: 0, failed } => {
+                let key = same_account_key(api, account);
+                failed
+                    .iter()
+                    .find(|f| same_account_key(api, &f.to_account) == key)
+                    .map(|f| (AccountOutcome::Failed, f.code, f.info.as_str()))
+            }
+            WriteEnd::Answered { code, .. } => Some((AccountOutcome::Failed, code, "")),
+            WriteEnd::NoAnswer(code) => Some((AccountOutcome::Unknown, code, "")),
         }
     }
 }
@@ -457,19 +474,9 @@ pub fn changed_accounts(
                 .find(|(other, _)| key(other) == key(account))
                 .map(|(_, tags)| tags.clone())
         });
-        let refused = |failed: &[AccountError]| {
-            failed
-                .iter()
-                .find(|f| key(&f.to_account) == key(account))
-                .map(|f| f.code)
-        };
-        let (outcome, code) = match end {
-            WriteEnd::Answered { code: 0, failed } => match refused(failed) {
-                Some(code) => (AccountOutcome::Failed, code),
-                None => (AccountOutcome::Done, 0),
-            },
-            WriteEnd::Answered { code, .. } => (AccountOutcome::Failed, code),
-            WriteEnd::NoAnswer(code) => (AccountOutcome::Unknown, code),
+        let (outcome, code) = match end.of_account(call.api, account) {
+            None => (AccountOutcome::Done, 0),
+            Some((outcome, code, _)) => (outcome, code),
         };
         let after = match outcome {
             AccountOutcome::Done => {

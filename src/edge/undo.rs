@@ -55,7 +55,8 @@ impl StoredChange {
     }
 }
 
-fn tag_list(value: Option<impl Json>) -> Option<Vec<String>> {
+/// The tags of a JSON array of strings; `None` when it is missing or holds anything else.
+pub fn tag_list(value: Option<impl Json>) -> Option<Vec<String>> {
     let mut tags = Vec::new();
     for tag in value?.items()? {
         tags.push(tag.string()?);
@@ -250,26 +251,13 @@ impl Undoing {
         else {
             return;
         };
-        let refused = |failed: &[AccountError]| {
-            failed
-                .iter()
-                .find(|f| key(&f.to_account) == key(&self.account))
-                .map(|f| (f.code, f.info.clone()))
-        };
-        let failure = match end {
-            WriteEnd::Answered { code: 0, failed } => {
-                refused(failed).map(|(code, info)| (AccountOutcome::Failed, code, info))
-            }
-            WriteEnd::Answered { code, .. } => Some((AccountOutcome::Failed, code, String::new())),
-            WriteEnd::NoAnswer(code) => Some((AccountOutcome::Unknown, code, String::new())),
-        };
-        match failure {
+        match end.of_account(call.api, &self.account) {
             None => {
                 self.after = applied(call.operation, false, &entry.tags, Some(&self.after))
                     .unwrap_or_default();
             }
-            Some(failure) => {
-                self.failure.get_or_insert(failure);
+            Some((outcome, code, info)) => {
+                self.failure.get_or_insert((outcome, code, info.to_owned()));
             }
         }
     }

@@ -16,8 +16,8 @@ use super::reply::{Reply, ReplyBody};
 use super::request_body::read_body;
 use super::vendor::{Forwarded, forward};
 use super::{Handled, Incoming, Trace, apart, log};
-use crate::api::answer::{AccountError, answered_tags};
-use crate::api::calls::{Call, Operation};
+use crate::api::answer::{AccountError, answered_tags, failed_accounts};
+use crate::api::calls::{Call, Operation, TagApi};
 use crate::api::codes::Coded;
 use crate::api::json::Json;
 use crate::api::request::TagRequest;
@@ -27,7 +27,7 @@ use crate::edge::history::{
 };
 use crate::edge::setting::{SettingProblem, SettingProblems};
 use crate::edge::undo::{
-    StoredChange, UndoAnswer, Undoing, plan, still_to_send, undo_accounts, writes,
+    StoredChange, UndoAnswer, Undoing, plan, still_to_send, tag_list, undo_accounts, writes,
 };
 use crate::edge::{AuditLog, Caller, EdgeError, UpstreamSettings};
 
@@ -97,7 +97,7 @@ pub(super) async fn read_before(
     trace: &mut Trace,
 ) -> Option<Vec<(String, Vec<String>)>> {
     let accounts = request.accounts().into_iter().map(str::to_owned).collect();
-    let read = read_tags(upstream, pacing, call, accounts, trace)
+    let read = read_tags(upstream, pacing, call.api, accounts, trace)
         .await
         .ok()?;
     (read.code == 0).then_some(read.tags)
@@ -115,13 +115,13 @@ struct TagsRead {
 async fn read_tags(
     upstream: &UpstreamSettings,
     pacing: &Pacing<'_>,
-    call: Call,
+    api: TagApi,
     accounts: Vec<String>,
     trace: &mut Trace,
 ) -> Result<TagsRead, EdgeError> {
     let get = Call {
         operation: Operation::Get,
-        api: call.api,
+        api,
     };
     let mut read_trace = Trace::default();
     let answer = forward(
@@ -137,19 +137,12 @@ async fn read_tags(
     let json = read_json(&answer.body)?;
     let mut tags = Vec::new();
     for (account, entry) in answered_tags(&json).unwrap_or_default() {
-        let mut held = Vec::new();
-        for tag in entry
-            .field("Tags")
-            .and_then(|t| t.items())
-            .unwrap_or_default()
-        {
-            held.extend(tag.string());
-        }
-        tags.push((account, held));
+        // `answered_tags` has checked that they are strings.
+        tags.push((account, tag_list(entry.field("Tags")).unwrap_or_default()));
     }
     Ok(TagsRead {
         code: answer.code,
-        failed: crate::api::answer::failed_accounts(&json).unwrap_or_default(),
+        failed: failed_accounts(&json).unwrap_or_default(),
         tags,
         answer,
     })
@@ -187,11 +180,7 @@ pub(super) async fn undo(
     let mut undoing = Vec::new();
     if !plan.targets.is_empty() {
         let accounts = plan.targets.iter().map(|t| t.account.clone()).collect();
-        let get = Call {
-            operation: Operation::Get,
-            api: stored.api,
-        };
-        let now = apart(read_tags(upstream, &pacing, get, accounts, trace)).await?;
+        let now = apart(read_tags(upstream, &pacing, stored.api, accounts, trace)).await?;
         if now.code != 0 {
             // Nothing was written: the vendor's refusal of the read is the answer.
             return Ok(Reply::forwarded(now.code, now.answer.body));
@@ -265,22 +254,17 @@ async fn put_back(
             continue;
         };
         let result = apart(forward(upstream, pacing, *call, &request, trace)).await;
-        let end = match &result {
-            // No slot: it never went, and changed nothing.
-            Err(refused @ EdgeError::NoSlot { .. }) => WriteEnd::Answered {
-                code: refused.code(),
-                failed: &[],
-            },
-            _ => {
-                sent = true;
-                for tag in request.tags() {
-                    if !tags.iter().any(|t| t == tag) {
-                        tags.push(tag.to_owned());
-                    }
+        let end = write_end(&result);
+        // Without a slot it never went: neither audited nor among what the undo did.
+        if !matches!(result, Err(EdgeError::NoSlot { .. })) {
+            sent = true;
+            for tag in request.tags() {
+                if !tags.iter().any(|t| t == tag) {
+                    tags.push(tag.to_owned());
                 }
-                audit(incoming, caller, *call, &request, &result)
             }
-        };
+            audit(incoming, caller, *call, &request, end);
+        }
         if code == 0 {
             code = end.code();
         }
@@ -291,16 +275,10 @@ async fn put_back(
     (code, tags, sent)
 }
 
-/// How a write that went to the vendor ended, once its audit line is written: what the vendor
-/// answered, or no usable answer; with no slot for it, it never went and changed nothing.
-pub(super) fn audit<'a>(
-    incoming: &Incoming<'_>,
-    caller: &Caller,
-    call: Call,
-    request: &TagRequest,
-    result: &'a Result<Forwarded, EdgeError>,
-) -> WriteEnd<'a> {
-    let end = match result {
+/// How a write ended: what the vendor answered, or no usable answer; with no slot for it, it
+/// never went and changed nothing.
+pub(super) fn write_end(result: &Result<Forwarded, EdgeError>) -> WriteEnd<'_> {
+    match result {
         Ok(sent) => WriteEnd::Answered {
             code: sent.code,
             failed: &sent.failed,
@@ -310,14 +288,23 @@ pub(super) fn audit<'a>(
             failed: &[],
         },
         Err(error) => WriteEnd::NoAnswer(error.code()),
-    };
+    }
+}
+
+/// The audit line of a write that went to the vendor, and how it ended.
+pub(super) fn audit(
+    incoming: &Incoming<'_>,
+    caller: &Caller,
+    call: Call,
+    request: &TagRequest,
+    end: WriteEnd<'_>,
+) {
     let failed = match end {
         WriteEnd::Answered { failed, .. } => failed,
         WriteEnd::NoAnswer(_) => &[],
     };
     let line = AuditLog::new(&incoming.id, caller, call, request, end.code(), failed);
     log(&line.to_json());
-    end
 }
 
 /// Retention: deletes the changes older than `HISTORY_RETENTION_DAYS` before `now_ms`, a

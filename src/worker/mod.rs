@@ -276,7 +276,11 @@ async fn call_vendor(
     let forwarded = apart(vendor::forward(upstream, &pacing, call, &checked, trace)).await;
     // A write that reached the vendor, answered or not, is audited and kept.
     let end = match write && trace.tries > 0 {
-        true => Some(history::audit(incoming, caller, call, &checked, &forwarded)),
+        true => {
+            let end = history::write_end(&forwarded);
+            history::audit(incoming, caller, call, &checked, end);
+            Some(end)
+        }
         false => None,
     };
     let (Some(end), true) = (end, kept) else {
