@@ -12,8 +12,8 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { parseCsv, restore } from '../../www/csv.js';
 import { PATHS, SECRETS, TOKEN, WRITE_TOKEN, startEmulator } from '../worker/harness.mjs';
-import { launch, root, screenshots } from './chromium.mjs';
-import { audit as auditPage, startDev, watchCsp } from './stack.mjs';
+import { root, screenshots } from './chromium.mjs';
+import { audit as auditPage, panelPage, startDev } from './stack.mjs';
 
 const seed = JSON.parse(await readFile(join(root, 'src/emulator/demo-tags.json'), 'utf8'));
 const PORT = 8803;
@@ -27,10 +27,7 @@ let emulator, dev, browser, page;
 before(async () => {
   emulator = await startEmulator();
   dev = await startDev(emulator, PORT);
-  browser = await launch();
-  page = await browser.newPage();
-  await page.setViewportSize({ width: 1100, height: 900 });
-  await watchCsp(page);
+  ({ browser, page } = await panelPage());
 });
 
 after(async () => {

@@ -11,8 +11,8 @@ import { join } from 'node:path';
 import { after, before, beforeEach, describe, test } from 'node:test';
 import { accountsFromCsv } from '../../www/csv.js';
 import { PATHS, TOKEN, WRITE_TOKEN, startEmulator } from '../worker/harness.mjs';
-import { launch, root, screenshots, serveFiles } from './chromium.mjs';
-import { audit as auditPage, startDev as startDevStack, watchCsp } from './stack.mjs';
+import { root, screenshots, serveFiles } from './chromium.mjs';
+import { audit as auditPage, panelPage, startDev as startDevStack } from './stack.mjs';
 
 const seed = JSON.parse(await readFile(join(root, 'src/emulator/demo-tags.json'), 'utf8'));
 const PORT = 8797;
@@ -25,11 +25,7 @@ const startDev = (port, vars) => startDevStack(emulator, port, vars);
 before(async () => {
   emulator = await startEmulator({ known: ['bulk_known_1', 'bulk_known_2'] });
   legacy = await startDev(PORT);
-  browser = await launch();
-  page = await browser.newPage();
-  await page.setViewportSize({ width: 1100, height: 900 });
-  // Every Content-Security-Policy violation on the panel's pages, kept for the tests to check.
-  await watchCsp(page);
+  ({ browser, page } = await panelPage());
 });
 
 after(async () => {

@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { KEY, TOKEN, WRITE_TOKEN, transcript } from '../worker/harness.mjs';
-import { root } from './chromium.mjs';
+import { launch, root } from './chromium.mjs';
 
 const axeSource = await readFile(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 const wrangler = join(root, 'node_modules/.bin/wrangler');
@@ -63,6 +63,18 @@ export async function startDev(emulator, port, vars = {}) {
       }
     },
   };
+}
+
+/**
+ * Chromium with one page the size the panel's tests use, every Content-Security-Policy
+ * violation on its documents kept for the tests to check.
+ */
+export async function panelPage() {
+  const browser = await launch();
+  const page = await browser.newPage();
+  await page.setViewportSize({ width: 1100, height: 900 });
+  await watchCsp(page);
+  return { browser, page };
 }
 
 /** Keeps every Content-Security-Policy violation of `page`'s documents in `window.cspViolations`. */
