@@ -34,9 +34,10 @@ export interface WriteReport {
   notDone: string[];
   /**
    * The id every call of the write carried (X-Tim-Batch): its changes share it in the history,
-   * where history({ batch }) lists them and undo({ batch }) undoes them.
+   * where history({ batch }) lists them and undo({ batch }) undoes them. Every report has it,
+   * a report of calls never sent included.
    */
-  batch?: string;
+  batch: string;
 }
 
 /** Which changes history() lists: every field optional, and no others. */

@@ -67,7 +67,7 @@ if (newest) {
   const before: string[] | null = row ? row.before : null;
   const undone = await undo({ batch: newest.batch ?? '' }, options);
   const reason: string | undefined = undone.skipped[0]?.reason;
-  const batch: string | undefined = undone.batch;
+  const batch: string = undone.batch;
   console.log(next, before, reason, batch, row?.outcome === 'unknown');
 }
 const addOptions: AddTagsOptions = { ...options, replace: true };
