@@ -130,7 +130,16 @@ const CONTEXT_SCRIPT = `
 `;
 const RUNNER = (file) => `import(${JSON.stringify(`./${file}`)}).then(() => ended({ ok: true }), (e) => ended({ ok: false, error: String(e?.stack ?? e) }));`;
 
+/** The import map the package's README shows for a plain page. */
+async function documentedImportMap() {
+  const [html] = (await codeBlocks(['html'])).filter((block) => block.file === 'docs/npm-readme.md');
+  const map = html?.code.match(/<script type="importmap">[\s\S]*?<\/script>/)?.[0];
+  assert.ok(map, "the package's README shows no import map for a plain page");
+  return map;
+}
+
 async function writeApp(examples, endpoint) {
+  const importMap = await documentedImportMap();
   const names = [];
   for (const [i, block] of examples.entries()) {
     const name = `example-${i}`;
@@ -141,10 +150,10 @@ async function writeApp(examples, endpoint) {
     // A plain page runs JavaScript: TypeScript loses its types first, as a build step would.
     const plain = block.language === 'ts' ? (await transform(code, { loader: 'ts', format: 'esm', target: 'es2022' })).code : code;
     await writeFile(join(app, `${name}.js`), plain);
-    // A plain page: the import map that the package's README shows for one.
+    // A plain page, with the import map that the package's README shows for one.
     await writeFile(join(app, `${name}.html`), `<!doctype html><meta charset="utf-8"><title>${label(block)}</title><pre id="out">pending</pre>
 <script>${CONTEXT_SCRIPT}</script>
-<script type="importmap">{ "imports": { "tim-tags": "/node_modules/tim-tags/tim_tags.js" } }</script>
+${importMap}
 <script type="module">${RUNNER(`${name}.js`)}</script>`);
     // A bundler's page: Vite resolves the package by its name from node_modules.
     await writeFile(join(app, `${name}-context.js`), CONTEXT_SCRIPT);
