@@ -2,7 +2,7 @@
 // a cancel of their own, and the accounts a change made read again.
 import { ACCOUNT_HEADERS, accountsFromCsv } from './csv.js';
 import { $, readCsv, setStatus, showError } from './dom.js';
-import { readTags, saveToken } from './service.js';
+import { needsToken, readTags, saveToken } from './service.js';
 import { signIn } from './signin.js';
 import { state } from './state.js';
 import { mergeResults, showResults } from './table.js';
@@ -84,13 +84,13 @@ function startProgress(label) {
   };
 }
 
-/** Looks up the accounts of the form, once it has a token and an account. */
+/** Looks up the accounts of the form, once it has an account, and a token unless Access admitted the caller. */
 export async function lookUp(event) {
   event.preventDefault();
   const token = $('token').value.trim();
   const accounts = currentAccounts();
   showError('');
-  if (!token) return showError('Enter the panel token.'), $('token').focus();
+  if (needsToken(token)) return showError('Enter the panel token.'), $('token').focus();
   if (!accounts.length) return showError('Enter at least one account.'), $('accounts').focus();
   saveToken(token);
   // A read still running would merge its older answer into this one's.

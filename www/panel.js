@@ -13,8 +13,8 @@ import {
   prepareUndo, resetFilters, showMoreAccounts, showUndoCount,
 } from './history.js';
 import { accountsEdited, cancelLookup, loadFile, lookUp } from './lookup.js';
-import { saveToken, savedToken } from './service.js';
-import { signIn, signOut } from './signin.js';
+import { needsToken, saveToken, savedToken } from './service.js';
+import { signIn, signInAsTyped, signOut } from './signin.js';
 import { state } from './state.js';
 import {
   clearTagFilter, copyShown, exportShown, filterBy, filterByTag, pickRow, pickShown, refilter, selectedAccounts, turnPage,
@@ -37,7 +37,7 @@ function clickRow({ target }) {
 async function submitToken(event) {
   event.preventDefault();
   const token = $('token').value.trim();
-  if (!token) return;
+  if (needsToken(token)) return;
   saveToken(token);
   if (state.view === 'history') return openHistory();
   if (state.loaded || $('accounts').value.trim()) return $('lookup').requestSubmit();
@@ -51,7 +51,11 @@ async function submitToken(event) {
 
 function wireViews() {
   $('signin').addEventListener('submit', submitToken);
-  $('token').addEventListener('change', signOut);
+  $('token').addEventListener('change', () => {
+    signOut();
+    // A token cleared: behind Cloudflare Access, the person is still signed in without one.
+    if (!$('token').value.trim()) signInAsTyped();
+  });
   for (const view of ['tags', 'history']) $(`tab-${view}`).addEventListener('click', () => showView(view));
   document.querySelector('[role="tablist"]').addEventListener('keydown', tabKey);
 }
@@ -118,7 +122,7 @@ function wireHistory() {
 }
 
 $('token').value = savedToken();
-if ($('token').value) signIn($('token').value.trim()).catch((error) => showError(explain(error)));
+signInAsTyped();
 wireViews();
 wireLookup();
 wireTable();

@@ -1,6 +1,7 @@
 // The package's calls (./pkg/tim_tags.js), made with the caller's token and the tag API its
 // session names. The session is asked of the Worker once per token; the token is kept for
-// this tab only.
+// this tab only. With no token, the calls carry none: behind Cloudflare Access, the Worker
+// admits the person Access let through.
 import init, { addTags, change, clearTags, getTags, history, removeTags, session, undo } from './pkg/tim_tags.js';
 import { state } from './state.js';
 
@@ -19,6 +20,15 @@ export const mayWrite = () => state.who?.scopes.includes('write') ?? false;
 /** Whether a session is known and its token may only read: the panel offers it no change. */
 export const mayOnlyRead = () => state.who !== null && !mayWrite();
 
+/** Whether the Worker admitted the caller with no token (behind Cloudflare Access). */
+export const admittedWithoutToken = () => state.who !== null && state.whoToken === '';
+
+/** Whether a call with `token` would surely be refused: none given, and none needed is not known. */
+export const needsToken = (token) => !token && !admittedWithoutToken();
+
+/** `options` with the token it has, or none at all: an empty field sends no Authorization. */
+const withToken = (options) => ({ ...options, token: options.token || undefined });
+
 export function forgetSession() {
   state.who = null;
   state.whoToken = null;
@@ -34,7 +44,7 @@ export async function ensureSession(token, onChange) {
   await ready;
   forgetSession();
   onChange();
-  state.who = await session({ token });
+  state.who = await session(withToken({ token }));
   state.whoToken = token;
   onChange();
   return state.who;
@@ -42,7 +52,7 @@ export async function ensureSession(token, onChange) {
 
 /** The tags of `accounts`, read with `options` (token, signal, onProgress) on the session's tag API. */
 export function readTags(accounts, options) {
-  return getTags(accounts, { ...options, api: state.who.api });
+  return getTags(accounts, withToken({ ...options, api: state.who.api }));
 }
 
 /**
@@ -50,7 +60,7 @@ export function readTags(accounts, options) {
  * 'remove', or 'clear' (of all their tags); resolves to the package's write report.
  */
 export function writeTags(op, entries, replace, options) {
-  const onApi = { ...options, api: state.who.api };
+  const onApi = withToken({ ...options, api: state.who.api });
   if (op === 'add') return addTags(entries, replace ? { ...onApi, replace: true } : onApi);
   if (op === 'remove') return removeTags(entries, onApi);
   return clearTags(entries.map((e) => e.To_Account), onApi);
@@ -58,15 +68,15 @@ export function writeTags(op, entries, replace, options) {
 
 /** A page of the history, newest first: `{ changes, next }`, for `query` (the route's filters, a limit and a cursor). */
 export function readHistory(query, options) {
-  return history(query, options);
+  return history(query, withToken(options));
 }
 
 /** One change with its accounts, before and after: `{ change, accounts }`. */
 export function readChange(id, options) {
-  return change(id, options);
+  return change(id, withToken(options));
 }
 
 /** Undoes a change (its id) or a whole batch (`{ batch }`); resolves to a write report with `skipped`. */
 export function undoChange(target, options) {
-  return undo(target, { ...options, api: state.who.api });
+  return undo(target, withToken({ ...options, api: state.who.api }));
 }

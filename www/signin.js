@@ -1,8 +1,9 @@
 // The line that says who is signed in, and the write tools that the session allows.
-import { $, make } from './dom.js';
-import { ensureSession, forgetSession, mayWrite } from './service.js';
+import { $, make, showError } from './dom.js';
+import { admittedWithoutToken, ensureSession, forgetSession, mayWrite } from './service.js';
 import { state } from './state.js';
 import { render } from './table.js';
+import { explain } from './wording.js';
 
 /** Shows the session, and the table with the write tools it allows, or none while none is known. */
 export function showSession() {
@@ -10,7 +11,8 @@ export function showSession() {
   line.replaceChildren();
   if (state.who) {
     const may = mayWrite() ? 'may read and change tags' : 'may read tags';
-    line.append('Signed in as ', make('strong', { textContent: state.who.caller }), `: ${may} · tag API ${state.who.api}`);
+    const through = admittedWithoutToken() ? ' through Cloudflare Access' : '';
+    line.append('Signed in as ', make('strong', { textContent: state.who.caller }), `${through}: ${may} · tag API ${state.who.api}`);
   }
   $('edit-tools').hidden = !mayWrite();
   $('pick-head').hidden = !mayWrite();
@@ -24,4 +26,18 @@ export const signIn = (token) => ensureSession(token, showSession);
 export function signOut() {
   forgetSession();
   showSession();
+}
+
+/**
+ * Asks who the caller is with the token typed, or with none: behind Cloudflare Access the
+ * Worker admits the person Access let through, and the panel needs no token. Without a token,
+ * a refusal (80401) only means one is needed, and is not shown; the rest are.
+ */
+export async function signInAsTyped() {
+  const token = $('token').value.trim();
+  try {
+    await signIn(token);
+  } catch (error) {
+    if (token || error.code !== 80401) showError(explain(error));
+  }
 }

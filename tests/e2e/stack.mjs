@@ -36,13 +36,14 @@ async function migrate(state) {
 
 /**
  * Starts `wrangler dev` on `port` as `make dev` does, against `emulator`, with these extra
- * vars, a reader token (TOKEN, named token-1), a writer (WRITE_TOKEN, named ops) and a fresh
- * local state; resolves once it answers.
+ * vars, a reader token (TOKEN, named token-1), a writer (WRITE_TOKEN, named ops) unless
+ * `tokens` is false, and a fresh local state; resolves once it answers.
  */
-export async function startDev(emulator, port, vars = {}) {
+export async function startDev(emulator, port, vars = {}, { tokens = true } = {}) {
   // As `make dev` does with .dev.vars: wrangler treats these as secrets and never prints them.
   const envFile = join(await mkdtemp(join(tmpdir(), 'tim-tags-dev-')), '.env');
-  await writeFile(envFile, `TIM_SECRET_KEY=${KEY}\nPANEL_TOKENS=${TOKEN}\nPANEL_WRITE_TOKENS=ops:${WRITE_TOKEN}\n`);
+  const panelTokens = tokens ? `PANEL_TOKENS=${TOKEN}\nPANEL_WRITE_TOKENS=ops:${WRITE_TOKEN}\n` : '';
+  await writeFile(envFile, `TIM_SECRET_KEY=${KEY}\n${panelTokens}`);
   const state = await mkdtemp(join(tmpdir(), 'tim-tags-state-'));
   await migrate(state);
   const varArgs = Object.entries({ TIM_API_ORIGIN: emulator.url, ...vars }).flatMap(([name, value]) => ['--var', `${name}:${value}`]);

@@ -1,56 +1,24 @@
 // Cloudflare Access: RS256 tokens checked against a key set served on loopback, with keys
 // generated here; and the per-caller rate limit.
 import assert from 'node:assert/strict';
-import { createSign, generateKeyPairSync } from 'node:crypto';
-import { createServer } from 'node:http';
 import { after, before, describe, test } from 'node:test';
-import { API, PATHS, SECOND_TOKEN, WRITE_TOKEN, bindingsFor, startEmulator, startWorker } from './harness.mjs';
+import { AUD, TEAM, b64url, jwt, other, startKeySet } from './access.mjs';
+import { API, PATHS, SECOND_TOKEN, TOKEN, WRITE_TOKEN, bindingsFor, startEmulator, startWorker } from './harness.mjs';
 
-const TEAM = 'tim-tags-test.cloudflareaccess.com';
-const AUD = 'test-application-audience-tag';
-const pair = () => generateKeyPairSync('rsa', { modulusLength: 2048 });
-const signing = pair();
-const other = pair();
-const published = [{ kid: 'k1', key: signing.publicKey }];
-let keySetFetches = 0;
-let certs, emulator;
-
-const b64url = (data) => Buffer.from(data).toString('base64url');
-
-/** An Access token; `claims` and `header` override the valid defaults. */
-function jwt({ claims = {}, header = {}, key = signing.privateKey } = {}) {
-  const now = Math.floor(Date.now() / 1000);
-  const head = b64url(JSON.stringify({ alg: 'RS256', kid: 'k1', typ: 'JWT', ...header }));
-  const body = b64url(JSON.stringify({
-    aud: [AUD], iss: `https://${TEAM}`, email: 'ops@example.com', sub: 'user-1',
-    iat: now, nbf: now - 5, exp: now + 300, ...claims,
-  }));
-  const signature = createSign('RSA-SHA256').update(`${head}.${body}`).sign(key);
-  return `${head}.${body}.${b64url(signature)}`;
-}
+let keySet, emulator;
 
 before(async () => {
-  certs = createServer((request, response) => {
-    keySetFetches++;
-    const keys = published.map(({ kid, key }) => ({ ...key.export({ format: 'jwk' }), kid, alg: 'RS256', use: 'sig' }));
-    response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ keys }));
-  });
-  await new Promise((resolve) => certs.listen(0, '127.0.0.1', resolve));
+  keySet = await startKeySet();
   emulator = await startEmulator();
 });
 
 after(async () => {
-  certs?.close();
+  await keySet?.stop();
   await emulator?.stop();
 });
 
 const accessOnly = () => {
-  const bindings = bindingsFor(emulator, {
-    ACCESS_TEAM_DOMAIN: TEAM,
-    ACCESS_AUD: AUD,
-    ACCESS_CERTS_URL: `http://127.0.0.1:${certs.address().port}/certs`,
-    ACCESS_WRITERS: 'lead@example.com, *@ops.example.com',
-  });
+  const bindings = bindingsFor(emulator, keySet.settings({ ACCESS_WRITERS: 'lead@example.com, *@ops.example.com' }));
   delete bindings.PANEL_TOKENS;
   delete bindings.PANEL_WRITE_TOKENS;
   return startWorker(bindings);
@@ -69,7 +37,7 @@ describe('Cloudflare Access', () => {
     const answer = await worker.send(API, asAccess(jwt()));
     assert.equal(answer.status, 200, answer.text);
     assert.deepEqual(answer.json.UserTags, [{ To_Account: 'xiaojun', Tags: ['cn', 'trial'] }]);
-    assert.equal(keySetFetches, 1);
+    assert.equal(keySet.fetches(), 1);
   });
 
   test('an Access identity reads, and writes when ACCESS_WRITERS lists it or its domain', async () => {
@@ -134,26 +102,63 @@ describe('Cloudflare Access', () => {
   });
 
   test('an unknown kid fetches the key set again at most once a minute', async () => {
-    const before = keySetFetches;
-    published.push({ kid: 'k2', key: other.publicKey });
+    const before = keySet.fetches();
+    keySet.published.push({ kid: 'k2', key: other.publicKey });
     for (let i = 0; i < 3; i++) {
       const answer = await worker.send(API, asAccess(jwt({ header: { kid: 'k2' }, key: other.privateKey })));
       assert.equal(answer.status, 401, 'the new key was used before a minute passed');
     }
-    assert.equal(keySetFetches, before, 'the key set was fetched again within the minute');
-    published.pop();
+    assert.equal(keySet.fetches(), before, 'the key set was fetched again within the minute');
+    keySet.published.pop();
   });
 
   test('a fresh isolate picks up a rotated key', async () => {
-    published.push({ kid: 'k3', key: other.publicKey });
+    keySet.published.push({ kid: 'k3', key: other.publicKey });
     const fresh = await accessOnly();
     try {
       const answer = await fresh.send(API, asAccess(jwt({ header: { kid: 'k3' }, key: other.privateKey })));
       assert.equal(answer.status, 200, answer.text);
     } finally {
-      published.pop();
+      keySet.published.pop();
       await fresh.dispose();
     }
+  });
+});
+
+describe('panel tokens and Access together', () => {
+  let worker;
+  before(async () => {
+    worker = await startWorker(bindingsFor(emulator, keySet.settings({ ACCESS_WRITERS: 'lead@example.com' })));
+  });
+  after(() => worker?.dispose());
+
+  const session = (token, assertion) => worker.send('/session', {
+    method: 'GET', token, headers: assertion ? { 'Cf-Access-Jwt-Assertion': assertion } : {},
+  });
+
+  test('a valid panel token is the caller, whoever Access let through', async () => {
+    const answer = await session(TOKEN, jwt({ claims: { email: 'lead@example.com' } }));
+    assert.equal(answer.status, 200, answer.text);
+    assert.deepEqual(answer.json.scopes, ['read']);
+    assert.notEqual(answer.json.caller, 'lead@example.com');
+  });
+
+  test('a wrong panel token falls through to the Access check: the person Access let through, or 401', async () => {
+    const through = await session('wrong-token-0123456789abcdef', jwt({ claims: { email: 'lead@example.com' } }));
+    assert.equal(through.status, 200, through.text);
+    assert.deepEqual(through.json, { caller: 'lead@example.com', scopes: ['read', 'write'], api: 'all_member_push', calls_per_second: 100 });
+    for (const [name, assertion] of [['no Access token', null], ['a forged one', jwt({ key: other.privateKey })]]) {
+      const refused = await session('wrong-token-0123456789abcdef', assertion);
+      assert.equal(refused.status, 401, `${name}: ${refused.text}`);
+      assert.equal(refused.json.ErrorCode, 80401, name);
+      assert.doesNotMatch(refused.text, /wrong-token/, 'the refusal repeats the token');
+    }
+  });
+
+  test('no token at all, behind Access, is the person Access let through', async () => {
+    const answer = await session(null, jwt());
+    assert.equal(answer.status, 200, answer.text);
+    assert.equal(answer.json.caller, 'ops@example.com');
   });
 });
 
