@@ -138,9 +138,14 @@ ADD_PKG_EXPORTS := const fs = require("fs"), file = "pkg/package.json", manifest
 	let origin = ""; try { origin = require("child_process").execSync("git remote get-url origin", { stdio: ["ignore", "pipe", "ignore"] }).toString().trim(); } catch {} \
 	if (/^https:\/\//.test(origin)) manifest.repository = { type: "git", url: "git+" + origin.replace(/\/\/[^@/]*@/, "//") }; \
 	fs.writeFileSync(file, JSON.stringify(manifest, null, 2) + "\n")
+# The declarations wasm-pack writes list the wasm's raw exports (its allocator, closures and
+# tables) as what init() resolves to, as if they were API: that type is made opaque, and the
+# default export is declared under the name the docs use.
+HIDE_WASM_INTERNALS := const fs = require("fs"), file = "pkg/tim_tags.d.ts", text = fs.readFileSync(file, "utf8"); 	const output = /export interface InitOutput \{[^}]*\}/, init = /export default function __wbg_init ?\(/; 	if (!output.test(text) || !init.test(text)) throw new Error(file + ": InitOutput or __wbg_init is not where it was"); 	fs.writeFileSync(file, text.replace(output, "/** What init() and initSync() resolve to once the wasm is loaded: nothing in it is API. */\nexport type InitOutput = object;").replace(init, "export default function init("))
 pkg/tim_tags.js: $(WORKER_SOURCES) | tools node_modules/.installed
 	wasm-pack build --release --target web --out-dir pkg --out-name tim_tags -- --features browser
 	node -e '$(ADD_PKG_EXPORTS)'
+	node -e '$(HIDE_WASM_INTERNALS)'
 	cp docs/npm-readme.md pkg/README.md
 
 # The manifest step alone, on the pkg/package.json there is.

@@ -27,3 +27,9 @@ test('the public declarations hold no `any`', async () => {
   const code = publicPart.replace(/\/\*[\s\S]*?\*\//g, '');
   assert.doesNotMatch(code, /\bany\b/);
 });
+
+test('the declarations show nothing of the wasm\'s internals as API', async () => {
+  const declarations = (await readFile(join(root, 'pkg/tim_tags.d.ts'), 'utf8')).replace(/\/\*[\s\S]*?\*\//g, '');
+  assert.doesNotMatch(declarations, /__wbindgen|__wbg_|wasm_bindgen__|__externref|\bany\b/);
+  assert.match(declarations, /export default function init\(/);
+});
