@@ -127,8 +127,10 @@ pkg: www/pkg/tim_tags.js
 # package's entry, its types and its wasm file by name. The license files it copies are added
 # to `files`, so that the tarball carries them. Its `sideEffects` names a snippets
 # folder the package does not have: only entries naming files it has are kept. `repository`
-# is the checkout's `origin` remote when that is a web address (credentials left out), so a
+# (and `homepage`, its README) is the checkout's `origin` remote when that is a web address
+# (credentials left out); the description is the package's, not the whole project's. So a
 # package built from a clone of the published repository says where its source is.
+PKG_DESCRIPTION := "Look up and change the user tags of a Tencent Cloud Chat app from a web admin panel, in the browser, through the tim-tags edge Worker, which holds the secret key."
 PKG_EXPORTS := {".":{"types":"./tim_tags.d.ts","default":"./tim_tags.js"},"./tim_tags_bg.wasm":"./tim_tags_bg.wasm","./package.json":"./package.json"}
 ADD_PKG_EXPORTS := const fs = require("fs"), file = "pkg/package.json", manifest = JSON.parse(fs.readFileSync(file)); \
 	manifest.exports = $(PKG_EXPORTS); \
@@ -136,12 +138,17 @@ ADD_PKG_EXPORTS := const fs = require("fs"), file = "pkg/package.json", manifest
 	if (!manifest.sideEffects.length) delete manifest.sideEffects; \
 	for (const license of fs.readdirSync("pkg").filter((name) => /^LICEN[CS]E/.test(name))) if (!(manifest.files ||= []).includes(license)) manifest.files.push(license); \
 	let origin = ""; try { origin = require("child_process").execSync("git remote get-url origin", { stdio: ["ignore", "pipe", "ignore"] }).toString().trim(); } catch {} \
-	if (/^https:\/\//.test(origin)) manifest.repository = { type: "git", url: "git+" + origin.replace(/\/\/[^@/]*@/, "//") }; \
+	const web = origin.replace(/\/\/[^@/]*@/, "//"); \
+	if (/^https:\/\//.test(web)) Object.assign(manifest, { repository: { type: "git", url: "git+" + web }, homepage: web.replace(/\.git$$/, "") + "\#readme" }); \
+	manifest.description = $(PKG_DESCRIPTION); \
 	fs.writeFileSync(file, JSON.stringify(manifest, null, 2) + "\n")
 # The declarations wasm-pack writes list the wasm's raw exports (its allocator, closures and
 # tables) as what init() resolves to, as if they were API: that type is made opaque, and the
 # default export is declared under the name the docs use.
-HIDE_WASM_INTERNALS := const fs = require("fs"), file = "pkg/tim_tags.d.ts", text = fs.readFileSync(file, "utf8"); 	const output = /export interface InitOutput \{[^}]*\}/, init = /export default function __wbg_init ?\(/; 	if (!output.test(text) || !init.test(text)) throw new Error(file + ": InitOutput or __wbg_init is not where it was"); 	fs.writeFileSync(file, text.replace(output, "/** What init() and initSync() resolve to once the wasm is loaded: nothing in it is API. */\nexport type InitOutput = object;").replace(init, "export default function init("))
+HIDE_WASM_INTERNALS := const fs = require("fs"), file = "pkg/tim_tags.d.ts", text = fs.readFileSync(file, "utf8"); \
+	const output = /export interface InitOutput \{[^}]*\}/, init = /export default function __wbg_init ?\(/; \
+	if (!output.test(text) || !init.test(text)) throw new Error(file + ": InitOutput or __wbg_init is not where it was"); \
+	fs.writeFileSync(file, text.replace(output, "/** What init() and initSync() resolve to once the wasm is loaded: nothing in it is API. */\nexport type InitOutput = object;").replace(init, "export default function init("))
 pkg/tim_tags.js: $(WORKER_SOURCES) | tools node_modules/.installed
 	wasm-pack build --release --target web --out-dir pkg --out-name tim_tags -- --features browser
 	node -e '$(ADD_PKG_EXPORTS)'

@@ -52,6 +52,7 @@ const query = (token) => `?endpoint=http://127.0.0.1:${WORKER_PORT}&token=${toke
 test('the manifest says what the package does and where its entry, types and wasm are', async () => {
   const manifest = JSON.parse(await readFile(join(root, 'pkg/package.json'), 'utf8'));
   assert.match(manifest.description, /look up and change the user tags/i);
+  assert.doesNotMatch(manifest.description, /emulator/, 'the description is the whole project\'s, not the package\'s');
   assert.equal(manifest.types, 'tim_tags.d.ts');
   assert.ok(manifest.keywords.includes('tencent-cloud-chat'), JSON.stringify(manifest.keywords));
   assert.deepEqual(manifest.exports['.'], { types: './tim_tags.d.ts', default: './tim_tags.js' });
@@ -77,6 +78,7 @@ test('the manifest names no file the package lacks, and its source when built fr
     execFileSync('make', ['-s', 'pkg-manifest'], { cwd: clone, stdio: 'ignore' });
     const made = JSON.parse(await readFile(join(clone, 'pkg/package.json'), 'utf8'));
     assert.deepEqual(made.repository, { type: 'git', url: 'git+https://git.example.com/team/tim-tags.git' });
+    assert.equal(made.homepage, 'https://git.example.com/team/tim-tags#readme');
     assert.equal(made.sideEffects, undefined);
     assert.ok(made.exports['.']);
   } finally {
