@@ -108,8 +108,9 @@ WRITE_TOKEN_LINE = printf 'PANEL_WRITE_TOKENS=dev-writer:%s\n' "$$($(call RANDOM
 ## worker: the Worker, built into build/
 worker: build/index.js
 
-# The Worker is built for speed (opt-level 3: about 5% more calls per second in make bench, and
-# no larger gzipped than at opt-level z); the browser package stays at z. worker-build keeps
+# The Worker is built for speed: at opt-level z it would be 12 KB (9%) smaller gzipped, but its
+# runtime would spend 12% more CPU a get and 7.5% more an add (BENCHMARKS.md); the browser
+# package stays at z. worker-build keeps
 # the wasm name section, which nothing needs at run time: wasm-opt strips it.
 WORKER_BUILD = CARGO_PROFILE_RELEASE_OPT_LEVEL=3 \
 	WASM_BINDGEN_BIN=$$(command -v wasm-bindgen) WASM_OPT_BIN=$(CURDIR)/node_modules/.bin/wasm-opt \

@@ -8,8 +8,8 @@
 import { runUndo } from './change.js';
 import { toCsv } from './csv.js';
 import { $, download, make } from './dom.js';
-import { mayWrite, needsToken, readChange, readHistory, saveToken } from './service.js';
-import { signIn } from './signin.js';
+import { mayWrite, readChange, readHistory, saveToken } from './service.js';
+import { needsToken, signIn } from './signin.js';
 import { state } from './state.js';
 import { accountOutcome, changeOutcome, changeTitle, explain, number, plural, when } from './wording.js';
 
@@ -231,8 +231,8 @@ async function list(query) {
 }
 
 /** The History view was shown: it lists the history with the filters typed (it needs a token, or Access). */
-export function openHistory() {
-  if (needsToken(token())) {
+export async function openHistory() {
+  if (await needsToken(token())) {
     showHistoryError('Enter the panel token above to read the history.');
     return;
   }
@@ -240,9 +240,9 @@ export function openHistory() {
 }
 
 /** Lists the history with the filters typed, once they make sense; saying which to fix otherwise. */
-export function applyFilters(event) {
+export async function applyFilters(event) {
   event?.preventDefault();
-  if (needsToken(token())) {
+  if (await needsToken(token())) {
     showHistoryError('Enter the panel token above to read the history.');
     $('token').focus();
     return;
@@ -296,7 +296,7 @@ function historyCsv(changes) {
 
 /** Saves every change the filters applied match (all pages, not only those listed) as history.csv. */
 export async function exportHistory() {
-  if (needsToken(token())) return showHistoryError('Enter the panel token above to read the history.');
+  if (await needsToken(token())) return showHistoryError('Enter the panel token above to read the history.');
   const { query } = state.history;
   // aria-disabled rather than disabled: a disabled button loses the focus.
   if ($('history-export').getAttribute('aria-disabled') === 'true') return;

@@ -2,8 +2,8 @@
 // a cancel of their own, and the accounts a change made read again.
 import { ACCOUNT_HEADERS, accountsFromCsv } from './csv.js';
 import { $, readCsv, setStatus, showError } from './dom.js';
-import { needsToken, readTags, saveToken } from './service.js';
-import { signIn } from './signin.js';
+import { readTags, saveToken } from './service.js';
+import { needsToken, signIn } from './signin.js';
 import { state } from './state.js';
 import { mergeResults, showResults } from './table.js';
 import { explain, foundTags, number, plural, waitingNote } from './wording.js';
@@ -90,7 +90,7 @@ export async function lookUp(event) {
   const token = $('token').value.trim();
   const accounts = currentAccounts();
   showError('');
-  if (needsToken(token)) return showError('Enter the panel token.'), $('token').focus();
+  if (await needsToken(token)) return showError('Enter the panel token.'), $('token').focus();
   if (!accounts.length) return showError('Enter at least one account.'), $('accounts').focus();
   saveToken(token);
   // A read still running would merge its older answer into this one's.

@@ -13,8 +13,8 @@ import {
   prepareUndo, resetFilters, showMoreAccounts, showUndoCount,
 } from './history.js';
 import { accountsEdited, cancelLookup, loadFile, lookUp } from './lookup.js';
-import { needsToken, saveToken, savedToken } from './service.js';
-import { signIn, signInAsTyped, signOut } from './signin.js';
+import { saveToken, savedToken } from './service.js';
+import { needsToken, signIn, signInAsTyped, signOut } from './signin.js';
 import { state } from './state.js';
 import {
   clearTagFilter, copyShown, exportShown, filterBy, filterByTag, pickRow, pickShown, refilter, selectedAccounts, turnPage,
@@ -37,7 +37,7 @@ function clickRow({ target }) {
 async function submitToken(event) {
   event.preventDefault();
   const token = $('token').value.trim();
-  if (needsToken(token)) return;
+  if (await needsToken(token)) return;
   saveToken(token);
   if (state.view === 'history') return openHistory();
   if (state.loaded || $('accounts').value.trim()) return $('lookup').requestSubmit();
@@ -52,6 +52,7 @@ async function submitToken(event) {
 function wireViews() {
   $('signin').addEventListener('submit', submitToken);
   $('token').addEventListener('change', () => {
+    saveToken($('token').value.trim());
     signOut();
     // A token cleared: behind Cloudflare Access, the person is still signed in without one.
     if (!$('token').value.trim()) signInAsTyped();

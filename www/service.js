@@ -20,34 +20,46 @@ export const mayWrite = () => state.who?.scopes.includes('write') ?? false;
 /** Whether a session is known and its token may only read: the panel offers it no change. */
 export const mayOnlyRead = () => state.who !== null && !mayWrite();
 
-/** Whether the Worker admitted the caller with no token (behind Cloudflare Access). */
-export const admittedWithoutToken = () => state.who !== null && state.whoToken === '';
-
-/** Whether a call with `token` would surely be refused: none given, and none needed is not known. */
-export const needsToken = (token) => !token && !admittedWithoutToken();
+/** Whether Cloudflare Access admitted the caller, rather than the token (none, or one that admits no one). */
+export const admittedByAccess = () => state.who?.admitted_by === 'access';
 
 /** `options` with the token it has, or none at all: an empty field sends no Authorization. */
 const withToken = (options) => ({ ...options, token: options.token || undefined });
 
+/** Forgets the session, and the one being asked: its answer, when it comes, is not kept. */
 export function forgetSession() {
   state.who = null;
   state.whoToken = null;
+  state.asking = null;
 }
 
 /**
- * The session of `token`, asked of the Worker unless it is the one known already. `onChange`
- * runs as the old session is forgotten and as the new one is known, so nothing on screen keeps
- * offering what the old token might.
+ * The session of `token`, asked of the Worker unless it is the one known already or being
+ * asked. `onChange` runs as the old session is forgotten and as the new one is known, so
+ * nothing on screen keeps offering what the old token might. Only the session asked last is
+ * kept: an answer for a token asked before it never replaces it.
  */
-export async function ensureSession(token, onChange) {
-  if (state.who && state.whoToken === token) return state.who;
-  await ready;
+export function ensureSession(token, onChange) {
+  if (state.who && state.whoToken === token) return Promise.resolve(state.who);
+  if (state.asking?.token === token) return state.asking.promise;
   forgetSession();
   onChange();
-  state.who = await session(withToken({ token }));
-  state.whoToken = token;
-  onChange();
-  return state.who;
+  const promise = ready.then(() => session(withToken({ token }))).then(
+    (who) => {
+      if (state.asking?.promise !== promise) return who;
+      state.asking = null;
+      state.who = who;
+      state.whoToken = token;
+      onChange();
+      return who;
+    },
+    (error) => {
+      if (state.asking?.promise === promise) state.asking = null;
+      throw error;
+    },
+  );
+  state.asking = { token, promise };
+  return promise;
 }
 
 /** The tags of `accounts`, read with `options` (token, signal, onProgress) on the session's tag API. */

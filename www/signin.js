@@ -1,6 +1,6 @@
 // The line that says who is signed in, and the write tools that the session allows.
 import { $, make, showError } from './dom.js';
-import { admittedWithoutToken, ensureSession, forgetSession, mayWrite } from './service.js';
+import { admittedByAccess, ensureSession, forgetSession, mayWrite } from './service.js';
 import { state } from './state.js';
 import { render } from './table.js';
 import { explain } from './wording.js';
@@ -11,7 +11,8 @@ export function showSession() {
   line.replaceChildren();
   if (state.who) {
     const may = mayWrite() ? 'may read and change tags' : 'may read tags';
-    const through = admittedWithoutToken() ? ' through Cloudflare Access' : '';
+    // Behind Access, a token that admits no one is passed over: say so, or it would seem used.
+    const through = !admittedByAccess() ? '' : state.whoToken ? ' through Cloudflare Access (the token typed was not accepted)' : ' through Cloudflare Access';
     line.append('Signed in as ', make('strong', { textContent: state.who.caller }), `${through}: ${may} · tag API ${state.who.api}`);
   }
   $('edit-tools').hidden = !mayWrite();
@@ -39,5 +40,20 @@ export async function signInAsTyped() {
     await signIn(token);
   } catch (error) {
     if (token || error.code !== 80401) showError(explain(error));
+  }
+}
+
+/**
+ * Whether a call needs a token typed first: none is, and the Worker admits no one without one
+ * (behind Cloudflare Access it admits the person). Waits for a session already being asked.
+ * Any other failure is left for the call itself to report.
+ */
+export async function needsToken(token) {
+  if (token) return false;
+  try {
+    await signIn('');
+    return false;
+  } catch (error) {
+    return error.code === 80401;
   }
 }

@@ -22,9 +22,11 @@ export const state = {
   changing: null,
   /** The CSV file loaded last, `{ name, accounts }`, until the box is edited: its accounts were read as CSV (lookup.js). */
   loaded: null,
-  /** Who the Worker says the caller is: `{ caller, scopes, api, calls_per_second }`, for `whoToken` (service.js). */
+  /** Who the Worker says the caller is: `{ caller, scopes, api, calls_per_second, admitted_by }`, for `whoToken` (service.js). */
   who: null,
   whoToken: null,
+  /** The session asked of the Worker and not answered yet, `{ token, promise }`: only its answer is kept (service.js). */
+  asking: null,
   /** The change being confirmed: `{ op, entries, source }` (change.js). */
   change: null,
   /** The view shown: 'tags' or 'history' (views.js). */

@@ -1,6 +1,6 @@
 // What the panel says: numbers as people read them, the size of a change, and plain words for
 // what went wrong.
-import { mayOnlyRead } from './service.js';
+import { admittedByAccess, mayOnlyRead } from './service.js';
 
 /** The vendor's code for an account that does not exist: no fault, so it is told apart from one. */
 const NO_SUCH_ACCOUNT = 70107;
@@ -25,8 +25,8 @@ export function explain(error) {
     case 80502: return `Could not reach the tags service: ${info}`;
     case 80504: return 'The chat service did not answer in time. Try again.';
     case 90001: return `Check the input: ${info}`;
-    // The caller's own limit, per token, rather than the chat service's.
-    case 80429: return 'Too many calls with this token in the last minute; wait a moment and try again.';
+    // The caller's own limit (per token or Access identity), rather than the chat service's.
+    case 80429: return 'Too many calls under your name in the last minute; wait a moment and try again.';
     case undefined: return `Something went wrong: ${error.message ?? error}`;
   }
   return error.action === 'wait'
@@ -40,6 +40,7 @@ export function explain(error) {
  * was refused), no write was made, so it is the origin.
  */
 function forbidden() {
+  if (mayOnlyRead() && admittedByAccess()) return 'You may only read tags. Ask whoever runs this panel to let you change them.';
   return mayOnlyRead()
     ? 'This token may only read tags. Ask whoever runs this panel for a write token to change them.'
     : 'This page is not allowed to call the tags service (its origin is not on the allow-list).';

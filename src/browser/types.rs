@@ -119,6 +119,11 @@ export interface Session {
   api: TagApi;
   /** The calls per second the app may make on each vendor path, shared by every admin. */
   calls_per_second: number;
+  /**
+   * How the Worker admitted the caller: by the panel token sent, or by Cloudflare Access (no
+   * token was sent, or the one sent admits no one and Access let the person through).
+   */
+  admitted_by: 'token' | 'access';
 }
 
 /** How the functions call the edge Worker. */

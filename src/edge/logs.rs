@@ -139,6 +139,9 @@ pub struct Session<'a> {
     pub api: &'static str,
     /// The calls per second the app may make on each vendor path (`TIM_CALLS_PER_SECOND`).
     pub calls_per_second: u32,
+    /// `"token"` or `"access"`: how the caller was admitted. Behind Access, a panel token that
+    /// admits no one is passed over for the Access identity; this says which one answered.
+    pub admitted_by: &'static str,
 }
 
 impl<'a> Session<'a> {
@@ -149,6 +152,7 @@ impl<'a> Session<'a> {
             scopes: caller.scope.names(),
             api: api.name(),
             calls_per_second,
+            admitted_by: if caller.by_access { "access" } else { "token" },
         }
     }
 
@@ -268,11 +272,15 @@ mod tests {
     fn a_session_says_who_what_and_which_generation() {
         assert_eq!(
             Session::new(&caller(Scope::Read), TagApi::AllMemberPush, 100).to_json(),
-            r#"{"caller":"ops@example.com","scopes":["read"],"api":"all_member_push","calls_per_second":100}"#
+            r#"{"caller":"ops@example.com","scopes":["read"],"api":"all_member_push","calls_per_second":100,"admitted_by":"access"}"#
         );
+        let by_token = Caller {
+            by_access: false,
+            ..caller(Scope::Write)
+        };
         assert_eq!(
-            Session::new(&caller(Scope::Write), TagApi::Timpush, 50).to_json(),
-            r#"{"caller":"ops@example.com","scopes":["read","write"],"api":"timpush","calls_per_second":50}"#
+            Session::new(&by_token, TagApi::Timpush, 50).to_json(),
+            r#"{"caller":"ops@example.com","scopes":["read","write"],"api":"timpush","calls_per_second":50,"admitted_by":"token"}"#
         );
     }
 }

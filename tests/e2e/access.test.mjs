@@ -15,12 +15,17 @@ const seed = JSON.parse(await readFile(join(root, 'src/emulator/demo-tags.json')
 const PORT = 8804;
 const PANEL = `http://127.0.0.1:${PORT}/`;
 let keySet, emulator, dev, browser, page;
+/** Every request of the page that carried an Authorization header, by path. */
+let authorized = [];
 
 before(async () => {
   keySet = await startKeySet();
   emulator = await startEmulator();
   dev = await startDev(emulator, PORT, keySet.settings({ ACCESS_WRITERS: 'lead@example.com' }), { tokens: false });
   ({ browser, page } = await panelPage());
+  page.on('request', (request) => {
+    if (request.headers().authorization !== undefined) authorized.push(new URL(request.url()).pathname);
+  });
 });
 
 after(async () => {
@@ -30,14 +35,17 @@ after(async () => {
   await keySet?.stop();
 });
 
-/** Opens the panel as the person `email`, let through by Access. */
+/** Opens the panel as the person `email`, let through by Access, and waits for its session. */
 async function openAs(email) {
   await page.setExtraHTTPHeaders({ 'Cf-Access-Jwt-Assertion': jwt({ claims: { email } }) });
   await page.goto(PANEL);
   await page.waitForFunction(() => document.getElementById('session').textContent !== '');
 }
 
+const chips = () => page.$$eval('#rows .chip', (all) => all.map((c) => c.textContent));
+
 test('with no token, a writer let through by Access is signed in, looks tags up and changes them', async () => {
+  authorized = [];
   await openAs('lead@example.com');
   assert.equal(await page.textContent('#session'), 'Signed in as lead@example.com through Cloudflare Access: may read and change tags · tag API all_member_push');
   assert.equal(await page.inputValue('#token'), '');
@@ -45,7 +53,7 @@ test('with no token, a writer let through by Access is signed in, looks tags up 
   await page.click('#submit');
   await page.waitForFunction(() => document.getElementById('rows').rows.length === 1);
   assert.equal(await page.textContent('#error'), '');
-  assert.deepEqual(await page.$$eval('#rows .chip', (chips) => chips.map((c) => c.textContent)), seed.xiaojun);
+  assert.deepEqual(await chips(), seed.xiaojun);
   assert.ok(await page.isVisible('#edit-tools'), 'a writer is offered no change');
   await page.screenshot({ path: join(screenshots, 'access-lookup.png'), fullPage: true });
   await audit(page, 'the panel behind Access');
@@ -62,7 +70,19 @@ test('with no token, a writer let through by Access is signed in, looks tags up 
   await page.click('#tab-history');
   await page.waitForSelector('#history-rows tr');
   assert.match(await page.textContent('#history-rows tr'), /lead@example\.com/);
-  assert.doesNotMatch(await page.textContent('#history-error'), /token/i);
+  assert.equal(await page.textContent('#history-error'), '');
+  assert.deepEqual(authorized, [], 'a call carried an Authorization header with the token field empty');
+  await page.click('#tab-tags');
+});
+
+test('a lookup asked for before the session has answered waits for it, and needs no token', async () => {
+  await page.setExtraHTTPHeaders({ 'Cf-Access-Jwt-Assertion': jwt({ claims: { email: 'lead@example.com' } }) });
+  await page.goto(PANEL);
+  await page.fill('#accounts', 'alice');
+  await page.click('#submit');
+  await page.waitForFunction(() => document.getElementById('rows').rows.length === 1);
+  assert.equal(await page.textContent('#error'), '');
+  assert.deepEqual(await chips(), seed.alice);
 });
 
 test('a reader let through by Access reads with no token and is offered no change', async () => {
@@ -74,12 +94,33 @@ test('a reader let through by Access reads with no token and is offered no chang
   assert.ok(!(await page.isVisible('#edit-tools')), 'a reader is offered changes');
 });
 
-test('with no Access token and no panel token, the panel asks for a token and names no other error', async () => {
+test('a token typed that admits no one is said not to be used; cleared, it is forgotten, even across a reload', async () => {
+  await openAs('lead@example.com');
+  await page.fill('#token', 'not-a-token-of-this-worker-0123');
+  await page.dispatchEvent('#token', 'change');
+  await page.press('#token', 'Enter');
+  await page.waitForFunction(() => document.getElementById('session').textContent.includes('not accepted'));
+  assert.equal(await page.textContent('#session'), 'Signed in as lead@example.com through Cloudflare Access (the token typed was not accepted): may read and change tags · tag API all_member_push');
+  await page.fill('#token', '');
+  await page.dispatchEvent('#token', 'change');
+  await page.waitForFunction(() => document.getElementById('session').textContent.endsWith('tag API all_member_push')
+    && !document.getElementById('session').textContent.includes('not accepted'));
+  await page.reload();
+  await page.waitForFunction(() => document.getElementById('session').textContent !== '');
+  assert.equal(await page.inputValue('#token'), '', 'the cleared token came back after a reload');
+  assert.equal(await page.textContent('#session'), 'Signed in as lead@example.com through Cloudflare Access: may read and change tags · tag API all_member_push');
+});
+
+test('with no Access token and no panel token, the panel shows nothing at first, then asks for a token', async () => {
   await page.setExtraHTTPHeaders({});
+  const refused = page.waitForResponse((response) => new URL(response.url()).pathname === '/session');
   await page.goto(PANEL);
+  assert.equal((await refused).status(), 401);
+  await page.evaluate(() => new Promise((resolve) => setTimeout(resolve, 100)));
+  assert.equal(await page.textContent('#error'), '', 'the refusal of a session asked without a token was shown');
+  assert.equal(await page.textContent('#session'), '');
   await page.fill('#accounts', 'xiaojun');
   await page.click('#submit');
   await page.waitForFunction(() => document.getElementById('error').textContent !== '');
-  assert.equal(await page.textContent('#session'), '');
   assert.equal(await page.textContent('#error'), 'Enter the panel token.');
 });

@@ -1,5 +1,6 @@
-// The README's deploy walk-through on a clean copy of the repository (its tracked files only,
-// no build output and no node_modules), as far as it goes without a Cloudflare account: the
+// The README's deploy walk-through on a clean copy of the repository (what a clone of this
+// working tree would hold: no build output, no node_modules), as far as it goes without a
+// Cloudflare account: the
 // app's settings put in wrangler.toml (step 3), the database id (step 4), then
 // `wrangler deploy --dry-run` (step 7), which must build the Worker and the panel's package
 // and bundle the panel with everything it loads.
@@ -13,11 +14,14 @@ import { promisify } from 'node:util';
 import { root } from './chromium.mjs';
 
 const run = promisify(execFile);
+/** Each step's longest: a cold npm cache and a first build of the crate fit well within it. */
+const STEP_TIMEOUT_MS = 600_000;
 let clone, output;
 
 /** What `git clone` of this working tree would hold: tracked files, and new ones not ignored. */
 async function cleanCopy() {
   const dir = await mkdtemp(join(tmpdir(), 'tim-tags-deploy-'));
+  clone = dir;
   const { stdout } = await run('git', ['ls-files', '-z', '--cached', '--others', '--exclude-standard'], { cwd: root, maxBuffer: 1 << 26 });
   for (const file of stdout.split('\0').filter(Boolean)) {
     if (!(await stat(join(root, file)).catch(() => null))) continue; // deleted, not yet committed
@@ -35,7 +39,7 @@ function setVar(toml, name, value) {
 }
 
 before(async () => {
-  clone = await cleanCopy();
+  await cleanCopy();
   const tomlPath = join(clone, 'wrangler.toml');
   let toml = await readFile(tomlPath, 'utf8');
   for (const [name, value] of Object.entries({
@@ -44,12 +48,13 @@ before(async () => {
   })) toml = setVar(toml, name, value);
   await writeFile(tomlPath, toml);
   // The clone's own modules: npm ci never touches another checkout's. The crates' builds are
-  // shared with this checkout's target/, so that only the changed crate is compiled again.
+  // shared with this checkout's target/, so that the dependencies are not compiled again; the
+  // crate itself is, from the copy (the same sources).
   const env = { ...process.env, CARGO_TARGET_DIR: join(root, 'target') };
-  await run('make', ['--no-print-directory', 'node_modules/.installed'], { cwd: clone, env });
+  await run('make', ['--no-print-directory', 'node_modules/.installed'], { cwd: clone, env, timeout: STEP_TIMEOUT_MS });
   const wrangler = join(clone, 'node_modules/.bin/wrangler');
   const done = await run(wrangler, ['deploy', '--dry-run', '--outdir', join(clone, 'dist')], {
-    cwd: clone, env: { ...env, WRANGLER_SEND_METRICS: 'false', CI: '1' }, maxBuffer: 1 << 26,
+    cwd: clone, env: { ...env, WRANGLER_SEND_METRICS: 'false', CI: '1' }, maxBuffer: 1 << 26, timeout: STEP_TIMEOUT_MS,
   });
   output = done.stdout + done.stderr;
 });
@@ -74,6 +79,8 @@ test('the panel is uploaded with its package and every file it loads', async () 
   const entries = await readdir(www, { recursive: true });
   const read = Number(output.match(/Read (\d+) files? from the assets directory/)?.[1]);
   assert.equal(read, entries.length, `wrangler read ${read} entries of www/, which holds ${entries.length} after the build`);
+  // What wrangler reads it uploads, but for what an ignore file names: there is none to apply.
+  assert.ok(!entries.includes('.assetsignore'), 'www/.assetsignore would leave files out: apply it here');
   // Everything index.html loads, and everything that loads in turn, is there.
   const wanted = ['index.html'];
   for (let i = 0; i < wanted.length; i++) {
@@ -81,7 +88,7 @@ test('the panel is uploaded with its package and every file it loads', async () 
     const text = await readFile(join(www, file), 'utf8').catch(() => assert.fail(`www/${file} is not uploaded`));
     const references = [
       ...text.matchAll(/(?:src|href)="\.?\/?([\w./-]+\.(?:js|css))"/g),
-      ...text.matchAll(/from '\.\/([\w./-]+)'/g),
+      ...text.matchAll(/(?:from|import)\s*\(?\s*['"]\.\/([\w./-]+)['"]/g),
       ...text.matchAll(/new URL\('([\w./-]+\.wasm)', import\.meta\.url\)/g),
     ].map((m) => join(dirname(file), m[1]));
     for (const reference of references) if (!wanted.includes(reference)) wanted.push(reference);

@@ -95,7 +95,7 @@ test('make dev TIM_TAG_API=timpush runs the current generation', { timeout: 240_
   await withMakeDev(['TIM_TAG_API=timpush'], async ({ dev, reader, writer, send }) => {
     assert.match(dev.output.stdout, /tag API +timpush/);
     const session = await fetch(`http://127.0.0.1:${DEV_PORT}/session`, { headers: { Authorization: `Bearer ${writer}` } }).then((r) => r.json());
-    assert.deepEqual(session, { caller: 'dev-writer', scopes: ['read', 'write'], api: 'timpush', calls_per_second: 100 });
+    assert.deepEqual(session, { caller: 'dev-writer', scopes: ['read', 'write'], api: 'timpush', calls_per_second: 100, admitted_by: 'token' });
     const add = await send(PATHS.timpush.add, writer, { UserTags: [{ To_Account: 'alice', Tags: ['made-in-dev'] }, { To_Account: 'stranger', Tags: ['x'] }] });
     assert.deepEqual(add.json.ErrorList, [{ To_Account: 'stranger', ErrorCode: 70107, ErrorInfo: 'account does not exist' }]);
     const get = await send(PATHS.timpush.get, reader, { To_Account: ['alice'] });

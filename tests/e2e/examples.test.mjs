@@ -16,6 +16,9 @@ import { launch, root, screenshots, serveFiles } from './chromium.mjs';
 
 const run = promisify(execFile);
 
+/** The local Worker's port: no other test file uses it. */
+const WORKER_PORT = 8805;
+
 /** The endpoint the examples show, which the runs point at the local Worker instead. */
 const SHOWN_ENDPOINT = 'https://tags.example.workers.dev';
 
@@ -34,10 +37,13 @@ async function codeBlocks(languages) {
   for (const file of files) {
     const lines = (await readFile(join(root, file), 'utf8')).split('\n');
     for (let i = 0; i < lines.length; i++) {
-      const open = lines[i].match(/^```(\w+)\s*$/);
+      // A fence may be indented, in a list item; its code is taken with the indent removed.
+      const open = lines[i].match(/^(\s*)```(\w*)\s*$/);
       if (!open) continue;
-      const end = lines.indexOf('```', i + 1);
-      if (languages.includes(open[1])) blocks.push({ file, line: i + 1, language: open[1], code: lines.slice(i + 1, end).join('\n') });
+      const end = lines.findIndex((line, j) => j > i && /^\s*```\s*$/.test(line));
+      assert.ok(end > i, `${file}:${i + 1}: a code block is never closed`);
+      const code = lines.slice(i + 1, end).map((line) => line.slice(open[1].length)).join('\n');
+      if (languages.includes(open[2])) blocks.push({ file, line: i + 1, language: open[2], code });
       i = end;
     }
   }
@@ -47,9 +53,9 @@ async function codeBlocks(languages) {
 /** The module scripts of an HTML block, as JavaScript. */
 const moduleScripts = (html) => [...html.matchAll(/<script type="module">([\s\S]*?)<\/script>/g)].map((m) => m[1]);
 
-/** A fragment that calls the package without importing it uses the imports shown above it. */
-const IMPORTS = "import init, { getTags, addTags, removeTags, clearTags, session, history, change, undo, TimError } from 'tim-tags';\n";
-const asModule = (code) => (/^\s*import /m.test(code) ? code : `${IMPORTS}${code}`);
+/** A fragment that calls the package without importing it uses the imports the README shows. */
+const IMPORTS = (await readFile(join(root, 'README.md'), 'utf8')).match(/^import init, \{[^}]*\} from 'tim-tags';$/m)[0];
+const asModule = (code) => (/^\s*import /m.test(code) ? code : `${IMPORTS}\n${code}`);
 const label = (block) => `${block.file}:${block.line}`;
 
 let app, emulator, worker, site, viteSite, browser;
@@ -184,11 +190,11 @@ test('every complete example of the docs runs, from a plain page and from a Vite
   // Both servers are up before the Worker starts, so that it allows their origins.
   site = await serveFiles(app);
   const viteDir = join(app, 'dist');
-  const names = await writeApp(examples, 'http://127.0.0.1:8797');
+  const names = await writeApp(examples, `http://127.0.0.1:${WORKER_PORT}`);
   const input = Object.fromEntries(names.map((name) => [name, join(app, `${name}-vite.html`)]));
   await build({ root: app, logLevel: 'warn', build: { outDir: viteDir, target: 'es2022', rollupOptions: { input } } });
   viteSite = await serveFiles(viteDir);
-  worker = await startWorker(bindingsFor(emulator, { ALLOWED_ORIGINS: `${site.origin},${viteSite.origin}` }), { port: 8797 });
+  worker = await startWorker(bindingsFor(emulator, { ALLOWED_ORIGINS: `${site.origin},${viteSite.origin}` }), { port: WORKER_PORT });
   browser = await launch();
 
   for (const [i, block] of examples.entries()) {

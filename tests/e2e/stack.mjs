@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { execFile, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -41,7 +41,8 @@ async function migrate(state) {
  */
 export async function startDev(emulator, port, vars = {}, { tokens = true } = {}) {
   // As `make dev` does with .dev.vars: wrangler treats these as secrets and never prints them.
-  const envFile = join(await mkdtemp(join(tmpdir(), 'tim-tags-dev-')), '.env');
+  const envDir = await mkdtemp(join(tmpdir(), 'tim-tags-dev-'));
+  const envFile = join(envDir, '.env');
   const panelTokens = tokens ? `PANEL_TOKENS=${TOKEN}\nPANEL_WRITE_TOKENS=ops:${WRITE_TOKEN}\n` : '';
   await writeFile(envFile, `TIM_SECRET_KEY=${KEY}\n${panelTokens}`);
   const state = await mkdtemp(join(tmpdir(), 'tim-tags-state-'));
@@ -62,6 +63,7 @@ export async function startDev(emulator, port, vars = {}, { tokens = true } = {}
         child.kill('SIGINT');
         await once(child, 'exit');
       }
+      for (const dir of [envDir, state]) await rm(dir, { recursive: true, force: true });
     },
   };
 }

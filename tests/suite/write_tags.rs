@@ -327,14 +327,14 @@ async fn session_says_who_the_caller_is() {
         .or_fail("session rejected");
     assert_eq!(
         read(reader),
-        json!({ "caller": "token-1", "scopes": ["read"], "api": "all_member_push", "calls_per_second": 100 })
+        json!({ "caller": "token-1", "scopes": ["read"], "api": "all_member_push", "calls_per_second": 100, "admitted_by": "token" })
     );
     let writer = session(Some(writer("timpush", &[]).unchecked_into()))
         .await
         .or_fail("session rejected");
     assert_eq!(
         read(writer),
-        json!({ "caller": "ops", "scopes": ["read", "write"], "api": "all_member_push", "calls_per_second": 100 })
+        json!({ "caller": "ops", "scopes": ["read", "write"], "api": "all_member_push", "calls_per_second": 100, "admitted_by": "token" })
     );
     let nobody = session(Some(
         options(&[("token", "wrong-token-0123456789".into())]).unchecked_into(),

@@ -46,8 +46,8 @@ describe('Cloudflare Access', () => {
       assert.equal(answer.status, 200, answer.text);
       return answer.json;
     };
-    assert.deepEqual(await session('ops@example.com'), { caller: 'ops@example.com', scopes: ['read'], api: 'all_member_push', calls_per_second: 100 });
-    assert.deepEqual(await session('lead@example.com'), { caller: 'lead@example.com', scopes: ['read', 'write'], api: 'all_member_push', calls_per_second: 100 });
+    assert.deepEqual(await session('ops@example.com'), { caller: 'ops@example.com', scopes: ['read'], api: 'all_member_push', calls_per_second: 100, admitted_by: 'access' });
+    assert.deepEqual(await session('lead@example.com'), { caller: 'lead@example.com', scopes: ['read', 'write'], api: 'all_member_push', calls_per_second: 100, admitted_by: 'access' });
     assert.deepEqual((await session('anyone@ops.example.com')).scopes, ['read', 'write']);
     const add = (email) => worker.send(PATHS.all_member_push.add, {
       token: null,
@@ -66,7 +66,7 @@ describe('Cloudflare Access', () => {
     const token = jwt({ claims: { email: undefined, sub: 'lead@example.com' } });
     const session = await worker.send('/session', { method: 'GET', token: null, headers: { 'Cf-Access-Jwt-Assertion': token } });
     assert.equal(session.status, 200, session.text);
-    assert.deepEqual(session.json, { caller: 'sub:lead@example.com', scopes: ['read'], api: 'all_member_push', calls_per_second: 100 });
+    assert.deepEqual(session.json, { caller: 'sub:lead@example.com', scopes: ['read'], api: 'all_member_push', calls_per_second: 100, admitted_by: 'access' });
     const add = await worker.send(PATHS.all_member_push.add, {
       token: null,
       headers: { 'Cf-Access-Jwt-Assertion': token },
@@ -146,7 +146,7 @@ describe('panel tokens and Access together', () => {
   test('a wrong panel token falls through to the Access check: the person Access let through, or 401', async () => {
     const through = await session('wrong-token-0123456789abcdef', jwt({ claims: { email: 'lead@example.com' } }));
     assert.equal(through.status, 200, through.text);
-    assert.deepEqual(through.json, { caller: 'lead@example.com', scopes: ['read', 'write'], api: 'all_member_push', calls_per_second: 100 });
+    assert.deepEqual(through.json, { caller: 'lead@example.com', scopes: ['read', 'write'], api: 'all_member_push', calls_per_second: 100, admitted_by: 'access' });
     for (const [name, assertion] of [['no Access token', null], ['a forged one', jwt({ key: other.privateKey })]]) {
       const refused = await session('wrong-token-0123456789abcdef', assertion);
       assert.equal(refused.status, 401, `${name}: ${refused.text}`);

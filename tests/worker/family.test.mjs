@@ -242,9 +242,9 @@ describe('/session', () => {
   test('says who the caller is, what it may do, and the generation', async () => {
     const session = (token) => worker.send('/session', { method: 'GET', token });
     const cases = [
-      [TOKEN, { caller: 'token-1', scopes: ['read'], api: 'all_member_push', calls_per_second: 100 }],
-      [SECOND_TOKEN, { caller: 'night-shift', scopes: ['read'], api: 'all_member_push', calls_per_second: 100 }],
-      [WRITE_TOKEN, { caller: 'ops', scopes: ['read', 'write'], api: 'all_member_push', calls_per_second: 100 }],
+      [TOKEN, { caller: 'token-1', scopes: ['read'], api: 'all_member_push', calls_per_second: 100, admitted_by: 'token' }],
+      [SECOND_TOKEN, { caller: 'night-shift', scopes: ['read'], api: 'all_member_push', calls_per_second: 100, admitted_by: 'token' }],
+      [WRITE_TOKEN, { caller: 'ops', scopes: ['read', 'write'], api: 'all_member_push', calls_per_second: 100, admitted_by: 'token' }],
     ];
     for (const [token, expected] of cases) {
       const answer = await withoutUpstream(() => session(token));
@@ -266,7 +266,7 @@ describe('/session', () => {
     const timpush = await startWorker(bindingsFor(emulator, { TIM_TAG_API: 'timpush' }));
     try {
       const answer = await timpush.send('/session', { method: 'GET', token: WRITE_TOKEN });
-      assert.deepEqual(answer.json, { caller: 'ops', scopes: ['read', 'write'], api: 'timpush', calls_per_second: 100 });
+      assert.deepEqual(answer.json, { caller: 'ops', scopes: ['read', 'write'], api: 'timpush', calls_per_second: 100, admitted_by: 'token' });
     } finally {
       await timpush.dispose();
     }
