@@ -79,7 +79,7 @@ pub(super) async fn one(incoming: &Incoming<'_>, id: i64) -> Handled {
 /// line and the answer says so. Its id, once stored.
 pub(super) async fn keep(env: &Env, change: &Change, reply: &mut Reply) -> Option<String> {
     let json = change.to_json();
-    let stored = run(env, &Change::statements(&json)).await.ok().flatten();
+    let stored = run(env, &change.statements(&json)).await.ok().flatten();
     if stored.is_none() {
         log(&Change::lost_line(&json));
         reply.extra = Some((HISTORY_FAILED_HEADER, "failed".into()));

@@ -195,7 +195,8 @@ fn each_account_of_a_write_is_recorded_with_its_tags_before_and_after() {
     assert_eq!(line["change"]["accounts"][1]["outcome"], "failed");
     assert_eq!(line["ok"], false);
     assert!(
-        Change::statements(&json)
+        change
+            .statements(&json)
             .iter()
             .all(|Statement(sql, params)| sql.matches('?').count() == params.len())
     );
@@ -233,4 +234,64 @@ fn retention_reads_its_days_and_deletes_a_chunk_of_what_is_older() {
     let Statement(_, params) = retention_select(10 * DAY_MS, 3);
     assert_eq!(params, [Param::Number(7 * DAY_MS), Param::Number(500)]);
     assert_eq!(retention_delete("[1,2]").len(), 3);
+}
+
+#[test]
+fn a_change_binds_its_json_once_with_its_outcome_counts_and_touched_tags_decided_beside_it() {
+    let account =
+        |name: &str, outcome, before: Option<&[&str]>, after: Option<&[&str]>| ChangedAccount {
+            account: name.into(),
+            outcome,
+            code: 0,
+            before: before.map(tags),
+            after: after.map(tags),
+        };
+    let mut change = Change {
+        at_ms: 5,
+        caller: "ops".into(),
+        op: "clear",
+        api: "all_member_push",
+        request_id: "r".into(),
+        tags: Vec::new(),
+        replace: false,
+        code: 0,
+        batch: Some("b1".into()),
+        undo_of: None,
+        accounts: vec![
+            account("a", AccountOutcome::Done, Some(&["x", "y"]), Some(&[])),
+            account("b", AccountOutcome::Failed, Some(&["z"]), Some(&["z"])),
+            account("c", AccountOutcome::Done, None, Some(&[])),
+        ],
+    };
+    let json = change.to_json();
+    let statements = change.statements(&json);
+    let Statement(_, row) = &statements[0];
+    assert_eq!(
+        row[7..14],
+        [
+            Param::Text("partial".into()),
+            Param::Number(0),
+            Param::Number(3),
+            Param::Number(2),
+            Param::Number(1),
+            Param::Text("b1".into()),
+            Param::Null,
+        ]
+    );
+    // A clear names no tag: those its accounts lost are what the tag filter finds it by.
+    assert_eq!(statements[1].1, [Param::Text(r#"["x","y"]"#.into())]);
+    let bound_json = statements
+        .iter()
+        .flat_map(|s| &s.1)
+        .filter(|p| **p == Param::Text(json.clone()));
+    assert_eq!(
+        bound_json.count(),
+        1,
+        "the change's JSON is bound more than once"
+    );
+    change.code = 80504;
+    change.tags = tags(&["y", "w"]);
+    let statements = change.statements(&json);
+    assert_eq!(statements[0].1[7], Param::Text("failed".into()));
+    assert_eq!(statements[1].1, [Param::Text(r#"["y","w","x"]"#.into())]);
 }
