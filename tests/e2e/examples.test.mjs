@@ -1,7 +1,8 @@
 // The docs' code as a user takes it: the package packed with `npm pack` and installed from its
 // tarball into a fresh app; every JavaScript and TypeScript block of the README and docs/
 // compiled as strict TypeScript against it; every complete example run in Chromium, from a
-// plain page and from a Vite build, against the local Worker and the emulator.
+// plain page and from a Vite build, against the local Worker and the emulator; every JSON
+// block parsed.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
@@ -108,6 +109,23 @@ test('every JavaScript and TypeScript block of the docs compiles as strict TypeS
   // Name each error by the doc and line of its block.
   const errors = stdout.replace(/block-\d+-\d+\.[jt]s/g, (name) => names.get(name) ?? name);
   assert.equal(errors, '', 'a block of the docs does not compile');
+});
+
+test('every JSON block of the docs parses: one value, or one value a line (log lines)', async () => {
+  const blocks = await codeBlocks(['json']);
+  assert.ok(blocks.length >= 10, `only ${blocks.length} JSON blocks found`);
+  const parses = (text) => {
+    try {
+      JSON.parse(text);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  for (const block of blocks) {
+    const lines = block.code.split('\n').filter((line) => line.trim());
+    assert.ok(parses(block.code) || lines.every(parses), `${label(block)} is not JSON`);
+  }
 });
 
 /** The complete examples: those that load the package themselves. */
