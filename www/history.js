@@ -230,24 +230,33 @@ async function list(query) {
   }
 }
 
-/** The History view was shown: it lists the history with the filters typed (it needs a token, or Access). */
-export async function openHistory() {
-  if (await needsToken(token())) {
-    showHistoryError('Enter the panel token above to read the history.');
-    return;
-  }
-  applyFilters();
+/** The History view was shown: it lists the history with the filters typed. */
+export function openHistory() {
+  return listTyped(false);
 }
 
-/** Lists the history with the filters typed, once they make sense; saying which to fix otherwise. */
-export async function applyFilters(event) {
+/** The filters were applied: the history is listed with them. */
+export function applyFilters(event) {
   event?.preventDefault();
-  if (await needsToken(token())) {
+  return listTyped(true);
+}
+
+/**
+ * Lists the history with the filters typed, once they make sense and the caller has a token or
+ * Access admits it; saying which to fix otherwise (`focus`: the field to fix takes the focus,
+ * not when the view was only opened). Nothing is listed once the view was left or the token
+ * changed while the session was asked.
+ */
+async function listTyped(focus) {
+  const typed = token();
+  const needed = await needsToken(typed);
+  if (state.view !== 'history' || token() !== typed) return;
+  if (needed) {
     showHistoryError('Enter the panel token above to read the history.');
-    $('token').focus();
+    if (focus) $('token').focus();
     return;
   }
-  saveToken(token());
+  saveToken(typed);
   let query;
   try {
     query = typedQuery();

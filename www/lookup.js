@@ -90,8 +90,14 @@ export async function lookUp(event) {
   const token = $('token').value.trim();
   const accounts = currentAccounts();
   showError('');
-  if (await needsToken(token)) return showError('Enter the panel token.'), $('token').focus();
   if (!accounts.length) return showError('Enter at least one account.'), $('accounts').focus();
+  // No second lookup while this one asks whether a token is needed.
+  $('submit').disabled = true;
+  const needed = await needsToken(token);
+  $('submit').disabled = false;
+  // The token was changed meanwhile: the lookup it asks for is its own.
+  if ($('token').value.trim() !== token) return;
+  if (needed) return showError('Enter the panel token.'), $('token').focus();
   saveToken(token);
   // A read still running would merge its older answer into this one's.
   cancelReads();

@@ -52,10 +52,14 @@ async function submitToken(event) {
 function wireViews() {
   $('signin').addEventListener('submit', submitToken);
   $('token').addEventListener('change', () => {
-    saveToken($('token').value.trim());
+    const token = $('token').value.trim();
+    // The same token as the session's, or the one being asked for: nothing changed.
+    if (token === (state.asking ? state.asking.token : state.whoToken)) return;
     signOut();
-    // A token cleared: behind Cloudflare Access, the person is still signed in without one.
-    if (!$('token').value.trim()) signInAsTyped();
+    if (token) return;
+    // A token cleared is forgotten; behind Cloudflare Access the person is signed in without one.
+    saveToken('');
+    signInAsTyped();
   });
   for (const view of ['tags', 'history']) $(`tab-${view}`).addEventListener('click', () => showView(view));
   document.querySelector('[role="tablist"]').addEventListener('keydown', tabKey);

@@ -1,7 +1,7 @@
 // The package's calls (./pkg/tim_tags.js), made with the caller's token and the tag API its
 // session names. The session is asked of the Worker once per token; the token is kept for
-// this tab only. With no token, the calls carry none: behind Cloudflare Access, the Worker
-// admits the person Access let through.
+// this tab only. An empty token is none (the package sends no Authorization): behind
+// Cloudflare Access, the Worker admits the person Access let through.
 import init, { addTags, change, clearTags, getTags, history, removeTags, session, undo } from './pkg/tim_tags.js';
 import { state } from './state.js';
 
@@ -23,9 +23,6 @@ export const mayOnlyRead = () => state.who !== null && !mayWrite();
 /** Whether Cloudflare Access admitted the caller, rather than the token (none, or one that admits no one). */
 export const admittedByAccess = () => state.who?.admitted_by === 'access';
 
-/** `options` with the token it has, or none at all: an empty field sends no Authorization. */
-const withToken = (options) => ({ ...options, token: options.token || undefined });
-
 /** Forgets the session, and the one being asked: its answer, when it comes, is not kept. */
 export function forgetSession() {
   state.who = null;
@@ -44,9 +41,12 @@ export function ensureSession(token, onChange) {
   if (state.asking?.token === token) return state.asking.promise;
   forgetSession();
   onChange();
-  const promise = ready.then(() => session(withToken({ token }))).then(
+  // An answer for a session no longer asked for (another token's was since) is not used: the
+  // call that asked for it ends with an error that says so, and shows nothing.
+  const superseded = () => Object.assign(new Error('the token changed'), { superseded: true });
+  const promise = ready.then(() => session({ token })).then(
     (who) => {
-      if (state.asking?.promise !== promise) return who;
+      if (state.asking?.promise !== promise) throw superseded();
       state.asking = null;
       state.who = who;
       state.whoToken = token;
@@ -54,7 +54,8 @@ export function ensureSession(token, onChange) {
       return who;
     },
     (error) => {
-      if (state.asking?.promise === promise) state.asking = null;
+      if (state.asking?.promise !== promise) throw superseded();
+      state.asking = null;
       throw error;
     },
   );
@@ -64,7 +65,7 @@ export function ensureSession(token, onChange) {
 
 /** The tags of `accounts`, read with `options` (token, signal, onProgress) on the session's tag API. */
 export function readTags(accounts, options) {
-  return getTags(accounts, withToken({ ...options, api: state.who.api }));
+  return getTags(accounts, { ...options, api: state.who.api });
 }
 
 /**
@@ -72,7 +73,7 @@ export function readTags(accounts, options) {
  * 'remove', or 'clear' (of all their tags); resolves to the package's write report.
  */
 export function writeTags(op, entries, replace, options) {
-  const onApi = withToken({ ...options, api: state.who.api });
+  const onApi = { ...options, api: state.who.api };
   if (op === 'add') return addTags(entries, replace ? { ...onApi, replace: true } : onApi);
   if (op === 'remove') return removeTags(entries, onApi);
   return clearTags(entries.map((e) => e.To_Account), onApi);
@@ -80,15 +81,15 @@ export function writeTags(op, entries, replace, options) {
 
 /** A page of the history, newest first: `{ changes, next }`, for `query` (the route's filters, a limit and a cursor). */
 export function readHistory(query, options) {
-  return history(query, withToken(options));
+  return history(query, options);
 }
 
 /** One change with its accounts, before and after: `{ change, accounts }`. */
 export function readChange(id, options) {
-  return change(id, withToken(options));
+  return change(id, options);
 }
 
 /** Undoes a change (its id) or a whole batch (`{ batch }`); resolves to a write report with `skipped`. */
 export function undoChange(target, options) {
-  return undo(target, withToken({ ...options, api: state.who.api }));
+  return undo(target, { ...options, api: state.who.api });
 }

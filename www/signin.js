@@ -39,6 +39,7 @@ export async function signInAsTyped() {
   try {
     await signIn(token);
   } catch (error) {
+    if (error.superseded) return;
     if (token || error.code !== 80401) showError(explain(error));
   }
 }

@@ -14,6 +14,8 @@ export const plural = (n, one, many = `${one}s`) => `${number(n)} ${n === 1 ? on
  * for it, else by the action the package decided from the code.
  */
 export function explain(error) {
+  // A session asked for a token since replaced: what the newer one asks for is said instead.
+  if (error.superseded) return '';
   const { code, info } = error;
   switch (code) {
     case 80401: return 'The panel token was refused. Check it, or ask whoever runs this panel for a new one.';

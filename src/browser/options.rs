@@ -89,7 +89,8 @@ pub(super) fn read_options(options: Option<&Options>) -> Result<Settings, Failur
             ))),
     };
     let endpoint: Option<String> = text(Options::endpoint, "endpoint")?;
-    let token = text(Options::token, "token")?;
+    // An empty token is none: no `Authorization` goes (behind Access, none is needed).
+    let token = text(Options::token, "token")?.filter(|token| !token.is_empty());
     let api = read_api(value(Options::api).as_ref())?;
     let signal = object::<AbortSignal>(
         value(Options::signal),

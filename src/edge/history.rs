@@ -4,6 +4,7 @@
 //! text, and the database writes the routes' JSON itself.
 
 use std::borrow::Cow;
+use std::collections::BTreeSet;
 
 use serde::Serialize;
 
@@ -373,11 +374,13 @@ impl Change {
         json_text(self)
     }
 
-    /// The statements that store it (written as [`Change::to_json`]) in one transaction, the
-    /// last giving its id: the change, with its outcome and counts; the tags it touched, for
-    /// the tag filter; and its accounts. The change's JSON is bound once, for its accounts:
-    /// the rest is decided here, so that SQLite reads no JSON twice.
-    pub fn statements(&self, change_json: &str) -> Vec<Statement> {
+    /// The change as JSON ([`Change::to_json`], what its log line holds when it cannot be
+    /// stored) and the statements that store it in one transaction, the last giving its id:
+    /// the change, with its outcome and counts; the tags it touched, for the tag filter; and
+    /// its accounts. The JSON is bound once, for the accounts: the rest is decided here, so
+    /// that SQLite reads no JSON twice.
+    pub fn statements(&self) -> (String, Vec<Statement>) {
+        let change_json = self.to_json();
         const CHANGE: &str = "INSERT INTO changes (at, caller, op, api, request_id, tags, \
 replace_all, outcome, code, accounts, done, failed, batch, undo_of) \
 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
@@ -409,12 +412,13 @@ json_extract(value, '$.before'), json_extract(value, '$.after') FROM json_each(?
             optional(self.batch.clone().map(Param::Text)),
             optional(self.undo_of.map(Param::Number)),
         ];
-        vec![
+        let statements = vec![
             Statement::fixed(CHANGE, change),
             Statement::fixed(TAGS, vec![Param::Text(json_text(&self.touched_tags()))]),
-            Statement::fixed(ACCOUNTS, vec![Param::Text(change_json.into())]),
+            Statement::fixed(ACCOUNTS, vec![Param::Text(change_json.clone())]),
             Statement::fixed(ID, Vec::new()),
-        ]
+        ];
+        (change_json, statements)
     }
 
     /// `failed` when the call was refused or got no usable answer, `partial` when the vendor
@@ -435,8 +439,8 @@ json_extract(value, '$.before'), json_extract(value, '$.after') FROM json_each(?
 
     /// The tags the tag filter finds it by: those it named, and those any account gained or
     /// lost (a clear names none, yet takes every tag its accounts held), each once, in the
-    /// order first met. (Kept in order rather than sorted: a sort adds 5 KB to the Worker.)
-    fn touched_tags(&self) -> Vec<String> {
+    /// order first met. A replace of 100 accounts may touch 10,000: a set keeps it linear.
+    fn touched_tags(&self) -> Vec<&str> {
         let changed = self.accounts.iter().flat_map(|account| {
             let (before, after): (&[String], &[String]) = match (&account.before, &account.after) {
                 (Some(before), Some(after)) => (before, after),
@@ -447,13 +451,13 @@ json_extract(value, '$.before'), json_extract(value, '$.after') FROM json_each(?
             let gained = after.iter().filter(move |tag| !before.contains(tag));
             lost.chain(gained)
         });
-        let mut touched: Vec<String> = Vec::new();
-        for tag in self.tags.iter().chain(changed) {
-            if !touched.contains(tag) {
-                touched.push(tag.clone());
-            }
-        }
-        touched
+        let mut seen = BTreeSet::new();
+        self.tags
+            .iter()
+            .chain(changed)
+            .map(String::as_str)
+            .filter(|tag| seen.insert(*tag))
+            .collect()
     }
 
     /// The log line that holds the whole change when it could not be stored.

@@ -78,8 +78,8 @@ pub(super) async fn one(incoming: &Incoming<'_>, id: i64) -> Handled {
 /// Stores a change before the answer goes; when it cannot be, the whole change goes into a log
 /// line and the answer says so. Its id, once stored.
 pub(super) async fn keep(env: &Env, change: &Change, reply: &mut Reply) -> Option<String> {
-    let json = change.to_json();
-    let stored = run(env, &change.statements(&json)).await.ok().flatten();
+    let (json, statements) = change.statements();
+    let stored = run(env, &statements).await.ok().flatten();
     if stored.is_none() {
         log(&Change::lost_line(&json));
         reply.extra = Some((HISTORY_FAILED_HEADER, "failed".into()));

@@ -190,13 +190,13 @@ fn each_account_of_a_write_is_recorded_with_its_tags_before_and_after() {
         undo_of: None,
         accounts,
     };
-    let json = change.to_json();
+    let (json, statements) = change.statements();
+    assert_eq!(json, change.to_json());
     let line: serde_json::Value = serde_json::from_str(&Change::lost_line(&json)).unwrap();
     assert_eq!(line["change"]["accounts"][1]["outcome"], "failed");
     assert_eq!(line["ok"], false);
     assert!(
-        change
-            .statements(&json)
+        statements
             .iter()
             .all(|Statement(sql, params)| sql.matches('?').count() == params.len())
     );
@@ -249,37 +249,52 @@ fn a_change_binds_its_json_once_with_its_outcome_counts_and_touched_tags_decided
     let mut change = Change {
         at_ms: 5,
         caller: "ops".into(),
-        op: "clear",
-        api: "all_member_push",
-        request_id: "r".into(),
-        tags: Vec::new(),
-        replace: false,
+        op: "add",
+        api: "timpush",
+        request_id: "req-1".into(),
+        tags: tags(&["v", "v"]),
+        replace: true,
         code: 0,
         batch: Some("b1".into()),
         undo_of: None,
         accounts: vec![
-            account("a", AccountOutcome::Done, Some(&["x", "y"]), Some(&[])),
+            // Lost x and y, gained g (not named: a replace sets exactly).
+            account(
+                "a",
+                AccountOutcome::Done,
+                Some(&["x", "y"]),
+                Some(&["g", "v"]),
+            ),
             account("b", AccountOutcome::Failed, Some(&["z"]), Some(&["z"])),
-            account("c", AccountOutcome::Done, None, Some(&[])),
+            // Before unknown, or after unknown: what it gained or lost is not known.
+            account("c", AccountOutcome::Done, None, Some(&["n"])),
+            account("d", AccountOutcome::Unknown, Some(&["k"]), None),
         ],
     };
-    let json = change.to_json();
-    let statements = change.statements(&json);
-    let Statement(_, row) = &statements[0];
+    let (json, statements) = change.statements();
     assert_eq!(
-        row[7..14],
+        statements[0].1,
         [
+            Param::Number(5),
+            Param::Text("ops".into()),
+            Param::Text("add".into()),
+            Param::Text("timpush".into()),
+            Param::Text("req-1".into()),
+            Param::Text(r#"["v","v"]"#.into()),
+            Param::Number(1),
             Param::Text("partial".into()),
             Param::Number(0),
-            Param::Number(3),
+            Param::Number(4),
             Param::Number(2),
             Param::Number(1),
             Param::Text("b1".into()),
             Param::Null,
         ]
     );
-    // A clear names no tag: those its accounts lost are what the tag filter finds it by.
-    assert_eq!(statements[1].1, [Param::Text(r#"["x","y"]"#.into())]);
+    assert_eq!(
+        statements[1].1,
+        [Param::Text(r#"["v","x","y","g"]"#.into())]
+    );
     let bound_json = statements
         .iter()
         .flat_map(|s| &s.1)
@@ -289,9 +304,63 @@ fn a_change_binds_its_json_once_with_its_outcome_counts_and_touched_tags_decided
         1,
         "the change's JSON is bound more than once"
     );
+    // A failed clear of an undo: named no tag, failed as a whole, no batch.
+    change.op = "clear";
+    change.replace = false;
     change.code = 80504;
-    change.tags = tags(&["y", "w"]);
-    let statements = change.statements(&json);
-    assert_eq!(statements[0].1[7], Param::Text("failed".into()));
-    assert_eq!(statements[1].1, [Param::Text(r#"["y","w","x"]"#.into())]);
+    change.tags = Vec::new();
+    change.batch = None;
+    change.undo_of = Some(12);
+    let (_, statements) = change.statements();
+    assert_eq!(
+        statements[0].1[6..9],
+        [
+            Param::Number(0),
+            Param::Text("failed".into()),
+            Param::Number(80504)
+        ]
+    );
+    assert_eq!(statements[0].1[12..], [Param::Null, Param::Number(12)]);
+    assert_eq!(
+        statements[1].1,
+        [Param::Text(r#"["x","y","g","v"]"#.into())]
+    );
+}
+
+#[test]
+fn the_tags_a_replace_of_100_accounts_touches_are_each_found_once() {
+    let many = |from: usize| {
+        (from..from + 100)
+            .map(|n| format!("t{n}"))
+            .collect::<Vec<_>>()
+    };
+    let accounts = (0..100)
+        .map(|n| ChangedAccount {
+            account: format!("a{n}"),
+            outcome: AccountOutcome::Done,
+            code: 0,
+            before: Some(many(n * 100)),
+            after: Some(many(n * 100 + 50)),
+        })
+        .collect();
+    let change = Change {
+        at_ms: 0,
+        caller: "ops".into(),
+        op: "add",
+        api: "timpush",
+        request_id: "r".into(),
+        tags: many(0),
+        replace: true,
+        code: 0,
+        batch: None,
+        undo_of: None,
+        accounts,
+    };
+    let (_, statements) = change.statements();
+    let Param::Text(touched) = &statements[1].1[0] else {
+        panic!("the touched tags are not text")
+    };
+    // Account n loses t(100n)..t(100n+49) and gains t(100n+100)..t(100n+149), which the next
+    // account loses: 5,000 lost, 50 more gained by the last, and t50..t99 named.
+    assert_eq!(touched.matches(',').count() + 1, 5_100);
 }
