@@ -130,7 +130,7 @@ export interface Session {
 export interface Options {
   /** The Worker's origin, such as "https://tags.example.workers.dev"; default: this page's origin. */
   endpoint?: string;
-  /** A panel token (Authorization: Bearer); none with Cloudflare Access. */
+  /** A panel token (Authorization: Bearer); none with Cloudflare Access. An empty string is none. */
   token?: string;
   /** Which generation's paths to call (default 'all_member_push'). */
   api?: TagApi;
