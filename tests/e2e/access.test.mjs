@@ -85,6 +85,22 @@ test('a lookup asked for before the session has answered waits for it, and needs
   assert.deepEqual(await chips(), seed.alice);
 });
 
+test('Look up clicked twice while the session is asked runs one lookup, and says nothing was cancelled', async () => {
+  await page.setExtraHTTPHeaders({ 'Cf-Access-Jwt-Assertion': jwt({ claims: { email: 'lead@example.com' } }) });
+  await page.goto(PANEL);
+  await page.fill('#accounts', 'bob');
+  await emulator.reset();
+  await page.evaluate(() => {
+    document.getElementById('submit').click();
+    document.getElementById('submit').click();
+  });
+  await page.waitForFunction(() => document.getElementById('rows').rows.length === 1 && !document.getElementById('submit').disabled);
+  assert.equal(await page.textContent('#error'), '');
+  assert.deepEqual(await chips(), seed.bob);
+  const gets = (await emulator.calls()).filter((call) => call.accounts?.includes('bob'));
+  assert.equal(gets.length, 1, `${gets.length} lookups reached the vendor`);
+});
+
 test('a reader let through by Access reads with no token and is offered no change', async () => {
   await openAs('ops@example.com');
   assert.equal(await page.textContent('#session'), 'Signed in as ops@example.com through Cloudflare Access: may read tags · tag API all_member_push');
