@@ -392,10 +392,19 @@ value ->> 'account', value ->> 'outcome', value ->> 'code', \
 json_extract(value, '$.before'), json_extract(value, '$.after') FROM json_each(?, '$.accounts')";
         const ID: &str = "SELECT CAST(last_insert_rowid() AS TEXT)";
         let count = |outcome| {
-            let matching = self.accounts.iter().filter(|a| a.outcome == outcome);
-            Param::Number(matching.count() as i64)
+            self.accounts
+                .iter()
+                .filter(|a| a.outcome == outcome)
+                .count()
         };
-        let optional = |value: Option<Param>| value.unwrap_or(Param::Null);
+        let failed = count(AccountOutcome::Failed);
+        // Failed when the call was refused or got no usable answer, partial when the vendor
+        // failed some of its accounts.
+        let outcome = match (self.code, failed) {
+            (0, 0) => "ok",
+            (0, _) => "partial",
+            _ => "failed",
+        };
         let change = vec![
             Param::Number(self.at_ms),
             Param::Text(self.caller.clone()),
@@ -404,13 +413,13 @@ json_extract(value, '$.before'), json_extract(value, '$.after') FROM json_each(?
             Param::Text(self.request_id.clone()),
             Param::Text(json_text(&self.tags)),
             Param::Number(i64::from(self.replace)),
-            Param::Text(self.outcome().into()),
+            Param::Text(outcome.into()),
             Param::Number(self.code),
             Param::Number(self.accounts.len() as i64),
-            count(AccountOutcome::Done),
-            count(AccountOutcome::Failed),
-            optional(self.batch.clone().map(Param::Text)),
-            optional(self.undo_of.map(Param::Number)),
+            Param::Number(count(AccountOutcome::Done) as i64),
+            Param::Number(failed as i64),
+            self.batch.clone().map_or(Param::Null, Param::Text),
+            self.undo_of.map_or(Param::Null, Param::Number),
         ];
         let statements = vec![
             Statement::fixed(CHANGE, change),
@@ -419,22 +428,6 @@ json_extract(value, '$.before'), json_extract(value, '$.after') FROM json_each(?
             Statement::fixed(ID, Vec::new()),
         ];
         (change_json, statements)
-    }
-
-    /// `failed` when the call was refused or got no usable answer, `partial` when the vendor
-    /// failed some of its accounts, else `ok`.
-    fn outcome(&self) -> &'static str {
-        if self.code != 0 {
-            "failed"
-        } else if self
-            .accounts
-            .iter()
-            .any(|a| a.outcome == AccountOutcome::Failed)
-        {
-            "partial"
-        } else {
-            "ok"
-        }
     }
 
     /// The tags the tag filter finds it by: those it named, and those any account gained or

@@ -129,10 +129,11 @@ pub fn plan<'a>(
     let mut seen: Vec<String> = Vec::new();
     for account in asked {
         // A RegistrationID in two cases is one account: it is put back once.
-        if seen.contains(&key(account)) {
+        let account_key = key(account);
+        if seen.contains(&account_key) {
             continue;
         }
-        seen.push(key(account));
+        seen.push(account_key);
         let stored = change
             .accounts
             .iter()
@@ -376,14 +377,16 @@ impl UndoAnswer {
                     let listed = failed
                         .iter()
                         .find(|f| key(&f.to_account) == key(&target.account));
+                    let (code, info) = listed.map_or_else(
+                        || (BAD_GATEWAY, "its tags could not be read".into()),
+                        |f| (f.code, f.info.clone()),
+                    );
+                    // Under the change's spelling, which the caller asked with.
+                    let to_account = target.account.clone();
                     self.failed.push(AccountError {
-                        // Under the change's spelling, which the caller asked with.
-                        to_account: target.account.clone(),
-                        ..listed.cloned().unwrap_or_else(|| AccountError {
-                            to_account: String::new(),
-                            code: BAD_GATEWAY,
-                            info: "its tags could not be read".into(),
-                        })
+                        to_account,
+                        code,
+                        info,
                     });
                 }
             }
