@@ -43,19 +43,20 @@ export function ensureSession(token, onChange) {
   onChange();
   // An answer for a session no longer asked for (another token's was since) is not used: the
   // call that asked for it ends with an error that says so, and shows nothing.
-  const superseded = () => Object.assign(new Error('the token changed'), { superseded: true });
+  const answered = () => {
+    if (state.asking?.promise !== promise) throw Object.assign(new Error('the token changed'), { superseded: true });
+    state.asking = null;
+  };
   const promise = ready.then(() => session({ token })).then(
     (who) => {
-      if (state.asking?.promise !== promise) throw superseded();
-      state.asking = null;
+      answered();
       state.who = who;
       state.whoToken = token;
       onChange();
       return who;
     },
     (error) => {
-      if (state.asking?.promise !== promise) throw superseded();
-      state.asking = null;
+      answered();
       throw error;
     },
   );

@@ -42,10 +42,10 @@ export function explain(error) {
  * was refused), no write was made, so it is the origin.
  */
 function forbidden() {
-  if (mayOnlyRead() && admittedByAccess()) return 'You may only read tags. Ask whoever runs this panel to let you change them.';
-  return mayOnlyRead()
-    ? 'This token may only read tags. Ask whoever runs this panel for a write token to change them.'
-    : 'This page is not allowed to call the tags service (its origin is not on the allow-list).';
+  if (!mayOnlyRead()) return 'This page is not allowed to call the tags service (its origin is not on the allow-list).';
+  return admittedByAccess()
+    ? 'You may only read tags. Ask whoever runs this panel to let you change them.'
+    : 'This token may only read tags. Ask whoever runs this panel for a write token to change them.';
 }
 
 /** Why the vendor could not serve an account, from its `ErrorCode` and `ErrorInfo`. */

@@ -26,6 +26,22 @@ export async function launch() {
   });
 }
 
+/**
+ * Opens `url` in a new page of `browser`, waits for its `#out` to leave 'pending', keeps a
+ * screenshot named `shot`, and gives what `#out` then holds, read as JSON.
+ */
+export async function visitOutcome(browser, url, shot) {
+  const page = await browser.newPage();
+  try {
+    await page.goto(url);
+    await page.waitForFunction(() => document.getElementById('out').textContent !== 'pending');
+    await page.screenshot({ path: join(screenshots, `${shot}.png`) });
+    return JSON.parse(await page.textContent('#out'));
+  } finally {
+    await page.close();
+  }
+}
+
 const TYPES = { '.html': 'text/html', '.js': 'text/javascript', '.mjs': 'text/javascript', '.wasm': 'application/wasm', '.css': 'text/css' };
 
 /** Serves the files under `dir` on a free loopback port; resolves to its origin and a stop function. */

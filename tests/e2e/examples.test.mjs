@@ -13,7 +13,7 @@ import { promisify } from 'node:util';
 import { transform } from 'esbuild';
 import { build } from 'vite';
 import { WRITE_TOKEN, bindingsFor, startEmulator, startWorker } from '../worker/harness.mjs';
-import { launch, root, screenshots, serveFiles } from './chromium.mjs';
+import { launch, root, serveFiles, visitOutcome } from './chromium.mjs';
 
 const run = promisify(execFile);
 
@@ -188,17 +188,6 @@ ${importMap}
   return names;
 }
 
-async function visit(url, shot) {
-  const page = await browser.newPage();
-  try {
-    await page.goto(url);
-    await page.waitForFunction(() => document.getElementById('out').textContent !== 'pending', null, { timeout: 30_000 });
-    await page.screenshot({ path: join(screenshots, `${shot}.png`) });
-    return JSON.parse(await page.textContent('#out'));
-  } finally {
-    await page.close();
-  }
-}
 
 test('every complete example of the docs runs, from a plain page and from a Vite build, against the Worker', async () => {
   const examples = await completeExamples();
@@ -218,7 +207,7 @@ test('every complete example of the docs runs, from a plain page and from a Vite
   for (const [i, block] of examples.entries()) {
     for (const [form, origin, page] of [['plain', site.origin, `${names[i]}.html`], ['vite', viteSite.origin, `${names[i]}-vite.html`]]) {
       const before = await (await worker.history()).prepare('SELECT count(*) AS n FROM changes').first('n');
-      const outcome = await visit(`${origin}/${page}?token=${WRITE_TOKEN}`, `example-${form}-${i}`);
+      const outcome = await visitOutcome(browser, `${origin}/${page}?token=${WRITE_TOKEN}`, `example-${form}-${i}`);
       const where = `${label(block)} from a ${form} page`;
       assert.equal(outcome.ok, true, `${where} threw: ${outcome.error}`);
       // An example that catches a TimError prints it: only the refusal the context sets up for it.

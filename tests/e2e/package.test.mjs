@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { build } from 'vite';
 import { TOKEN, bindingsFor, startEmulator, startWorker } from '../worker/harness.mjs';
-import { launch, root, screenshots, serveFiles } from './chromium.mjs';
+import { launch, root, serveFiles, visitOutcome } from './chromium.mjs';
 
 const seed = JSON.parse(await readFile(join(root, 'src/emulator/demo-tags.json'), 'utf8'));
 let emulator, worker, site, viteSite, browser;
@@ -37,15 +37,7 @@ after(async () => {
   await viteSite?.stop();
 });
 
-async function visit(url, name) {
-  const page = await browser.newPage();
-  await page.goto(url);
-  await page.waitForFunction(() => document.getElementById('out').textContent !== 'pending');
-  await page.screenshot({ path: join(screenshots, `${name}.png`) });
-  const result = JSON.parse(await page.textContent('#out'));
-  await page.close();
-  return result;
-}
+const visit = (url, name) => visitOutcome(browser, url, name);
 
 const query = (token) => `?endpoint=http://127.0.0.1:${WORKER_PORT}&token=${token}`;
 
